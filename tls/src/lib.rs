@@ -1,0 +1,15 @@
+//! An HTTPS stack you can read: TLS 1.2 (RFC 5246) by hand.
+//!
+//! ```text
+//!  crypto (rsa, prf, cipher) <- pki (pem, keys, x509, verify) <- handshake <- conn <- stream (tokio)
+//!  crypto <- record <- conn
+//! ```
+//! The protocol core (`record`, `handshake`, `conn`) is synchronous and does no I/O: bytes in,
+//! bytes out. Only `stream` knows tokio.
+
+pub mod alert;
+pub mod crypto;
+pub mod error;
+pub mod pki;
+
+pub use error::Error;

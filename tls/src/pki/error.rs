@@ -1,0 +1,113 @@
+//! Why a certificate chain was refused: one precise reason, with OpenSSL's code and wording so
+//! users of `openssl verify` and curl recognise it, and the TLS alert a client sends for it.
+
+use crate::alert::AlertDescription;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertErrorKind {
+    /// No trusted root (and no given intermediate) issued this certificate.
+    UnknownIssuer,
+    /// The leaf signed itself and is not among the trust anchors.
+    SelfSigned,
+    /// The chain ends in a self-signed root that is not trusted.
+    SelfSignedInChain,
+    Expired,
+    NotYetValid,
+    /// None of the subjectAltName entries matches the host we asked for.
+    HostMismatch {
+        host: String,
+    },
+    /// The issuer's key does not verify the signature.
+    BadSignature,
+    /// The issuer lacks basicConstraints CA:TRUE (or keyCertSign).
+    NotACa,
+    /// More CAs below an issuer than its pathLenConstraint allows.
+    PathTooLong,
+    /// keyUsage or extendedKeyUsage forbids use as a TLS server certificate.
+    InvalidPurpose,
+    /// A signature or key algorithm we refuse (e.g. SHA-1, MD5, non-RSA).
+    UnsupportedAlgorithm(String),
+    /// Bytes that are not a certificate we can read.
+    Malformed(String),
+}
+
+/// A refusal, and the position in the chain (0 = leaf) where it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertError {
+    pub kind: CertErrorKind,
+    pub depth: usize,
+}
+
+impl CertError {
+    pub fn new(kind: CertErrorKind, depth: usize) -> Self {
+        Self { kind, depth }
+    }
+
+    /// OpenSSL's `X509_V_ERR_*` number, as `openssl verify` and curl's `ssl_verify_result` print it.
+    pub fn openssl_code(&self) -> u32 {
+        match self.kind {
+            CertErrorKind::UnknownIssuer => 20,
+            CertErrorKind::SelfSigned => 18,
+            CertErrorKind::SelfSignedInChain => 19,
+            CertErrorKind::Expired => 10,
+            CertErrorKind::NotYetValid => 9,
+            CertErrorKind::HostMismatch { .. } => 62,
+            CertErrorKind::BadSignature => 7,
+            CertErrorKind::NotACa => 79,
+            CertErrorKind::PathTooLong => 25,
+            CertErrorKind::InvalidPurpose => 26,
+            CertErrorKind::UnsupportedAlgorithm(_) => 68,
+            CertErrorKind::Malformed(_) => 4,
+        }
+    }
+
+    /// The alert a client sends when it refuses the server's chain for this reason.
+    pub fn alert(&self) -> AlertDescription {
+        match self.kind {
+            CertErrorKind::UnknownIssuer
+            | CertErrorKind::SelfSigned
+            | CertErrorKind::SelfSignedInChain
+            | CertErrorKind::NotACa => AlertDescription::UnknownCa,
+            CertErrorKind::Expired => AlertDescription::CertificateExpired,
+            CertErrorKind::InvalidPurpose | CertErrorKind::UnsupportedAlgorithm(_) => {
+                AlertDescription::UnsupportedCertificate
+            }
+            CertErrorKind::NotYetValid
+            | CertErrorKind::HostMismatch { .. }
+            | CertErrorKind::BadSignature
+            | CertErrorKind::PathTooLong
+            | CertErrorKind::Malformed(_) => AlertDescription::BadCertificate,
+        }
+    }
+}
+
+impl std::fmt::Display for CertError {
+    /// OpenSSL 3's wording, which curl prints after "SSL certificate problem: ".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            CertErrorKind::UnknownIssuer => f.write_str("unable to get local issuer certificate"),
+            CertErrorKind::SelfSigned => f.write_str("self-signed certificate"),
+            CertErrorKind::SelfSignedInChain => {
+                f.write_str("self-signed certificate in certificate chain")
+            }
+            CertErrorKind::Expired => f.write_str("certificate has expired"),
+            CertErrorKind::NotYetValid => f.write_str("certificate is not yet valid"),
+            CertErrorKind::HostMismatch { host } => {
+                write!(
+                    f,
+                    "no alternative certificate subject name matches target host name '{host}'"
+                )
+            }
+            CertErrorKind::BadSignature => f.write_str("certificate signature failure"),
+            CertErrorKind::NotACa => f.write_str("invalid CA certificate"),
+            CertErrorKind::PathTooLong => f.write_str("path length constraint exceeded"),
+            CertErrorKind::InvalidPurpose => f.write_str("unsupported certificate purpose"),
+            CertErrorKind::UnsupportedAlgorithm(what) => {
+                write!(f, "unsupported algorithm: {what}")
+            }
+            CertErrorKind::Malformed(what) => write!(f, "malformed certificate: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for CertError {}

@@ -1,0 +1,7 @@
+//! Public-key infrastructure: PEM, key files, X.509 certificates (build, sign, parse) and chain
+//! verification (RFC 5280, with the host-name rules of RFC 6125).
+
+mod error;
+pub mod keys;
+
+pub use error::{CertError, CertErrorKind};
