@@ -8,8 +8,12 @@
 //! bytes out. Only `stream` knows tokio.
 
 pub mod alert;
+pub mod codec;
 pub mod crypto;
 pub mod error;
+pub mod handshake;
 pub mod pki;
+pub mod record;
+pub mod suites;
 
 pub use error::Error;

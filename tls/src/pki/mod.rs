@@ -3,5 +3,9 @@
 
 mod error;
 pub mod keys;
+pub mod pem;
+pub mod trust;
+pub mod verify;
+pub mod x509;
 
 pub use error::{CertError, CertErrorKind};
