@@ -5,7 +5,7 @@ use crate::alert::AlertDescription;
 use crate::pki::CertError;
 use std::borrow::Cow;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Error {
     /// We found the peer's bytes wrong; `alert` is what we send it.
     Protocol {

@@ -9,11 +9,18 @@
 
 pub mod alert;
 pub mod codec;
+pub mod config;
+pub mod conn;
 pub mod crypto;
 pub mod error;
 pub mod handshake;
 pub mod pki;
 pub mod record;
+pub mod stream;
 pub mod suites;
+pub mod trace;
+
+pub use config::{ClientConfig, ServerConfig};
+pub use conn::{Connection, SessionInfo};
 
 pub use error::Error;

@@ -3,4 +3,5 @@
 
 pub mod cipher;
 pub mod prf;
+pub mod ct;
 pub mod rsa;

@@ -1,0 +1,106 @@
+//! What a connection is set up with: for a server its certificate chain and key, for a client its
+//! trust anchors and the policy that decides about a chain the standard checks refuse.
+
+use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
+use crate::pki::trust::TrustStore;
+use crate::pki::verify::VerifiedChain;
+use crate::pki::x509::Certificate;
+use crate::pki::CertError;
+use crate::suites::{CipherSuite, ALL_SUITES};
+use crate::trace::{KeyLog, Observer};
+use crate::Error;
+use std::sync::Arc;
+
+/// Settings both sides share.
+#[derive(Clone)]
+pub struct Common {
+    /// Suites in order of preference.
+    pub suites: Vec<&'static CipherSuite>,
+    /// ALPN protocols (e.g. `http/1.1`); empty = don't negotiate.
+    pub alpn_protocols: Vec<Vec<u8>>,
+    /// Offer/accept RFC 7627 extended master secret.
+    pub extended_master_secret: bool,
+    /// Offer/accept RFC 7366 encrypt-then-MAC.
+    pub encrypt_then_mac: bool,
+    /// Largest plaintext per handshake record we send (2^14 normally; 1 in tests that split
+    /// every message one byte per record).
+    pub max_handshake_fragment: usize,
+    pub observer: Option<Arc<dyn Observer>>,
+    pub key_log: Option<Arc<dyn KeyLog>>,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Self {
+            suites: ALL_SUITES.to_vec(),
+            alpn_protocols: vec![b"http/1.1".to_vec()],
+            extended_master_secret: true,
+            encrypt_then_mac: true,
+            max_handshake_fragment: crate::record::MAX_PLAINTEXT,
+            observer: None,
+            key_log: None,
+        }
+    }
+}
+
+pub struct ServerConfig {
+    pub common: Common,
+    /// The chain we send: leaf first, then intermediates (DER).
+    pub cert_chain: Vec<Vec<u8>>,
+    pub private_key: RsaPrivateKey,
+}
+
+impl ServerConfig {
+    /// Checks that the key matches the leaf certificate, so a misconfiguration fails at startup
+    /// rather than as `decrypt_error` on every connection.
+    pub fn new(cert_chain: Vec<Vec<u8>>, private_key: RsaPrivateKey) -> Result<Self, Error> {
+        let leaf = cert_chain.first().ok_or_else(|| Error::config("empty certificate chain"))?;
+        let leaf = Certificate::from_der(leaf).map_err(|e| Error::config(format!("leaf certificate: {e}")))?;
+        let leaf_key = leaf.public_key().map_err(|e| Error::config(format!("leaf certificate key: {e}")))?;
+        if &leaf_key != private_key.public_key() {
+            return Err(Error::config("the private key does not match the certificate"));
+        }
+        Ok(Self { common: Common::default(), cert_chain, private_key })
+    }
+}
+
+/// What the client's standard checks concluded about the server's chain, for a policy to judge.
+pub struct CertCheck<'a> {
+    pub presented: &'a [Certificate],
+    pub server_name: &'a str,
+    pub outcome: &'a Result<VerifiedChain, CertError>,
+}
+
+/// Decides whether to go on with a server whose chain was checked. The default accepts exactly
+/// the chains that verified; the client program plugs in a browser-like decision (an exception
+/// the user remembered, a prompt, `-k`).
+pub trait VerifyPolicy: Send + Sync {
+    fn decide(&self, check: &CertCheck<'_>) -> Result<(), CertError>;
+}
+
+/// Accept what verified, refuse the rest with its reason.
+pub struct StrictPolicy;
+
+impl VerifyPolicy for StrictPolicy {
+    fn decide(&self, check: &CertCheck<'_>) -> Result<(), CertError> {
+        check.outcome.as_ref().map(|_| ()).map_err(Clone::clone)
+    }
+}
+
+pub struct ClientConfig {
+    pub common: Common,
+    pub roots: TrustStore,
+    pub policy: Arc<dyn VerifyPolicy>,
+    /// Check validity at this Unix time instead of now (tests, `--at`).
+    pub verify_time: Option<i64>,
+    /// Test hook: replaces the PKCS#1 encryption of the pre-master secret, so a test can send
+    /// a malformed one and watch the server fail only at Finished.
+    #[doc(hidden)]
+    pub testing_encrypt_premaster: Option<fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>>,
+}
+
+impl ClientConfig {
+    pub fn new(roots: TrustStore) -> Self {
+        Self { common: Common::default(), roots, policy: Arc::new(StrictPolicy), verify_time: None, testing_encrypt_premaster: None }
+    }
+}

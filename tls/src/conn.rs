@@ -1,0 +1,432 @@
+//! The connection, without I/O: bytes from the network go in with [`Connection::read_tls`] and
+//! [`Connection::process_new_packets`]; bytes for the network come out of
+//! [`Connection::outgoing`]; application data goes in with [`Connection::write_plaintext`] and
+//! out with [`Connection::read_plaintext`]. The tokio adapter (`stream.rs`) only moves bytes.
+//!
+//! Record handling follows RFC 5246 §6 (content types, CCS, alerts) and §7.2 (close_notify).
+
+use crate::alert::{Alert, AlertDescription, AlertLevel};
+use crate::config::{ClientConfig, ServerConfig};
+use crate::handshake::client::{self, ClientState};
+use crate::handshake::joiner::HandshakeJoiner;
+use crate::handshake::messages::HandshakeMessage;
+use crate::handshake::server::{self, ServerState};
+use crate::pki::CertError;
+use crate::record::{ContentType, Deframer, RecordLayer, HEADER_LEN, MAX_PLAINTEXT};
+use crate::suites::CipherSuite;
+use crate::trace::{Direction, Event, KeyLog, Observer};
+use crate::Error;
+use std::sync::Arc;
+
+/// Decrypted bytes we hold for the application before we stop reading records (back-pressure).
+const PLAINTEXT_LIMIT: usize = 64 * 1024;
+/// Empty records and warning alerts in a row before we call it an attack (a CPU-burning loop).
+const MAX_USELESS_RECORDS: usize = 32;
+
+/// What the handshake settled, for the application and the explain view.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    /// Always 0x0303 (TLS 1.2).
+    pub version: u16,
+    pub suite: &'static CipherSuite,
+    pub client_random: [u8; 32],
+    pub server_random: [u8; 32],
+    pub session_id: Vec<u8>,
+    pub extended_master_secret: bool,
+    pub encrypt_then_mac: bool,
+    pub alpn_protocol: Option<Vec<u8>>,
+    /// The host name the client asked for (SNI).
+    pub server_name: Option<String>,
+    /// The chain the server sent, leaf first (DER).
+    pub server_chain: Vec<Vec<u8>>,
+    /// Client side: the standard checks' verdict on that chain (`Ok` = length of the verified
+    /// path), even when a policy chose to continue anyway. `None` on the server side.
+    pub verification: Option<Result<usize, CertError>>,
+}
+
+/// The input a handshake state reacts to.
+pub(crate) enum Input {
+    Handshake(HandshakeMessage),
+    ChangeCipherSpec,
+}
+
+enum State {
+    Client(ClientState),
+    Server(ServerState),
+}
+
+/// One TLS connection, client or server side.
+pub struct Connection {
+    /// `None` only after a fatal error.
+    state: Option<State>,
+    core: Core,
+}
+
+/// Everything a handshake state may touch: the record layer and the outgoing buffer.
+pub(crate) struct Core {
+    pub(crate) record_layer: RecordLayer,
+    deframer: Deframer,
+    joiner: HandshakeJoiner,
+    /// Wire bytes waiting for the socket.
+    outgoing: Vec<u8>,
+    /// Handshake messages waiting to be framed together (one flight, one record when it fits).
+    flight: Vec<u8>,
+    plaintext: Vec<u8>,
+    plaintext_pos: usize,
+    observer: Option<Arc<dyn Observer>>,
+    key_log: Option<Arc<dyn KeyLog>>,
+    max_handshake_fragment: usize,
+    pub(crate) info: Option<SessionInfo>,
+    first_record_seen: bool,
+    close_notify_received: bool,
+    close_notify_sent: bool,
+    transport_eof: bool,
+    useless_records: usize,
+    error: Option<Error>,
+}
+
+impl Connection {
+    /// A client connection to `server_name` (a DNS name or an IP literal); the ClientHello is
+    /// queued at once.
+    pub fn client(config: Arc<ClientConfig>, server_name: &str) -> Result<Self, Error> {
+        let mut core = Core::new(&config.common);
+        let state = client::start(config, server_name, &mut core)?;
+        Ok(Self { state: Some(State::Client(state)), core })
+    }
+
+    /// A server connection waiting for a ClientHello.
+    pub fn server(config: Arc<ServerConfig>) -> Self {
+        let core = Core::new(&config.common);
+        Self { state: Some(State::Server(server::start(config))), core }
+    }
+
+    /// Hand over bytes read from the network. Call [`Self::process_new_packets`] next.
+    pub fn read_tls(&mut self, bytes: &[u8]) {
+        self.core.deframer.push(bytes);
+    }
+
+    /// Whether reading more from the network is useful now (false once closed, failed, or while
+    /// the application has not taken enough of the plaintext already decrypted).
+    pub fn wants_read(&self) -> bool {
+        self.core.error.is_none()
+            && !self.core.close_notify_received
+            && !self.core.transport_eof
+            && self.core.plaintext_len() < PLAINTEXT_LIMIT
+    }
+
+    /// Tell the connection the transport reached EOF.
+    pub fn read_eof(&mut self) {
+        self.core.transport_eof = true;
+    }
+
+    /// Process every complete record received so far. On a fatal error the alert owed to the
+    /// peer is queued in [`Self::outgoing`] and the same error is returned from then on.
+    pub fn process_new_packets(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.core.error {
+            return Err(e.clone());
+        }
+        let result = self.process_records();
+        if let Err(e) = &result {
+            self.fail(e.clone());
+        }
+        result
+    }
+
+    /// Bytes to write to the network.
+    pub fn outgoing(&self) -> &[u8] {
+        &self.core.outgoing
+    }
+
+    /// The network took `n` bytes of [`Self::outgoing`].
+    pub fn consume_outgoing(&mut self, n: usize) {
+        let n = n.min(self.core.outgoing.len());
+        self.core.outgoing.drain(..n);
+    }
+
+    pub fn wants_write(&self) -> bool {
+        !self.core.outgoing.is_empty()
+    }
+
+    pub fn is_handshaking(&self) -> bool {
+        self.core.info.is_none() && self.core.error.is_none()
+    }
+
+    /// What was negotiated, once the handshake is complete.
+    pub fn info(&self) -> Option<&SessionInfo> {
+        self.core.info.as_ref()
+    }
+
+    /// The error that ended the connection, if one did.
+    pub fn error(&self) -> Option<&Error> {
+        self.core.error.as_ref()
+    }
+
+    /// Encrypt application data into records (after the handshake). Returns how many bytes
+    /// were taken: all of them.
+    pub fn write_plaintext(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if let Some(e) = &self.core.error {
+            return Err(e.clone());
+        }
+        if self.core.info.is_none() {
+            return Err(Error::config("application data before the handshake completed"));
+        }
+        if self.core.close_notify_sent {
+            return Err(Error::config("write after close_notify"));
+        }
+        self.core.send_records(ContentType::ApplicationData, data, MAX_PLAINTEXT)?;
+        Ok(data.len())
+    }
+
+    /// Take decrypted application data. `Ok(0)` means the peer closed cleanly (close_notify);
+    /// `WouldBlock` means nothing is there yet; `UnexpectedEof` means the transport ended
+    /// without close_notify — the data may have been cut short by an attacker.
+    pub fn read_plaintext(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = &self.core.plaintext[self.core.plaintext_pos..];
+        if !available.is_empty() {
+            let n = available.len().min(buf.len());
+            buf[..n].copy_from_slice(&available[..n]);
+            self.core.plaintext_pos += n;
+            if self.core.plaintext_pos == self.core.plaintext.len() {
+                self.core.plaintext.clear();
+                self.core.plaintext_pos = 0;
+            }
+            return Ok(n);
+        }
+        if let Some(e) = &self.core.error {
+            return Err(e.clone().into());
+        }
+        if self.core.close_notify_received {
+            return Ok(0);
+        }
+        if self.core.transport_eof {
+            return Err(Error::Truncated.into());
+        }
+        Err(std::io::ErrorKind::WouldBlock.into())
+    }
+
+    /// Queue close_notify (once); nothing more is sent after it.
+    pub fn send_close_notify(&mut self) {
+        if !self.core.close_notify_sent && self.core.error.is_none() {
+            self.core.send_alert(Alert::close_notify());
+            self.core.close_notify_sent = true;
+        }
+    }
+
+    pub fn received_close_notify(&self) -> bool {
+        self.core.close_notify_received
+    }
+
+    fn fail(&mut self, error: Error) {
+        if let Some(description) = error.alert() {
+            if !self.core.close_notify_sent {
+                self.core.send_alert(Alert::fatal(description));
+                self.core.close_notify_sent = true;
+            }
+        }
+        self.state = None;
+        self.core.error = Some(error);
+    }
+
+    fn process_records(&mut self) -> Result<(), Error> {
+        while !self.core.close_notify_received && self.core.plaintext_len() < PLAINTEXT_LIMIT {
+            let record = match self.core.deframer.next_record() {
+                Ok(Some(record)) => record,
+                Ok(None) => break,
+                // Bytes that are not TLS at all where a hello should be: decode_error (like a
+                // plain-HTTP request sent to the TLS port).
+                Err(Error::Protocol { alert: AlertDescription::UnexpectedMessage, reason })
+                    if !self.core.first_record_seen =>
+                {
+                    return Err(Error::decode(reason))
+                }
+                Err(e) => return Err(e),
+            };
+            self.core.first_record_seen = true;
+            let wire = self.core.observer.as_ref().map(|_| {
+                let mut wire = Vec::with_capacity(HEADER_LEN + record.payload.len());
+                wire.push(record.content_type as u8);
+                wire.extend_from_slice(&record.version.to_be_bytes());
+                wire.extend_from_slice(&(record.payload.len() as u16).to_be_bytes());
+                wire.extend_from_slice(&record.payload);
+                wire
+            });
+            let plain = self.core.record_layer.read_record(record)?;
+            if let Some(wire) = &wire {
+                self.core.observe(&Event::Record {
+                    direction: Direction::Received,
+                    content_type: plain.content_type,
+                    wire,
+                    plaintext: &plain.payload,
+                });
+            }
+            self.handle_record(plain.content_type, plain.payload)?;
+        }
+        Ok(())
+    }
+
+    fn handle_record(&mut self, content_type: ContentType, payload: Vec<u8>) -> Result<(), Error> {
+        match content_type {
+            ContentType::Handshake => {
+                if payload.is_empty() {
+                    return Err(Error::decode("empty handshake record"));
+                }
+                self.core.joiner.push(&payload)?;
+                while let Some(message) = self.core.joiner.pop()? {
+                    self.core.useless_records = 0;
+                    self.core.observe(&Event::Handshake { direction: Direction::Received, message: &message });
+                    self.handle_input(Input::Handshake(message))?;
+                }
+            }
+            ContentType::ChangeCipherSpec => {
+                if payload != [1] {
+                    return Err(Error::decode("ChangeCipherSpec must be the single byte 1"));
+                }
+                // A handshake message may not straddle the key change.
+                if !self.core.joiner.is_empty() {
+                    return Err(Error::unexpected("ChangeCipherSpec inside a handshake message"));
+                }
+                self.core.observe(&Event::ChangeCipherSpec { direction: Direction::Received });
+                self.handle_input(Input::ChangeCipherSpec)?;
+            }
+            ContentType::Alert => {
+                let alert = Alert::decode(&payload).ok_or_else(|| Error::decode("alert must be two bytes"))?;
+                self.core.observe(&Event::Alert { direction: Direction::Received, alert });
+                match (alert.level, alert.description) {
+                    (_, AlertDescription::CloseNotify) => self.core.close_notify_received = true,
+                    (AlertLevel::Warning, _) => self.core.count_useless()?,
+                    (_, description) => return Err(Error::AlertReceived(description)),
+                }
+            }
+            ContentType::ApplicationData => {
+                if self.core.info.is_none() {
+                    return Err(Error::unexpected("application data before the handshake completed"));
+                }
+                if payload.is_empty() {
+                    self.core.count_useless()?;
+                } else {
+                    self.core.useless_records = 0;
+                    self.core.append_plaintext(&payload);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_input(&mut self, input: Input) -> Result<(), Error> {
+        let state = self.state.take().ok_or_else(|| Error::unexpected("connection already failed"))?;
+        let next = match state {
+            State::Client(s) => State::Client(s.handle(&mut self.core, input)?),
+            State::Server(s) => State::Server(s.handle(&mut self.core, input)?),
+        };
+        self.state = Some(next);
+        Ok(())
+    }
+}
+
+impl Core {
+    fn new(common: &crate::config::Common) -> Self {
+        Self {
+            record_layer: RecordLayer::new(),
+            deframer: Deframer::new(),
+            joiner: HandshakeJoiner::new(),
+            outgoing: Vec::new(),
+            flight: Vec::new(),
+            plaintext: Vec::new(),
+            plaintext_pos: 0,
+            observer: common.observer.clone(),
+            key_log: common.key_log.clone(),
+            max_handshake_fragment: common.max_handshake_fragment.clamp(1, MAX_PLAINTEXT),
+            info: None,
+            first_record_seen: false,
+            close_notify_received: false,
+            close_notify_sent: false,
+            transport_eof: false,
+            useless_records: 0,
+            error: None,
+        }
+    }
+
+    pub(crate) fn observe(&self, event: &Event<'_>) {
+        if let Some(observer) = &self.observer {
+            observer.event(event);
+        }
+    }
+
+    pub(crate) fn log_key(&self, client_random: &[u8; 32], master_secret: &[u8; 48]) {
+        if let Some(key_log) = &self.key_log {
+            key_log.log(client_random, master_secret);
+        }
+    }
+
+    /// Add a handshake message to the current flight.
+    pub(crate) fn queue_handshake(&mut self, message: &HandshakeMessage) {
+        self.observe(&Event::Handshake { direction: Direction::Sent, message });
+        self.flight.extend_from_slice(&message.raw);
+    }
+
+    /// Frame the queued flight into handshake records.
+    pub(crate) fn flush_flight(&mut self) -> Result<(), Error> {
+        let flight = std::mem::take(&mut self.flight);
+        self.send_records(ContentType::Handshake, &flight, self.max_handshake_fragment)
+    }
+
+    /// Send ChangeCipherSpec and switch our direction to the prepared keys.
+    pub(crate) fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
+        self.flush_flight()?;
+        self.send_records(ContentType::ChangeCipherSpec, &[1], MAX_PLAINTEXT)?;
+        self.observe(&Event::ChangeCipherSpec { direction: Direction::Sent });
+        self.record_layer.activate_encrypter()
+    }
+
+    pub(crate) fn send_warning(&mut self, description: AlertDescription) {
+        self.send_alert(Alert { level: AlertLevel::Warning, description });
+    }
+
+    fn send_alert(&mut self, alert: Alert) {
+        // If even the alert cannot be sealed (sequence number exhausted) there is nothing more
+        // to tell the peer; the connection is failing anyway.
+        let _ = self.send_records(ContentType::Alert, &alert.encode(), MAX_PLAINTEXT);
+        self.observe(&Event::Alert { direction: Direction::Sent, alert });
+    }
+
+    fn send_records(&mut self, content_type: ContentType, data: &[u8], max_fragment: usize) -> Result<(), Error> {
+        for fragment in data.chunks(max_fragment.max(1)) {
+            let start = self.outgoing.len();
+            self.record_layer.write_records(content_type, fragment, &mut self.outgoing)?;
+            if let Some(observer) = &self.observer {
+                observer.event(&Event::Record {
+                    direction: Direction::Sent,
+                    content_type,
+                    wire: &self.outgoing[start..],
+                    plaintext: fragment,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn complete(&mut self, info: SessionInfo) {
+        self.observe(&Event::HandshakeComplete { info: &info });
+        self.info = Some(info);
+    }
+
+    fn count_useless(&mut self) -> Result<(), Error> {
+        self.useless_records += 1;
+        if self.useless_records > MAX_USELESS_RECORDS {
+            return Err(Error::unexpected("too many empty records or warning alerts"));
+        }
+        Ok(())
+    }
+
+    fn plaintext_len(&self) -> usize {
+        self.plaintext.len() - self.plaintext_pos
+    }
+
+    fn append_plaintext(&mut self, data: &[u8]) {
+        if self.plaintext_pos > 0 && self.plaintext_pos == self.plaintext.len() {
+            self.plaintext.clear();
+            self.plaintext_pos = 0;
+        }
+        self.plaintext.extend_from_slice(data);
+    }
+}

@@ -1,0 +1,354 @@
+//! The client's side of the full handshake (RFC 5246 §7.3), one state per message we wait for:
+//!
+//! 1. send ClientHello (our random, the suites we offer)
+//! 2. ServerHello: the suite the server chose and its random
+//! 3. Certificate: the server's chain — checked against our trust anchors and the host name
+//! 4. ServerHelloDone: send ClientKeyExchange (a random pre-master secret encrypted with the
+//!    server's RSA key), derive the keys, send ChangeCipherSpec and Finished
+//! 5. the server's ChangeCipherSpec, then its Finished: proof it derived the same keys.
+
+use crate::alert::AlertDescription;
+use crate::config::{CertCheck, ClientConfig};
+use crate::conn::{Core, Input, SessionInfo};
+use crate::crypto::ct::ct_eq;
+use crate::crypto::rsa::RsaPublicKey;
+use crate::handshake::keys::{random32, Secrets, Side, Transcript};
+use crate::handshake::messages::{
+    ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload, ServerHello,
+    TLS12,
+};
+use crate::pki::verify::verify_chain;
+use crate::pki::x509::Certificate;
+use crate::pki::{CertError, CertErrorKind};
+use crate::suites::CipherSuite;
+use crate::trace::Event;
+use crate::Error;
+use std::sync::Arc;
+
+/// signature_algorithms we offer: rsa_pkcs1_sha256, rsa_pkcs1_sha384, rsa_pkcs1_sha512.
+const SIGNATURE_ALGORITHMS: [u16; 3] = [0x0401, 0x0501, 0x0601];
+
+pub(crate) enum ClientState {
+    ServerHello(Box<ExpectServerHello>),
+    Certificate(Box<ExpectCertificate>),
+    ServerHelloDone(Box<ExpectServerHelloDone>),
+    ChangeCipherSpec(Box<ExpectChangeCipherSpec>),
+    Finished(Box<ExpectFinished>),
+    Traffic,
+}
+
+/// Step 1: queue the ClientHello.
+pub(crate) fn start(config: Arc<ClientConfig>, server_name: &str, core: &mut Core) -> Result<ClientState, Error> {
+    if config.common.suites.is_empty() {
+        return Err(Error::config("no cipher suites enabled"));
+    }
+    let client_random = random32();
+    let mut extensions = Vec::new();
+    // SNI carries host names only, never IP literals (RFC 6066 §3).
+    if server_name.parse::<std::net::IpAddr>().is_err() && !server_name.is_empty() {
+        extensions.push(Extension::ServerName(server_name.as_bytes().to_vec()));
+    }
+    extensions.push(Extension::SignatureAlgorithms(SIGNATURE_ALGORITHMS.to_vec()));
+    if config.common.extended_master_secret {
+        extensions.push(Extension::ExtendedMasterSecret);
+    }
+    if config.common.encrypt_then_mac {
+        extensions.push(Extension::EncryptThenMac);
+    }
+    // An empty renegotiation_info says "I am a secure-renegotiation client" (RFC 5746 §3.4).
+    extensions.push(Extension::RenegotiationInfo(Vec::new()));
+    if !config.common.alpn_protocols.is_empty() {
+        extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
+    }
+    let hello = ClientHello {
+        client_version: TLS12,
+        random: client_random,
+        session_id: Vec::new(),
+        cipher_suites: config.common.suites.iter().map(|s| s.id).collect(),
+        compression_methods: vec![0],
+        extensions,
+    };
+    let message = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
+    let mut transcript = Transcript::default();
+    transcript.add(&message.raw);
+    core.queue_handshake(&message);
+    core.flush_flight()?;
+    Ok(ClientState::ServerHello(Box::new(ExpectServerHello {
+        config,
+        server_name: server_name.to_string(),
+        client_random,
+        transcript,
+    })))
+}
+
+impl ClientState {
+    pub(crate) fn handle(self, core: &mut Core, input: Input) -> Result<Self, Error> {
+        match (self, input) {
+            (Self::ServerHello(s), Input::Handshake(m)) => s.handle(m),
+            (Self::Certificate(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::ServerHelloDone(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => s.handle(core),
+            (Self::Finished(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::Traffic, Input::Handshake(m)) => match m.payload {
+                // We never renegotiate: say so politely and carry on (RFC 5746 §4.2).
+                HandshakePayload::HelloRequest => {
+                    core.send_warning(AlertDescription::NoRenegotiation);
+                    Ok(Self::Traffic)
+                }
+                _ => Err(Error::unexpected(format!("{} after the handshake", m.typ().name()))),
+            },
+            (_, Input::ChangeCipherSpec) => Err(Error::unexpected("ChangeCipherSpec out of order")),
+            (_, Input::Handshake(m)) => Err(Error::unexpected(format!("unexpected {}", m.typ().name()))),
+        }
+    }
+}
+
+pub(crate) struct ExpectServerHello {
+    config: Arc<ClientConfig>,
+    server_name: String,
+    client_random: [u8; 32],
+    transcript: Transcript,
+}
+
+impl ExpectServerHello {
+    /// Step 2: accept only what we offered.
+    fn handle(mut self: Box<Self>, message: HandshakeMessage) -> Result<ClientState, Error> {
+        let HandshakePayload::ServerHello(hello) = &message.payload else {
+            return Err(Error::unexpected(format!("expected ServerHello, got {}", message.typ().name())));
+        };
+        if hello.server_version != TLS12 {
+            return Err(Error::protocol(
+                AlertDescription::ProtocolVersion,
+                format!("server chose version {:#06x}; we speak only TLS 1.2", hello.server_version),
+            ));
+        }
+        let suite = CipherSuite::from_id(hello.cipher_suite)
+            .filter(|s| self.config.common.suites.contains(s))
+            .ok_or_else(|| Error::illegal(format!("server chose suite {:#06x}, which we did not offer", hello.cipher_suite)))?;
+        if hello.compression_method != 0 {
+            return Err(Error::illegal("server chose compression; we offered none"));
+        }
+        let negotiated = self.check_extensions(hello)?;
+        self.transcript.add(&message.raw);
+        Ok(ClientState::Certificate(Box::new(ExpectCertificate {
+            config: self.config,
+            server_name: self.server_name,
+            client_random: self.client_random,
+            server_random: hello.random,
+            session_id: hello.session_id.clone(),
+            suite,
+            negotiated,
+            transcript: self.transcript,
+        })))
+    }
+
+    fn check_extensions(&self, hello: &ServerHello) -> Result<Negotiated, Error> {
+        let common = &self.config.common;
+        let mut negotiated = Negotiated::default();
+        for extension in &hello.extensions {
+            match extension {
+                Extension::ServerName(_) => {}
+                Extension::ExtendedMasterSecret if common.extended_master_secret => negotiated.ems = true,
+                Extension::EncryptThenMac if common.encrypt_then_mac => negotiated.etm = true,
+                Extension::RenegotiationInfo(data) => {
+                    if !data.is_empty() {
+                        return Err(Error::protocol(
+                            AlertDescription::HandshakeFailure,
+                            "non-empty renegotiation_info in an initial handshake",
+                        ));
+                    }
+                }
+                Extension::Alpn(protocols) => match protocols.as_slice() {
+                    [chosen] if common.alpn_protocols.contains(chosen) => negotiated.alpn = Some(chosen.clone()),
+                    _ => return Err(Error::illegal("server chose an ALPN protocol we did not offer")),
+                },
+                other => {
+                    return Err(Error::protocol(
+                        AlertDescription::UnsupportedExtension,
+                        format!("server sent extension {} we did not offer", other.typ()),
+                    ))
+                }
+            }
+        }
+        Ok(negotiated)
+    }
+}
+
+#[derive(Default)]
+struct Negotiated {
+    ems: bool,
+    etm: bool,
+    alpn: Option<Vec<u8>>,
+}
+
+pub(crate) struct ExpectCertificate {
+    config: Arc<ClientConfig>,
+    server_name: String,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    session_id: Vec<u8>,
+    suite: &'static CipherSuite,
+    negotiated: Negotiated,
+    transcript: Transcript,
+}
+
+impl ExpectCertificate {
+    /// Step 3: authentication. The chain must lead to a root we trust and name the host we
+    /// asked for — or the policy (a user's informed decision) must accept it.
+    fn handle(mut self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ClientState, Error> {
+        let HandshakePayload::Certificate(certificate) = &message.payload else {
+            return Err(Error::unexpected(format!("expected Certificate, got {}", message.typ().name())));
+        };
+        if certificate.chain.is_empty() {
+            return Err(Error::protocol(AlertDescription::BadCertificate, "server sent no certificate"));
+        }
+        let presented = certificate
+            .chain
+            .iter()
+            .enumerate()
+            .map(|(depth, der)| {
+                Certificate::from_der(der)
+                    .map_err(|e| CertError::new(CertErrorKind::Malformed(e.to_string()), depth))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = self.config.verify_time.unwrap_or_else(unix_now);
+        let outcome = verify_chain(&presented, &self.config.roots, Some(&self.server_name), now);
+        let decision = self.config.policy.decide(&CertCheck {
+            presented: &presented,
+            server_name: &self.server_name,
+            outcome: &outcome,
+        });
+        let verification = outcome.as_ref().map(|path| path.len()).map_err(Clone::clone);
+        core.observe(&Event::CertificateChecked {
+            chain: &certificate.chain,
+            outcome: &verification,
+            accepted: decision.is_ok(),
+        });
+        decision?;
+        let server_key = presented[0].public_key().map_err(|e| {
+            Error::protocol(AlertDescription::UnsupportedCertificate, format!("server key: {e}"))
+        })?;
+        self.transcript.add(&message.raw);
+        Ok(ClientState::ServerHelloDone(Box::new(ExpectServerHelloDone {
+            server_chain: certificate.chain.clone(),
+            verification,
+            server_key,
+            prev: *self,
+        })))
+    }
+}
+
+pub(crate) struct ExpectServerHelloDone {
+    prev: ExpectCertificate,
+    server_chain: Vec<Vec<u8>>,
+    verification: Result<usize, CertError>,
+    server_key: RsaPublicKey,
+}
+
+impl ExpectServerHelloDone {
+    /// Step 4: key delivery. RSA carries 48 random bytes to the server; everything after is
+    /// symmetric, keyed from them.
+    fn handle(self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ClientState, Error> {
+        if !matches!(message.payload, HandshakePayload::ServerHelloDone) {
+            return Err(Error::unexpected(format!("expected ServerHelloDone, got {}", message.typ().name())));
+        }
+        let Self { prev, server_chain, verification, server_key } = *self;
+        let mut transcript = prev.transcript;
+        transcript.add(&message.raw);
+
+        // pre_master_secret = client_version (2 bytes) || 46 random bytes (RFC 5246 §7.4.7.1).
+        let mut pre_master_secret = [0u8; 48];
+        pre_master_secret[..2].copy_from_slice(&TLS12.to_be_bytes());
+        rand::fill(&mut pre_master_secret[2..]);
+        let encrypted = match prev.config.testing_encrypt_premaster {
+            Some(encrypt) => encrypt(&server_key, &pre_master_secret),
+            None => server_key
+                .encrypt_pkcs1v15(&pre_master_secret)
+                .map_err(|e| Error::protocol(AlertDescription::InternalError, format!("RSA encryption: {e:?}")))?,
+        };
+        core.observe(&Event::PremasterSecret { premaster: &pre_master_secret, encrypted: &encrypted });
+        let key_exchange = HandshakeMessage::new(HandshakePayload::ClientKeyExchange(ClientKeyExchange {
+            encrypted_pre_master_secret: encrypted,
+        }));
+        transcript.add(&key_exchange.raw);
+        core.queue_handshake(&key_exchange);
+
+        let session_hash = transcript.current_hash();
+        let secrets = Secrets::derive(
+            core,
+            Side::Client,
+            &pre_master_secret,
+            &prev.client_random,
+            &prev.server_random,
+            prev.negotiated.ems.then_some(&session_hash),
+            prev.suite,
+            prev.negotiated.etm,
+        );
+        core.send_change_cipher_spec()?;
+        let verify_data = secrets.verify_data(Side::Client, &transcript.current_hash());
+        let finished = HandshakeMessage::new(HandshakePayload::Finished(Finished { verify_data }));
+        transcript.add(&finished.raw);
+        core.queue_handshake(&finished);
+        core.flush_flight()?;
+
+        let info = SessionInfo {
+            version: TLS12,
+            suite: prev.suite,
+            client_random: prev.client_random,
+            server_random: prev.server_random,
+            session_id: prev.session_id,
+            extended_master_secret: prev.negotiated.ems,
+            encrypt_then_mac: prev.negotiated.etm,
+            alpn_protocol: prev.negotiated.alpn,
+            server_name: Some(prev.server_name),
+            server_chain,
+            verification: Some(verification),
+        };
+        Ok(ClientState::ChangeCipherSpec(Box::new(ExpectChangeCipherSpec { secrets, transcript, info })))
+    }
+}
+
+pub(crate) struct ExpectChangeCipherSpec {
+    secrets: Secrets,
+    transcript: Transcript,
+    info: SessionInfo,
+}
+
+impl ExpectChangeCipherSpec {
+    fn handle(self: Box<Self>, core: &mut Core) -> Result<ClientState, Error> {
+        core.record_layer.activate_decrypter()?;
+        Ok(ClientState::Finished(Box::new(ExpectFinished {
+            secrets: self.secrets,
+            transcript: self.transcript,
+            info: self.info,
+        })))
+    }
+}
+
+pub(crate) struct ExpectFinished {
+    secrets: Secrets,
+    transcript: Transcript,
+    info: SessionInfo,
+}
+
+impl ExpectFinished {
+    /// Step 5: the server proves it holds the same master secret and saw the same messages.
+    fn handle(self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ClientState, Error> {
+        let HandshakePayload::Finished(finished) = &message.payload else {
+            return Err(Error::unexpected(format!("expected Finished, got {}", message.typ().name())));
+        };
+        let expected = self.secrets.verify_data(Side::Server, &self.transcript.current_hash());
+        if !ct_eq(&expected, &finished.verify_data) {
+            return Err(Error::protocol(AlertDescription::DecryptError, "server Finished does not verify"));
+        }
+        core.complete(self.info);
+        Ok(ClientState::Traffic)
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,182 @@
+//! The tokio adapter: [`TlsStream`] implements `AsyncRead`/`AsyncWrite` over any transport by
+//! moving bytes between it and the sans-I/O [`Connection`]; hyper sits on top of it.
+//!
+//! Contract: reads return buffered plaintext first; a clean end (`Ok` with nothing read) only
+//! after close_notify, `UnexpectedEof` when the transport ends without it. Writes are buffered
+//! like a `BufWriter`: call `flush`. `shutdown` sends close_notify.
+
+use crate::config::{ClientConfig, ServerConfig};
+use crate::conn::{Connection, SessionInfo};
+use crate::record::{HEADER_LEN, MAX_CIPHERTEXT};
+use crate::Error;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+/// Encrypted bytes we queue before `poll_write` waits for the transport (back-pressure).
+const OUTGOING_LIMIT: usize = 256 * 1024;
+/// The largest slice of application data taken per `poll_write`.
+const MAX_WRITE: usize = 64 * 1024;
+
+pub struct TlsStream<IO> {
+    io: IO,
+    conn: Connection,
+    read_buf: Box<[u8]>,
+    shutdown_started: bool,
+}
+
+/// Run the client handshake over `io`.
+pub async fn connect<IO>(config: Arc<ClientConfig>, server_name: &str, io: IO) -> io::Result<TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let conn = Connection::client(config, server_name)?;
+    TlsStream::new(io, conn).handshake().await
+}
+
+/// Run the server handshake over `io`.
+pub async fn accept<IO>(config: Arc<ServerConfig>, io: IO) -> io::Result<TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    TlsStream::new(io, Connection::server(config)).handshake().await
+}
+
+/// The TLS error inside an I/O error from this module, if there is one (to tell a bad
+/// certificate or an alert from a network failure).
+pub fn tls_error(e: &io::Error) -> Option<&Error> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<Error>())
+}
+
+impl<IO> TlsStream<IO>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    fn new(io: IO, conn: Connection) -> Self {
+        Self { io, conn, read_buf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(), shutdown_started: false }
+    }
+
+    /// Drive the handshake to its end: write what the connection has, read what it needs.
+    async fn handshake(mut self) -> io::Result<Self> {
+        loop {
+            while self.conn.wants_write() {
+                let n = self.io.write(self.conn.outgoing()).await?;
+                if n == 0 {
+                    return Err(io::ErrorKind::WriteZero.into());
+                }
+                self.conn.consume_outgoing(n);
+            }
+            self.io.flush().await?;
+            if let Some(e) = self.conn.error() {
+                return Err(e.clone().into());
+            }
+            if !self.conn.is_handshaking() {
+                return Ok(self);
+            }
+            let n = self.io.read(&mut self.read_buf).await?;
+            if n == 0 {
+                self.conn.read_eof();
+                return Err(Error::Truncated.into());
+            }
+            self.conn.read_tls(&self.read_buf[..n]);
+            // On failure the alert is queued: the loop writes it, then reports the error.
+            let _ = self.conn.process_new_packets();
+        }
+    }
+
+    pub fn info(&self) -> Option<&SessionInfo> {
+        self.conn.info()
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn get_ref(&self) -> &IO {
+        &self.io
+    }
+
+    /// Write queued records to the transport until it is all out or the transport is busy.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.conn.wants_write() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.conn.outgoing()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.conn.consume_outgoing(n);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<IO> AsyncRead for TlsStream<IO>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            match this.conn.read_plaintext(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    // Best effort: get the fatal alert out before reporting the error.
+                    let _ = this.poll_drain(cx);
+                    return Poll::Ready(Err(e));
+                }
+            }
+            let mut read_buf = ReadBuf::new(&mut this.read_buf);
+            ready!(Pin::new(&mut this.io).poll_read(cx, &mut read_buf))?;
+            let filled = read_buf.filled().len();
+            if filled == 0 {
+                this.conn.read_eof();
+            } else {
+                this.conn.read_tls(&this.read_buf[..filled]);
+            }
+            // An error is kept by the connection and surfaces from read_plaintext above.
+            let _ = this.conn.process_new_packets();
+        }
+    }
+}
+
+impl<IO> AsyncWrite for TlsStream<IO>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        while this.conn.outgoing().len() >= OUTGOING_LIMIT {
+            ready!(this.poll_drain(cx))?;
+        }
+        let n = this.conn.write_plaintext(&buf[..buf.len().min(MAX_WRITE)])?;
+        // Start sending now; what the transport does not take waits for flush.
+        if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.shutdown_started {
+            this.conn.send_close_notify();
+            this.shutdown_started = true;
+        }
+        ready!(this.poll_drain(cx))?;
+        match ready!(Pin::new(&mut this.io).poll_shutdown(cx)) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            other => Poll::Ready(other),
+        }
+    }
+}
