@@ -1,0 +1,305 @@
+//! Our client ↔ our server with no sockets: the sans-I/O connections pass bytes through
+//! buffers, so a test can split, coalesce, tamper with and truncate them at will.
+
+mod common;
+
+use common::{arc, client_config, pki, server_config};
+use std::sync::{Arc, Mutex};
+use tls::alert::{Alert, AlertDescription, AlertLevel};
+use tls::crypto::rsa::RsaPublicKey;
+use tls::record::ContentType;
+use tls::suites::ALL_SUITES;
+use tls::trace::{Direction, Event, Observer};
+use tls::{ClientConfig, Connection, Error, ServerConfig};
+
+fn client(config: ClientConfig) -> Connection {
+    Connection::client(arc(config), "localhost").expect("client")
+}
+
+fn server(config: ServerConfig) -> Connection {
+    Connection::server(arc(config))
+}
+
+/// Move everything `from` has to send into `to`, `chunk` bytes per read (like TCP segments).
+fn transfer(from: &mut Connection, to: &mut Connection, chunk: usize) -> Result<(), Error> {
+    let bytes = from.outgoing().to_vec();
+    from.consume_outgoing(bytes.len());
+    for piece in bytes.chunks(chunk.max(1)) {
+        to.read_tls(piece);
+        to.process_new_packets()?;
+    }
+    Ok(())
+}
+
+fn handshake(c: &mut Connection, s: &mut Connection, chunk: usize) -> Result<(), Error> {
+    for _ in 0..10 {
+        transfer(c, s, chunk)?;
+        transfer(s, c, chunk)?;
+        if !c.is_handshaking() && !s.is_handshaking() {
+            return Ok(());
+        }
+    }
+    panic!("handshake did not finish in 10 round trips");
+}
+
+fn read_all(conn: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = conn.read_plaintext(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+/// The alert a connection queued (the last record of its output, unencrypted or not we can't
+/// read, so we check the error it reports instead where encrypted).
+fn alert_of(err: &Error) -> Option<AlertDescription> {
+    err.alert()
+}
+
+#[test]
+fn every_suite_with_and_without_ems_and_etm() {
+    for suite in ALL_SUITES {
+        for (ems, etm) in [(true, true), (false, false), (true, false), (false, true)] {
+            let mut cc = client_config(pki());
+            cc.common.suites = vec![suite];
+            cc.common.extended_master_secret = ems;
+            cc.common.encrypt_then_mac = etm;
+            let (mut c, mut s) = (client(cc), server(server_config(pki())));
+            handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+            let (ci, si) = (c.info().expect("client info"), s.info().expect("server info"));
+            assert_eq!(ci.suite.id, suite.id);
+            assert_eq!(si.suite.id, suite.id);
+            assert_eq!(ci.client_random, si.client_random);
+            assert_eq!(ci.server_random, si.server_random);
+            assert_eq!((ci.extended_master_secret, ci.encrypt_then_mac), (ems, etm));
+            assert_eq!((si.extended_master_secret, si.encrypt_then_mac), (ems, etm));
+            assert!(matches!(ci.verification, Some(Ok(2))), "{:?}", ci.verification);
+
+            c.write_plaintext(b"GET / HTTP/1.1\r\n\r\n").expect("write");
+            transfer(&mut c, &mut s, usize::MAX).expect("to server");
+            assert_eq!(read_all(&mut s), b"GET / HTTP/1.1\r\n\r\n");
+            let big = vec![0x5a; 40_000];
+            s.write_plaintext(&big).expect("write");
+            transfer(&mut s, &mut c, usize::MAX).expect("to client");
+            assert_eq!(read_all(&mut c), big);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(Direction, ContentType, usize)>>);
+
+impl Observer for Recorder {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::Record { direction, content_type, plaintext, .. } = event {
+            if let Ok(mut v) = self.0.lock() {
+                v.push((*direction, *content_type, plaintext.len()));
+            }
+        }
+    }
+}
+
+#[test]
+fn handshake_one_byte_per_record_and_per_segment() {
+    let recorder = Arc::new(Recorder::default());
+    let mut cc = client_config(pki());
+    cc.common.max_handshake_fragment = 1;
+    cc.common.observer = Some(recorder.clone());
+    let mut sc = server_config(pki());
+    sc.common.max_handshake_fragment = 1;
+    let (mut c, mut s) = (client(cc), server(sc));
+    handshake(&mut c, &mut s, 1).expect("handshake with 1-byte records and 1-byte reads");
+    let records = recorder.0.lock().expect("lock");
+    let handshake_records = records.iter().filter(|r| r.1 == ContentType::Handshake).collect::<Vec<_>>();
+    assert!(handshake_records.len() > 500, "only {} handshake records", handshake_records.len());
+    assert!(handshake_records.iter().all(|r| r.2 == 1));
+}
+
+#[test]
+fn server_flight_is_coalesced_into_one_record() {
+    let recorder = Arc::new(Recorder::default());
+    let mut cc = client_config(pki());
+    cc.common.observer = Some(recorder.clone());
+    let (mut c, mut s) = (client(cc), server(server_config(pki())));
+    handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+    let records = recorder.0.lock().expect("lock");
+    // ServerHello + Certificate + ServerHelloDone arrive in one record, then CCS, then Finished.
+    let received: Vec<_> = records.iter().filter(|r| r.0 == Direction::Received).map(|r| r.1).collect();
+    assert_eq!(received, [ContentType::Handshake, ContentType::ChangeCipherSpec, ContentType::Handshake]);
+}
+
+#[test]
+fn flipped_bit_in_application_data_is_bad_record_mac_and_nothing_is_delivered() {
+    for etm in [false, true] {
+        let mut cc = client_config(pki());
+        cc.common.encrypt_then_mac = etm;
+        let (mut c, mut s) = (client(cc), server(server_config(pki())));
+        handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+        c.write_plaintext(b"secret request").expect("write");
+        let mut wire = c.outgoing().to_vec();
+        c.consume_outgoing(wire.len());
+        let last = wire.len() - 1;
+        wire[last - 20] ^= 0x01;
+        s.read_tls(&wire);
+        let err = s.process_new_packets().expect_err("tampered record must fail");
+        assert_eq!(alert_of(&err), Some(AlertDescription::BadRecordMac));
+        assert!(read_all(&mut s).is_empty(), "no tampered byte may be delivered");
+        // The client learns why.
+        transfer(&mut s, &mut c, usize::MAX).expect_err("client receives the alert");
+        assert!(matches!(c.error(), Some(Error::AlertReceived(AlertDescription::BadRecordMac))));
+    }
+}
+
+#[test]
+fn altered_client_hello_fails_at_finished_with_decrypt_error() {
+    // Without EMS the keys depend only on the randoms and the pre-master secret, so an
+    // attacker who edits a hello field leaves the records decryptable: only Finished, which
+    // hashes every handshake byte, can notice.
+    let mut cc = client_config(pki());
+    cc.common.extended_master_secret = false;
+    let (mut c, mut s) = (client(cc), server(server_config(pki())));
+    let mut hello = c.outgoing().to_vec();
+    c.consume_outgoing(hello.len());
+    // The signature_algorithms list holds 04 01 (rsa_pkcs1_sha256): make it 04 02.
+    let pos = hello.windows(2).position(|w| w == [0x04, 0x01]).expect("sig alg in hello");
+    hello[pos + 1] = 0x02;
+    s.read_tls(&hello);
+    s.process_new_packets().expect("server accepts the altered hello");
+    transfer(&mut s, &mut c, usize::MAX).expect("client gets the server flight");
+    let err = transfer(&mut c, &mut s, usize::MAX).expect_err("server must refuse the Finished");
+    assert_eq!(alert_of(&err), Some(AlertDescription::DecryptError));
+}
+
+/// A plaintext handshake record holding `body` as one message of type `typ`.
+fn handshake_record(typ: u8, body: &[u8]) -> Vec<u8> {
+    let len = body.len() + 4;
+    let mut r = vec![22, 3, 3, (len >> 8) as u8, len as u8, typ, 0, (body.len() >> 8) as u8, body.len() as u8];
+    r.extend_from_slice(body);
+    r
+}
+
+fn server_error_for(bytes: &[u8]) -> Error {
+    let mut s = server(server_config(pki()));
+    s.read_tls(bytes);
+    let err = s.process_new_packets().expect_err("must be refused");
+    // The alert goes out in clear (no keys yet): 21, version, length 2, fatal, description.
+    let out = s.outgoing();
+    assert_eq!(out.len(), 7, "exactly one alert record: {out:?}");
+    assert_eq!(out[0], 21);
+    let alert = Alert::decode(&out[5..]).expect("alert body");
+    assert_eq!(alert.level, AlertLevel::Fatal);
+    assert_eq!(Some(alert.description), err.alert());
+    err
+}
+
+#[test]
+fn message_out_of_order_is_unexpected_message() {
+    let finished = handshake_record(20, &[0u8; 12]);
+    assert_eq!(server_error_for(&finished).alert(), Some(AlertDescription::UnexpectedMessage));
+}
+
+#[test]
+fn oversized_record_is_record_overflow() {
+    let len = (1 << 14) + 2048 + 1;
+    let header = [22u8, 3, 3, (len >> 8) as u8, len as u8];
+    assert_eq!(server_error_for(&header).alert(), Some(AlertDescription::RecordOverflow));
+    let len = (1 << 14) + 1;
+    let mut plain = vec![23u8, 3, 3, (len >> 8) as u8, len as u8];
+    plain.resize(5 + len, 0);
+    assert_eq!(server_error_for(&plain).alert(), Some(AlertDescription::RecordOverflow));
+}
+
+#[test]
+fn garbage_instead_of_client_hello_is_decode_error() {
+    let err = server_error_for(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert!(matches!(err.alert(), Some(AlertDescription::DecodeError | AlertDescription::ProtocolVersion)));
+}
+
+#[test]
+fn tls10_only_client_hello_is_protocol_version() {
+    // client_version 3.1, random, empty session id, one suite (0x002f), null compression.
+    let mut body = vec![3, 1];
+    body.extend_from_slice(&[7u8; 32]);
+    body.extend_from_slice(&[0, 0, 2, 0x00, 0x2f, 1, 0]);
+    let err = server_error_for(&handshake_record(1, &body));
+    assert_eq!(err.alert(), Some(AlertDescription::ProtocolVersion));
+}
+
+#[test]
+fn cut_before_close_notify_is_truncation_and_close_notify_is_clean_eof() {
+    let (mut c, mut s) = (client(client_config(pki())), server(server_config(pki())));
+    handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+    s.write_plaintext(b"partial body").expect("write");
+    transfer(&mut s, &mut c, usize::MAX).expect("data");
+    c.read_eof();
+    c.process_new_packets().expect("no error yet");
+    let mut buf = [0u8; 64];
+    assert_eq!(c.read_plaintext(&mut buf).expect("data first"), 12);
+    let err = c.read_plaintext(&mut buf).expect_err("then truncation");
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+
+    let (mut c, mut s) = (client(client_config(pki())), server(server_config(pki())));
+    handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+    s.write_plaintext(b"whole body").expect("write");
+    s.send_close_notify();
+    transfer(&mut s, &mut c, usize::MAX).expect("data and close_notify");
+    c.read_eof();
+    assert_eq!(read_all(&mut c), b"whole body");
+    assert_eq!(c.read_plaintext(&mut buf).expect("clean EOF"), 0);
+}
+
+fn malformed_premaster(key: &RsaPublicKey, pre_master_secret: &[u8; 48]) -> Vec<u8> {
+    // Block type 1 instead of 2: a PKCS#1 v1.5 encryption block that is plainly wrong.
+    let k = key.size();
+    let mut block = vec![0xffu8; k];
+    block[0] = 0;
+    block[1] = 1;
+    block[k - 49] = 0;
+    block[k - 48..].copy_from_slice(pre_master_secret);
+    key.raw_public(&block).expect("raw public")
+}
+
+fn well_formed_wrong_premaster(key: &RsaPublicKey, _pre_master_secret: &[u8; 48]) -> Vec<u8> {
+    let mut other = [0x11u8; 48];
+    other[..2].copy_from_slice(&[3, 3]);
+    key.encrypt_pkcs1v15(&other).expect("encrypt")
+}
+
+/// Runs a handshake with the given pre-master secret encryption and returns (records the
+/// server accepted before failing, the server's error).
+fn premaster_outcome(encrypt: fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>) -> Option<AlertDescription> {
+    let mut cc = client_config(pki());
+    cc.testing_encrypt_premaster = Some(encrypt);
+    let (mut c, mut s) = (client(cc), server(server_config(pki())));
+    transfer(&mut c, &mut s, usize::MAX).expect("hello");
+    transfer(&mut s, &mut c, usize::MAX).expect("server flight");
+    // Feed the client's flight record by record: ClientKeyExchange and CCS must be accepted.
+    let flight = c.outgoing().to_vec();
+    c.consume_outgoing(flight.len());
+    let mut rest = &flight[..];
+    let mut outcomes = Vec::new();
+    while rest.len() >= 5 {
+        let len = 5 + usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        s.read_tls(&rest[..len]);
+        outcomes.push((rest[0], s.process_new_packets().err().and_then(|e| e.alert())));
+        rest = &rest[len..];
+    }
+    // Handshake (CKE), ChangeCipherSpec: fine. The encrypted Finished: the failure.
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert_eq!(outcomes[0], (22, None));
+    assert_eq!(outcomes[1], (20, None));
+    assert_eq!(outcomes[2].0, 22);
+    outcomes[2].1
+}
+
+#[test]
+fn malformed_premaster_fails_only_at_finished_like_a_wrong_one() {
+    let malformed = premaster_outcome(malformed_premaster);
+    let wrong = premaster_outcome(well_formed_wrong_premaster);
+    assert!(malformed.is_some());
+    assert_eq!(malformed, wrong);
+}
