@@ -1,0 +1,226 @@
+//! Real peers: `openssl s_client` and `curl` against our server side, our client side against
+//! `openssl s_server`, for each of the four suites.
+
+mod common;
+
+use common::{arc, client_config, pki, server_config};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+use tls::suites::ALL_SUITES;
+use tls::{ServerConfig, SessionInfo};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::Command;
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Accepts one connection, answers the first line with "pong <line>", then closes with
+/// close_notify. Reports what was negotiated.
+async fn one_shot_echo_server(config: Arc<ServerConfig>) -> (SocketAddr, tokio::task::JoinHandle<SessionInfo>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let tls = tls::stream::accept(config, tcp).await.expect("server handshake");
+        let info = tls.info().cloned().expect("info");
+        let mut reader = BufReader::new(tls);
+        let mut line = String::new();
+        reader.read_line(&mut line).await.expect("read line");
+        let mut tls = reader.into_inner();
+        tls.write_all(format!("pong {line}").as_bytes()).await.expect("write");
+        tls.shutdown().await.expect("close_notify");
+        info
+    });
+    (addr, task)
+}
+
+async fn s_client(addr: SocketAddr, extra: &[&str]) -> String {
+    let ca = pki().ca();
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &addr.to_string(), "-servername", "localhost", "-tls1_2", "-ign_eof"])
+        .arg("-CAfile")
+        .arg(&ca)
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn s_client");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"ping\n").await.expect("stdin");
+    drop(stdin);
+    let out = timeout(LIMIT, child.wait_with_output()).await.expect("s_client finished").expect("output");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_s_client_talks_to_our_server_for_each_suite() {
+    for suite in ALL_SUITES {
+        for no_etm in [false, true] {
+            let (addr, server) = one_shot_echo_server(arc(server_config(pki()))).await;
+            let mut extra = vec!["-cipher", suite.openssl_name];
+            if no_etm {
+                extra.push("-no_etm");
+            }
+            let out = s_client(addr, &extra).await;
+            let info = timeout(LIMIT, server).await.expect("server done").expect("server task");
+            assert!(out.contains(&format!("Cipher is {}", suite.openssl_name)), "{out}");
+            assert!(out.contains("Verify return code: 0 (ok)"), "{out}");
+            assert!(out.contains("pong ping"), "data from our server must reach s_client: {out}");
+            assert_eq!(info.suite.id, suite.id);
+            assert!(info.extended_master_secret, "openssl offers EMS by default");
+            assert_eq!(info.encrypt_then_mac, !no_etm);
+            assert_eq!(info.server_name.as_deref(), Some("localhost"));
+        }
+    }
+}
+
+/// Start `openssl s_server -rev` (echoes text reversed) and return it with its port.
+async fn s_server(extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
+    let p = pki();
+    let mut child = Command::new("openssl")
+        .args(["s_server", "-accept", "127.0.0.1:0", "-tls1_2", "-rev", "-naccept", "1"])
+        .arg("-cert")
+        .arg(p.leaf())
+        .arg("-key")
+        .arg(p.leaf_key())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn s_server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = timeout(LIMIT, async {
+        while let Some(line) = lines.next_line().await.expect("line") {
+            if let Some(addr) = line.strip_prefix("ACCEPT ") {
+                return addr.parse::<SocketAddr>().expect("address");
+            }
+        }
+        panic!("s_server exited before ACCEPT");
+    })
+    .await
+    .expect("s_server ready");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_talks_to_openssl_s_server_for_each_suite() {
+    for suite in ALL_SUITES {
+        for no_etm in [false, true] {
+            let mut extra = vec!["-cipher", suite.openssl_name];
+            if no_etm {
+                extra.push("-no_etm");
+            }
+            let (_child, addr) = s_server(&extra).await;
+            let tcp = TcpStream::connect(addr).await.expect("connect");
+            let mut tls = tls::stream::connect(arc(client_config(pki())), "localhost", tcp)
+                .await
+                .expect("client handshake with s_server");
+            let info = tls.info().cloned().expect("info");
+            assert_eq!(info.suite.id, suite.id);
+            assert_eq!(info.encrypt_then_mac, !no_etm);
+            assert!(info.extended_master_secret);
+            assert!(matches!(info.verification, Some(Ok(2))));
+            tls.write_all(b"hello world\n").await.expect("write");
+            tls.flush().await.expect("flush");
+            let mut got = Vec::new();
+            let mut buf = [0u8; 256];
+            while !String::from_utf8_lossy(&got).contains("dlrow olleh") {
+                let n = timeout(LIMIT, tls.read(&mut buf)).await.expect("reply in time").expect("read");
+                assert!(n > 0, "s_server closed early: {:?}", String::from_utf8_lossy(&got));
+                got.extend_from_slice(&buf[..n]);
+            }
+            tls.shutdown().await.expect("close_notify");
+        }
+    }
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+}
+
+/// A minimal hyper service on our stream: `/` says hello, `/big` is 64 MiB.
+async fn hyper_server() -> SocketAddr {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let config = arc(server_config(pki()));
+    let big = Bytes::from(pattern(64 << 20));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (config, big) = (config.clone(), big.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = tls::stream::accept(config, tcp).await else { return };
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let body = if req.uri().path() == "/big" { big.clone() } else { Bytes::from_static(b"hello over TLS 1.2\n") };
+                    async move { Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(body))) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .writev(false)
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
+    let addr = hyper_server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_file = dir.path().join("big");
+    let ca = pki().ca();
+    let small = Command::new("curl")
+        .args(["-sS", "--tlsv1.2", "--tls-max", "1.2", "--cacert"])
+        .arg(&ca)
+        .arg(format!("https://127.0.0.1:{}/", addr.port()))
+        .output();
+    let small = timeout(LIMIT, small).await.expect("curl in time").expect("curl runs");
+    assert!(small.status.success(), "{}", String::from_utf8_lossy(&small.stderr));
+    assert_eq!(small.stdout, b"hello over TLS 1.2\n");
+
+    let big = Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(&ca)
+        .arg("-o")
+        .arg(&out_file)
+        .arg(format!("https://localhost:{}/big", addr.port()))
+        .arg("--resolve")
+        .arg(format!("localhost:{}:127.0.0.1", addr.port()))
+        .output();
+    let big = timeout(Duration::from_secs(120), big).await.expect("curl in time").expect("curl runs");
+    assert!(big.status.success(), "{}", String::from_utf8_lossy(&big.stderr));
+    let got = std::fs::read(&out_file).expect("downloaded");
+    assert_eq!(got.len(), 64 << 20);
+    assert_eq!(Sha256::digest(&got), Sha256::digest(pattern(64 << 20)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_log_matches_openssl_and_recomputes_finished() {
+    // s_client writes its own key log; ours must hold the very same line.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ours = dir.path().join("ours.log");
+    let theirs = dir.path().join("theirs.log");
+    let mut config = server_config(pki());
+    config.common.key_log = Some(Arc::new(tls::trace::KeyLogFile::open(&ours).expect("key log")));
+    let (addr, server) = one_shot_echo_server(arc(config)).await;
+    let out = s_client(addr, &["-keylogfile", theirs.to_str().expect("utf8")]).await;
+    assert!(out.contains("pong ping"), "{out}");
+    let info = timeout(LIMIT, server).await.expect("server done").expect("server task");
+    let ours = std::fs::read_to_string(&ours).expect("our key log");
+    let theirs = std::fs::read_to_string(&theirs).expect("openssl key log");
+    let line = ours.lines().next().expect("one line");
+    assert!(line.starts_with(&format!("CLIENT_RANDOM {}", hex::encode(info.client_random))), "{line}");
+    assert!(theirs.lines().any(|l| l == line), "openssl logged:\n{theirs}\nwe logged:\n{ours}");
+}
