@@ -186,10 +186,7 @@ fn with_len(out: &mut Vec<u8>, len_bytes: usize, f: impl FnOnce(&mut Vec<u8>)) {
     );
     let be = (body_len as u32).to_be_bytes();
     // `get_mut` keeps this panic-free even if `f` truncated `out` (a caller bug).
-    if let (Some(slot), Some(src)) = (
-        out.get_mut(at..at + len_bytes),
-        be.get(4 - len_bytes..),
-    ) {
+    if let (Some(slot), Some(src)) = (out.get_mut(at..at + len_bytes), be.get(4 - len_bytes..)) {
         slot.copy_from_slice(src);
     }
 }
@@ -265,8 +262,8 @@ mod tests {
         assert_eq!(
             out,
             [
-                0x16, 0x03, 0x03, 0x0A, 0x0B, 0x0C, 0x00, 0x07, 0x02, b'a', b'b', 0x00, 0x00,
-                0x01, b'c'
+                0x16, 0x03, 0x03, 0x0A, 0x0B, 0x0C, 0x00, 0x07, 0x02, b'a', b'b', 0x00, 0x00, 0x01,
+                b'c'
             ]
         );
         let mut empty = Vec::new();
