@@ -86,8 +86,8 @@ impl RecordCipher {
 
     /// Append the protected payload of one record to `out` (the record header is the caller's):
     /// a fresh random explicit IV, then the CBC ciphertext and MAC as the module docs show.
-    /// `plaintext` is at most 2^14 bytes (the record layer fragments); `version` is the one in
-    /// the record header.
+    /// `plaintext` is at most 2^14 bytes on the wire (the record layer fragments; this function
+    /// itself only needs it below 2^16); `version` is the one in the record header.
     pub fn seal(
         &self,
         seq: u64,
@@ -113,7 +113,6 @@ impl RecordCipher {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) {
-        debug_assert!(plaintext.len() <= 1 << 14, "record layer fragments first");
         let mac_len = self.suite.mac_len();
         let start = out.len();
         let body_start = start + BLOCK;
@@ -195,7 +194,7 @@ impl RecordCipher {
     ) -> Result<Range<usize>, Error> {
         let mac_len = self.suite.mac_len();
         let len = payload.len();
-        if len < BLOCK + BLOCK + mac_len || (len - mac_len) % BLOCK != 0 {
+        if len < BLOCK + BLOCK + mac_len || !(len - mac_len).is_multiple_of(BLOCK) {
             return Err(Error::bad_record_mac());
         }
         let (protected, received) = payload.split_at_mut(len - mac_len);
@@ -228,7 +227,7 @@ impl RecordCipher {
         let mac_len = self.suite.mac_len();
         let len = payload.len();
         // Public facts only: at least an IV and the blocks that hold a MAC and one padding byte.
-        if len < BLOCK + (mac_len + 1).next_multiple_of(BLOCK) || len % BLOCK != 0 {
+        if len < BLOCK + (mac_len + 1).next_multiple_of(BLOCK) || !len.is_multiple_of(BLOCK) {
             return Err(Error::bad_record_mac());
         }
         let (iv, body) = payload.split_at_mut(BLOCK);
