@@ -1,9 +1,18 @@
-//! RSA by hand on num-bigint (RFC 8017): key generation, the private operation with CRT and
-//! blinding, PKCS#1 v1.5 encryption (block type 2) and signatures (block type 1).
+//! RSA by hand on num-bigint (RFC 8017): key generation (FIPS 186-5 §A.1.3 with the checks of
+//! §A.1.1), the private operation with CRT and blinding (RFC 8017 §5.1.2), PKCS#1 v1.5
+//! encryption (block type 2, RFC 8017 §7.2) and signatures (block type 1, RFC 8017 §8.2, §9.2).
 //!
-//! API CONTRACT (stub — to be implemented; signatures are fixed, other modules code against them).
+//! num-bigint is not constant-time. The private operation is therefore blinded: the exponent
+//! only ever sees `c·r^e mod n` for a random `r` the attacker does not know. The PKCS#1 v1.5
+//! decryption padding check is a branch-free scan, so a TLS server can follow RFC 5246 §7.4.7.1
+//! (Bleichenbacher) without leaking where the padding went wrong.
 
-use num_bigint::BigUint;
+use num_bigint::{BigRng010, BigUint};
+use num_integer::Integer;
+use num_traits::{One, Zero};
+use rand::Rng;
+use sha2::Digest;
+use std::sync::{Mutex, OnceLock};
 
 /// Why an RSA operation failed. Decryption failures deliberately carry no detail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,12 +29,69 @@ pub enum RsaError {
     BadSignature,
 }
 
+impl std::fmt::Display for RsaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidKey(why) => write!(f, "invalid RSA key: {why}"),
+            Self::UnsupportedSize(bits) => {
+                write!(
+                    f,
+                    "unsupported RSA key size {bits} (use 2048, 3072 or 4096)"
+                )
+            }
+            Self::MessageTooLong => f.write_str("message too long for the RSA modulus"),
+            Self::Decryption => f.write_str("RSA decryption failed"),
+            Self::BadSignature => f.write_str("RSA signature does not verify"),
+        }
+    }
+}
+impl std::error::Error for RsaError {}
+
 /// Digest algorithms for PKCS#1 v1.5 signatures (the DigestInfo prefix depends on it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HashAlg {
     Sha256,
     Sha384,
     Sha512,
+}
+
+impl HashAlg {
+    /// Hash `message` with this algorithm.
+    pub fn digest(self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sha256 => sha2::Sha256::digest(message).to_vec(),
+            Self::Sha384 => sha2::Sha384::digest(message).to_vec(),
+            Self::Sha512 => sha2::Sha512::digest(message).to_vec(),
+        }
+    }
+
+    /// Digest length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    /// DER of `DigestInfo ::= SEQUENCE { AlgorithmIdentifier (with NULL), OCTET STRING }` up to
+    /// the digest itself (RFC 8017 §9.2, note 1).
+    fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            Self::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ],
+            Self::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
+            ],
+            Self::Sha512 => &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+        }
+    }
 }
 
 /// What key generation reports as it goes, so a CLI can show a spinner.
@@ -43,7 +109,6 @@ pub struct RsaPublicKey {
     e: BigUint,
 }
 
-#[derive(Clone)]
 pub struct RsaPrivateKey {
     public: RsaPublicKey,
     d: BigUint,
@@ -52,12 +117,41 @@ pub struct RsaPrivateKey {
     dp: BigUint,
     dq: BigUint,
     qinv: BigUint,
+    /// The current blinding pair, made on first use and refreshed by squaring (see `Blinding`).
+    blinding: Mutex<Option<Blinding>>,
 }
 
+/// Smallest and largest moduli we accept (RFC 8017 has no bound; these keep hostile input cheap).
+const MIN_MODULUS_BITS: usize = 512;
+const MAX_MODULUS_BITS: usize = 16384;
+
 impl RsaPublicKey {
-    /// Checks: n odd, n at least 512 bits (and at most 16384), 1 < e < n, e odd.
-    pub fn new(_n: BigUint, _e: BigUint) -> Result<Self, RsaError> {
-        todo!()
+    /// Checks: n odd, n at least 512 bits (and at most 16384), 1 < e < n, e odd; for n over
+    /// 3072 bits e must also fit in 64 bits (as OpenSSL requires), so a hostile key cannot make
+    /// the public operation arbitrarily slow.
+    pub fn new(n: BigUint, e: BigUint) -> Result<Self, RsaError> {
+        let bits = n.bits() as usize;
+        if n.is_even() {
+            return Err(RsaError::InvalidKey("modulus is even"));
+        }
+        if bits < MIN_MODULUS_BITS {
+            return Err(RsaError::InvalidKey("modulus shorter than 512 bits"));
+        }
+        if bits > MAX_MODULUS_BITS {
+            return Err(RsaError::InvalidKey("modulus longer than 16384 bits"));
+        }
+        if e <= BigUint::one() || e >= n {
+            return Err(RsaError::InvalidKey("public exponent out of range"));
+        }
+        if e.is_even() {
+            return Err(RsaError::InvalidKey("public exponent is even"));
+        }
+        if bits > 3072 && e.bits() > 64 {
+            return Err(RsaError::InvalidKey(
+                "public exponent longer than 64 bits for a modulus over 3072 bits",
+            ));
+        }
+        Ok(Self { n, e })
     }
     pub fn n(&self) -> &BigUint {
         &self.n
@@ -67,48 +161,151 @@ impl RsaPublicKey {
     }
     /// Modulus length in bits.
     pub fn bits(&self) -> usize {
-        todo!()
+        self.n.bits() as usize
     }
     /// Modulus length in bytes (k in RFC 8017).
     pub fn size(&self) -> usize {
-        todo!()
+        self.bits().div_ceil(8)
     }
     /// PKCS#1 v1.5 encryption (EME, block type 2, non-zero random padding). Output is `size()` bytes.
-    pub fn encrypt_pkcs1v15(&self, _msg: &[u8]) -> Result<Vec<u8>, RsaError> {
-        todo!()
+    pub fn encrypt_pkcs1v15(&self, msg: &[u8]) -> Result<Vec<u8>, RsaError> {
+        let k = self.size();
+        // RFC 8017 §7.2.1 step 1: at least 8 bytes of padding plus the 3 fixed bytes.
+        if msg.len() > k.saturating_sub(11) {
+            return Err(RsaError::MessageTooLong);
+        }
+        let ps_len = k - msg.len() - 3;
+        let mut em = Vec::with_capacity(k);
+        em.extend_from_slice(&[0x00, 0x02]);
+        em.extend_from_slice(&nonzero_random_bytes(ps_len));
+        em.push(0x00);
+        em.extend_from_slice(msg);
+        self.raw_public(&em)
     }
     /// Raw public operation m = c^e mod n on a big-endian input of `size()` bytes; output `size()` bytes.
-    pub fn raw_public(&self, _input: &[u8]) -> Result<Vec<u8>, RsaError> {
-        todo!()
+    pub fn raw_public(&self, input: &[u8]) -> Result<Vec<u8>, RsaError> {
+        let x = self.input_to_int(input)?;
+        i2osp(&x.modpow(&self.e, &self.n), self.size()).ok_or(RsaError::MessageTooLong)
     }
     /// Verify a PKCS#1 v1.5 signature over `message` (hashed here with `hash`).
     pub fn verify_pkcs1v15(
         &self,
-        _hash: HashAlg,
-        _message: &[u8],
-        _sig: &[u8],
+        hash: HashAlg,
+        message: &[u8],
+        sig: &[u8],
     ) -> Result<(), RsaError> {
-        todo!()
+        self.verify_pkcs1v15_prehashed(hash, &hash.digest(message), sig)
+    }
+    /// Verify a PKCS#1 v1.5 signature over an already computed `digest` (RFC 8017 §8.2.2): the
+    /// expected encoding is rebuilt and compared whole, never parsed (no BERserk-style leniency).
+    pub fn verify_pkcs1v15_prehashed(
+        &self,
+        hash: HashAlg,
+        digest: &[u8],
+        sig: &[u8],
+    ) -> Result<(), RsaError> {
+        let k = self.size();
+        if sig.len() != k {
+            return Err(RsaError::BadSignature);
+        }
+        let expected = emsa_pkcs1v15_encode(hash, digest, k).map_err(|_| RsaError::BadSignature)?;
+        let em = self.raw_public(sig).map_err(|_| RsaError::BadSignature)?;
+        if ct_eq_bytes(&em, &expected) {
+            Ok(())
+        } else {
+            Err(RsaError::BadSignature)
+        }
+    }
+
+    /// OS2IP with the RFC 8017 range checks: exactly `size()` bytes and less than n.
+    fn input_to_int(&self, input: &[u8]) -> Result<BigUint, RsaError> {
+        if input.len() != self.size() {
+            return Err(RsaError::MessageTooLong);
+        }
+        let x = BigUint::from_bytes_be(input);
+        if x >= self.n {
+            return Err(RsaError::MessageTooLong);
+        }
+        Ok(x)
     }
 }
 
 impl RsaPrivateKey {
     /// Generate a key of 2048, 3072 or 4096 bits with e = 65537.
-    pub fn generate(
-        _bits: usize,
-        _progress: &mut dyn FnMut(KeygenEvent),
-    ) -> Result<Self, RsaError> {
-        todo!()
+    pub fn generate(bits: usize, progress: &mut dyn FnMut(KeygenEvent)) -> Result<Self, RsaError> {
+        let rounds = miller_rabin_rounds(bits).ok_or(RsaError::UnsupportedSize(bits))?;
+        let e = BigUint::from(65_537u32);
+        let half = bits / 2;
+        // FIPS 186-5 §A.1.3 step 5.4 / §A.1.1: |p − q| > 2^(nlen/2 − 100).
+        let min_distance = BigUint::one() << (half - 100);
+        let mut rng = rand::rng();
+        loop {
+            let p = generate_prime(half, &e, rounds, &mut rng, progress);
+            progress(KeygenEvent::PrimeFound);
+            let q = loop {
+                let q = generate_prime(half, &e, rounds, &mut rng, progress);
+                let distance = if p > q { &p - &q } else { &q - &p };
+                if distance > min_distance {
+                    break q;
+                }
+                progress(KeygenEvent::CandidateRejected);
+            };
+            progress(KeygenEvent::PrimeFound);
+            let n = &p * &q;
+            let p1 = &p - 1u32;
+            let q1 = &q - 1u32;
+            let lambda = p1.lcm(&q1);
+            let Some(d) = e.modinv(&lambda) else {
+                continue; // cannot happen: gcd(p−1, e) = gcd(q−1, e) = 1 was checked
+            };
+            // FIPS 186-5 §A.1.1: d > 2^(nlen/2), else start over (practically never).
+            if d.bits() as usize <= half || n.bits() as usize != bits {
+                continue;
+            }
+            return Self::from_components(n, e, d, p, q);
+        }
     }
     /// From the numbers in a key file; checks them and computes the CRT values.
     pub fn from_components(
-        _n: BigUint,
-        _e: BigUint,
-        _d: BigUint,
-        _p: BigUint,
-        _q: BigUint,
+        n: BigUint,
+        e: BigUint,
+        d: BigUint,
+        p: BigUint,
+        q: BigUint,
     ) -> Result<Self, RsaError> {
-        todo!()
+        let public = RsaPublicKey::new(n, e)?;
+        let two = BigUint::from(2u32);
+        if p < two || q < two {
+            return Err(RsaError::InvalidKey("prime factor below 2"));
+        }
+        if &p * &q != public.n {
+            return Err(RsaError::InvalidKey("p·q differs from the modulus"));
+        }
+        if d.is_zero() || d >= public.n {
+            return Err(RsaError::InvalidKey("private exponent out of range"));
+        }
+        let p1 = &p - 1u32;
+        let q1 = &q - 1u32;
+        // e·d ≡ 1 mod (p−1) and mod (q−1) is e·d ≡ 1 mod λ(n): what decryption needs.
+        let ed = &public.e * &d;
+        if !(&ed % &p1).is_one() || !(&ed % &q1).is_one() {
+            return Err(RsaError::InvalidKey("e·d is not 1 modulo λ(n)"));
+        }
+        let dp = &d % &p1;
+        let dq = &d % &q1;
+        let qinv = (&q % &p)
+            .modinv(&p)
+            .ok_or(RsaError::InvalidKey("q has no inverse modulo p"))?;
+        Ok(Self {
+            public,
+            d,
+            p,
+            q,
+            dp,
+            dq,
+            qinv,
+            blinding: Mutex::new(None),
+        })
     }
     pub fn public_key(&self) -> &RsaPublicKey {
         &self.public
@@ -131,26 +328,731 @@ impl RsaPrivateKey {
     pub fn qinv(&self) -> &BigUint {
         &self.qinv
     }
+    /// Modulus length in bytes (k in RFC 8017), as `public_key().size()`.
+    pub fn size(&self) -> usize {
+        self.public.size()
+    }
     /// Raw private operation (CRT + blinding) on `size()` big-endian bytes; output `size()` bytes.
-    pub fn raw_private(&self, _input: &[u8]) -> Result<Vec<u8>, RsaError> {
-        todo!()
+    pub fn raw_private(&self, input: &[u8]) -> Result<Vec<u8>, RsaError> {
+        let c = self.public.input_to_int(input)?;
+        let m = self.private_op(&c)?;
+        i2osp(&m, self.size()).ok_or(RsaError::MessageTooLong)
     }
     /// PKCS#1 v1.5 decryption. Any failure is `RsaError::Decryption`, whatever the cause.
-    pub fn decrypt_pkcs1v15(&self, _ciphertext: &[u8]) -> Result<Vec<u8>, RsaError> {
-        todo!()
+    pub fn decrypt_pkcs1v15(&self, ciphertext: &[u8]) -> Result<Vec<u8>, RsaError> {
+        let em = self
+            .raw_private(ciphertext)
+            .map_err(|_| RsaError::Decryption)?;
+        let scan = eme_pkcs1v15_scan(&em);
+        if scan.valid == 0 {
+            return Err(RsaError::Decryption);
+        }
+        em.get(scan.zero_index + 1..)
+            .map(<[u8]>::to_vec)
+            .ok_or(RsaError::Decryption)
     }
     /// Decryption for TLS RSA key exchange (RFC 5246 §7.4.7.1): always returns `expected_len`
     /// bytes and a validity flag, computed without branching on secret data, so the caller can
     /// substitute a random pre-master secret without a timing difference.
     pub fn decrypt_pkcs1v15_fixed_len(
         &self,
-        _ciphertext: &[u8],
-        _expected_len: usize,
+        ciphertext: &[u8],
+        expected_len: usize,
     ) -> (Vec<u8>, bool) {
-        todo!()
+        let k = self.size();
+        let mut out = vec![0u8; expected_len];
+        // Length and range of the ciphertext are public: rejecting them early leaks nothing.
+        let Ok(em) = self.raw_private(ciphertext) else {
+            return (out, false);
+        };
+        let scan = eme_pkcs1v15_scan(&em);
+        // The message is what follows the zero separator: k − zero_index − 1 bytes.
+        let msg_len = k.wrapping_sub(scan.zero_index).wrapping_sub(1);
+        let valid = scan.valid & ct_eq_usize(msg_len, expected_len);
+        // The last `expected_len` bytes of EM, whatever the padding said (public lengths only).
+        let take = expected_len.min(k);
+        let (dst, src) = (&mut out[expected_len - take..], &em[k - take..]);
+        dst.copy_from_slice(src);
+        (out, std::hint::black_box(valid) != 0)
     }
     /// PKCS#1 v1.5 signature over `message` (hashed here with `hash`).
-    pub fn sign_pkcs1v15(&self, _hash: HashAlg, _message: &[u8]) -> Result<Vec<u8>, RsaError> {
-        todo!()
+    pub fn sign_pkcs1v15(&self, hash: HashAlg, message: &[u8]) -> Result<Vec<u8>, RsaError> {
+        self.sign_pkcs1v15_prehashed(hash, &hash.digest(message))
+    }
+    /// PKCS#1 v1.5 signature over an already computed `digest` (RFC 8017 §8.2.1).
+    pub fn sign_pkcs1v15_prehashed(
+        &self,
+        hash: HashAlg,
+        digest: &[u8],
+    ) -> Result<Vec<u8>, RsaError> {
+        let em = emsa_pkcs1v15_encode(hash, digest, self.size())?;
+        self.raw_private(&em)
+    }
+
+    /// m = c^d mod n by CRT (RFC 8017 §5.1.2, 2.b), blinded, and checked by re-encrypting.
+    fn private_op(&self, c: &BigUint) -> Result<BigUint, RsaError> {
+        let n = &self.public.n;
+        let (r_e, r_inv) = self.next_blinding();
+        // Blind: the exponentiation sees c·r^e, unrelated to the c the attacker chose.
+        let blinded = (c * &r_e) % n;
+        let m1 = (&blinded % &self.p).modpow(&self.dp, &self.p);
+        let m2 = (&blinded % &self.q).modpow(&self.dq, &self.q);
+        // Garner: h = qInv·(m1 − m2) mod p, kept non-negative by adding p first.
+        let h = ((&m1 + &self.p - (&m2 % &self.p)) * &self.qinv) % &self.p;
+        let m_blinded = m2 + h * &self.q;
+        // A fault in one CRT half would reveal a factor (Boneh–DeMillo–Lipton): check m^e = c.
+        if m_blinded.modpow(&self.public.e, n) != blinded {
+            return Err(RsaError::InvalidKey(
+                "private-key operation failed its consistency check",
+            ));
+        }
+        Ok((m_blinded * r_inv) % n)
+    }
+
+    /// Hand out the current blinding pair and advance it (under the lock) for the next caller.
+    fn next_blinding(&self) -> (BigUint, BigUint) {
+        let n = &self.public.n;
+        let mut slot = self
+            .blinding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = match slot.take() {
+            Some(b) if b.uses < BLINDING_REFRESH => b,
+            _ => Blinding::fresh(&self.public),
+        };
+        let pair = (current.r_e.clone(), current.r_inv.clone());
+        // (r^e)² = (r²)^e and (r⁻¹)² = (r²)⁻¹: the next pair costs two squarings, no inverse.
+        *slot = Some(Blinding {
+            r_e: (&current.r_e * &current.r_e) % n,
+            r_inv: (&current.r_inv * &current.r_inv) % n,
+            uses: current.uses + 1,
+        });
+        pair
+    }
+}
+
+impl Clone for RsaPrivateKey {
+    /// The clone gets its own blinding pair (made on its first use).
+    fn clone(&self) -> Self {
+        Self {
+            public: self.public.clone(),
+            d: self.d.clone(),
+            p: self.p.clone(),
+            q: self.q.clone(),
+            dp: self.dp.clone(),
+            dq: self.dq.clone(),
+            qinv: self.qinv.clone(),
+            blinding: Mutex::new(None),
+        }
+    }
+}
+
+impl PartialEq for RsaPrivateKey {
+    /// Same numbers (the blinding state is not part of the key).
+    fn eq(&self, other: &Self) -> bool {
+        self.public == other.public
+            && self.d == other.d
+            && self.p == other.p
+            && self.q == other.q
+            && self.dp == other.dp
+            && self.dq == other.dq
+            && self.qinv == other.qinv
+    }
+}
+impl Eq for RsaPrivateKey {}
+
+impl std::fmt::Debug for RsaPrivateKey {
+    /// Shows only the public half: a key must not end up in a log by accident.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RsaPrivateKey")
+            .field("bits", &self.public.bits())
+            .field("e", &self.public.e)
+            .finish_non_exhaustive()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A fresh random r is drawn after this many uses of one squaring chain (OpenSSL uses 32 too).
+const BLINDING_REFRESH: u32 = 32;
+
+/// Blinding pair (r^e mod n, r⁻¹ mod n) for a secret random r.
+struct Blinding {
+    r_e: BigUint,
+    r_inv: BigUint,
+    uses: u32,
+}
+
+impl Blinding {
+    fn fresh(key: &RsaPublicKey) -> Self {
+        let mut rng = rand::rng();
+        let two = BigUint::from(2u32);
+        loop {
+            let r = rng.random_biguint_range(&two, &key.n);
+            // gcd(r, n) ≠ 1 would mean r shares a factor with n: draw again.
+            if let Some(r_inv) = r.modinv(&key.n) {
+                return Self {
+                    r_e: r.modpow(&key.e, &key.n),
+                    r_inv,
+                    uses: 0,
+                };
+            }
+        }
+    }
+}
+
+/// I2OSP (RFC 8017 §4.1): `x` as exactly `len` big-endian bytes, or None if it does not fit.
+fn i2osp(x: &BigUint, len: usize) -> Option<Vec<u8>> {
+    let bytes = if x.is_zero() {
+        Vec::new()
+    } else {
+        x.to_bytes_be()
+    };
+    let pad = len.checked_sub(bytes.len())?;
+    let mut out = vec![0u8; pad];
+    out.extend_from_slice(&bytes);
+    Some(out)
+}
+
+/// EMSA-PKCS1-v1_5 (RFC 8017 §9.2): 00 01 FF…FF 00 DigestInfo, `k` bytes long.
+fn emsa_pkcs1v15_encode(hash: HashAlg, digest: &[u8], k: usize) -> Result<Vec<u8>, RsaError> {
+    if digest.len() != hash.output_len() {
+        return Err(RsaError::InvalidKey(
+            "digest length does not match the hash",
+        ));
+    }
+    let prefix = hash.digest_info_prefix();
+    let t_len = prefix.len() + digest.len();
+    // Step 3: "intended encoded message length too short" when fewer than 8 bytes of FF fit.
+    if k < t_len + 11 {
+        return Err(RsaError::MessageTooLong);
+    }
+    let mut em = Vec::with_capacity(k);
+    em.extend_from_slice(&[0x00, 0x01]);
+    em.resize(k - t_len - 1, 0xff);
+    em.push(0x00);
+    em.extend_from_slice(prefix);
+    em.extend_from_slice(digest);
+    Ok(em)
+}
+
+/// `len` random bytes, none of them zero (the PS of EME-PKCS1-v1_5).
+fn nonzero_random_bytes(len: usize) -> Vec<u8> {
+    let mut rng = rand::rng();
+    let mut out = vec![0u8; len];
+    rng.fill_bytes(&mut out);
+    for byte in &mut out {
+        while *byte == 0 {
+            let mut one = [0u8; 1];
+            rng.fill_bytes(&mut one);
+            *byte = one[0];
+        }
+    }
+    out
+}
+
+/// Result of the branch-free EME-PKCS1-v1_5 scan: `valid` is all-ones or zero.
+struct EmeScan {
+    valid: u32,
+    /// Index of the 00 separator (meaningful only when valid).
+    zero_index: usize,
+}
+
+/// Check 00 02 PS(≥ 8 non-zero) 00 M over every byte, with masks instead of branches, so the
+/// time taken does not depend on where (or whether) the padding is wrong (Bleichenbacher 1998).
+fn eme_pkcs1v15_scan(em: &[u8]) -> EmeScan {
+    let mut first = [0u8; 2];
+    for (dst, src) in first.iter_mut().zip(em) {
+        *dst = *src;
+    }
+    let mut valid = ct_eq_u8(first[0], 0x00) & ct_eq_u8(first[1], 0x02) & ct_ge_usize(em.len(), 11);
+    let mut looking = u32::MAX;
+    let mut zero_index = 0usize;
+    for (i, &byte) in em.iter().enumerate().skip(2) {
+        let is_zero = ct_eq_u8(byte, 0);
+        let hit = looking & is_zero;
+        zero_index = ct_select_usize(hit, i, zero_index);
+        looking &= !is_zero;
+    }
+    // A separator must exist, after at least 8 bytes of PS (index ≥ 2 + 8).
+    valid &= !looking & ct_ge_usize(zero_index, 10);
+    EmeScan {
+        valid: std::hint::black_box(valid),
+        zero_index,
+    }
+}
+
+/// All-ones if a == b, else zero; no branch.
+fn ct_eq_u8(a: u8, b: u8) -> u32 {
+    let x = u32::from(a ^ b);
+    // x | −x has its top bit set exactly when x ≠ 0.
+    ((x | x.wrapping_neg()) >> 31).wrapping_sub(1)
+}
+
+/// All-ones if a == b, else zero; no branch.
+fn ct_eq_usize(a: usize, b: usize) -> u32 {
+    let x = (a ^ b) as u64;
+    (((x | x.wrapping_neg()) >> 63) as u32).wrapping_sub(1)
+}
+
+/// All-ones if a ≥ b, else zero; no branch (both below 2^63).
+fn ct_ge_usize(a: usize, b: usize) -> u32 {
+    let lt = ((a as u64).wrapping_sub(b as u64) >> 63) as u32;
+    lt.wrapping_sub(1)
+}
+
+/// `a` if mask is all-ones, `b` if zero.
+fn ct_select_usize(mask: u32, a: usize, b: usize) -> usize {
+    let m = ((mask & 1) as usize).wrapping_neg();
+    (a & m) | (b & !m)
+}
+
+/// Equal-length comparison over every byte.
+fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// Miller–Rabin rounds per prime. FIPS 186-5 Table B.1 (random candidates, M-R only) asks for
+/// 5 rounds for 1024-bit p, q (error 2^-112), 4 for 1536-bit (2^-128) and 4 for 2048-bit
+/// (2^-144). We run twice that: the extra rounds only cost time on the two final primes.
+fn miller_rabin_rounds(nlen: usize) -> Option<usize> {
+    match nlen {
+        2048 => Some(10),
+        3072 => Some(8),
+        4096 => Some(8),
+        _ => None,
+    }
+}
+
+/// Odd primes below 2048, grouped so that each group's product fits in a u64: one big-number
+/// remainder per group instead of one per prime.
+fn small_prime_groups() -> &'static [(u64, Vec<u64>)] {
+    static GROUPS: OnceLock<Vec<(u64, Vec<u64>)>> = OnceLock::new();
+    GROUPS.get_or_init(|| {
+        const LIMIT: usize = 2048;
+        let mut composite = vec![false; LIMIT];
+        let mut groups: Vec<(u64, Vec<u64>)> = Vec::new();
+        let mut product: u64 = 1;
+        let mut members = Vec::new();
+        for i in 2..LIMIT {
+            if composite[i] {
+                continue;
+            }
+            for multiple in (i * i..LIMIT).step_by(i) {
+                composite[multiple] = true;
+            }
+            if i == 2 {
+                continue;
+            }
+            let prime = i as u64;
+            match product.checked_mul(prime) {
+                Some(next) => {
+                    product = next;
+                    members.push(prime);
+                }
+                None => {
+                    groups.push((product, std::mem::take(&mut members)));
+                    product = prime;
+                    members.push(prime);
+                }
+            }
+        }
+        groups.push((product, members));
+        groups
+    })
+}
+
+/// `x mod m` for a u64 modulus, over the 64-bit digits from the most significant down.
+fn rem_u64(x: &BigUint, m: u64) -> u64 {
+    let digits = x.to_u64_digits();
+    let m = u128::from(m);
+    let r = digits
+        .iter()
+        .rev()
+        .fold(0u128, |r, &d| ((r << 64) | u128::from(d)) % m);
+    r as u64
+}
+
+/// True if a small prime divides `candidate` (which is far larger than all of them).
+fn has_small_factor(candidate: &BigUint) -> bool {
+    small_prime_groups().iter().any(|(product, primes)| {
+        let r = rem_u64(candidate, *product);
+        primes.iter().any(|p| r.is_multiple_of(*p))
+    })
+}
+
+/// A random prime of exactly `bits` bits with the top two bits set and gcd(p − 1, e) = 1
+/// (FIPS 186-5 §A.1.3): fresh random candidates, trial division, then Miller–Rabin.
+fn generate_prime(
+    bits: usize,
+    e: &BigUint,
+    rounds: usize,
+    rng: &mut impl Rng,
+    progress: &mut dyn FnMut(KeygenEvent),
+) -> BigUint {
+    let bits64 = bits as u64;
+    loop {
+        let mut candidate = rng.random_biguint(bits64);
+        // Top two bits make p·q exactly 2·bits long (p ≥ 1.5·2^(bits−1) > √2·2^(bits−1)).
+        candidate.set_bit(bits64 - 1, true);
+        candidate.set_bit(bits64 - 2, true);
+        candidate.set_bit(0, true);
+        if has_small_factor(&candidate) {
+            progress(KeygenEvent::CandidateRejected);
+            continue;
+        }
+        // e is prime, so gcd(p − 1, e) = 1 unless p ≡ 1 (mod e).
+        if ((&candidate - 1u32) % e).is_zero() {
+            progress(KeygenEvent::CandidateRejected);
+            continue;
+        }
+        if !is_probable_prime(&candidate, rounds, rng) {
+            progress(KeygenEvent::CandidateRejected);
+            continue;
+        }
+        return candidate;
+    }
+}
+
+/// Miller–Rabin with random bases (FIPS 186-5 §B.3.1). `w` must be odd and > 3.
+fn is_probable_prime(w: &BigUint, rounds: usize, rng: &mut impl Rng) -> bool {
+    let w1 = w - 1u32;
+    let Some(a) = w1.trailing_zeros() else {
+        return false;
+    };
+    let m = &w1 >> a;
+    let two = BigUint::from(2u32);
+    for _ in 0..rounds {
+        let b = rng.random_biguint_range(&two, &w1);
+        let mut z = b.modpow(&m, w);
+        if z.is_one() || z == w1 {
+            continue;
+        }
+        let mut witness = true;
+        for _ in 1..a {
+            z = (&z * &z) % w;
+            if z == w1 {
+                witness = false;
+                break;
+            }
+            if z.is_one() {
+                return false;
+            }
+        }
+        if witness {
+            return false;
+        }
+    }
+    true
+}
+
+/// Trial division, for checking the sieve table in tests.
+#[cfg(test)]
+fn is_small_prime(x: u64) -> bool {
+    x >= 2
+        && (2..)
+            .take_while(|d| d * d <= x)
+            .all(|d| !x.is_multiple_of(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::ToPrimitive;
+
+    /// A 1024-bit test key is too small for `generate`, so tests share one 2048-bit key.
+    fn test_key() -> &'static RsaPrivateKey {
+        static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+        KEY.get_or_init(|| match RsaPrivateKey::generate(2048, &mut |_| {}) {
+            Ok(k) => k,
+            Err(e) => panic!("keygen failed: {e}"),
+        })
+    }
+
+    #[test]
+    fn key_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<RsaPrivateKey>();
+        check::<RsaPublicKey>();
+    }
+
+    #[test]
+    fn generated_key_meets_fips_checks() {
+        let key = test_key();
+        let n = key.public_key().n();
+        assert_eq!(key.public_key().bits(), 2048);
+        assert_eq!(key.size(), 256);
+        assert_eq!(key.public_key().e(), &BigUint::from(65_537u32));
+        assert_eq!(&(key.p() * key.q()), n);
+        assert_eq!(key.p().bits(), 1024);
+        assert_eq!(key.q().bits(), 1024);
+        let dist = if key.p() > key.q() {
+            key.p() - key.q()
+        } else {
+            key.q() - key.p()
+        };
+        assert!(dist.bits() > 1024 - 100);
+        assert!(key.d().bits() > 1024);
+        let lambda = (key.p() - 1u32).lcm(&(key.q() - 1u32));
+        assert!(((key.d() * key.public_key().e()) % &lambda).is_one());
+        assert!(((key.q() * key.qinv()) % key.p()).is_one());
+    }
+
+    #[test]
+    fn raw_ops_are_inverse() {
+        let key = test_key();
+        let mut x = vec![0u8; key.size()];
+        rand::rng().fill_bytes(&mut x[1..]);
+        // Several times, so the squared blinding pairs are exercised too.
+        for _ in 0..(BLINDING_REFRESH + 3) {
+            let y = key.raw_private(&x).unwrap();
+            assert_eq!(y.len(), key.size());
+            assert_eq!(key.public_key().raw_public(&y).unwrap(), x);
+        }
+        // Textbook check against the non-CRT exponentiation.
+        let c = BigUint::from_bytes_be(&x);
+        let expected = i2osp(&c.modpow(key.d(), key.public_key().n()), key.size()).unwrap();
+        assert_eq!(key.raw_private(&x).unwrap(), expected);
+    }
+
+    #[test]
+    fn raw_ops_reject_out_of_range_input() {
+        let key = test_key();
+        let n_bytes = i2osp(key.public_key().n(), key.size()).unwrap();
+        assert_eq!(key.raw_private(&n_bytes), Err(RsaError::MessageTooLong));
+        assert!(key.public_key().raw_public(&[0u8; 10]).is_err());
+        assert!(key.raw_private(&vec![0u8; key.size() + 1]).is_err());
+    }
+
+    #[test]
+    fn encrypt_decrypt_round_trip() {
+        let key = test_key();
+        for len in [0usize, 1, 48, 245] {
+            let msg: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let ct = key.public_key().encrypt_pkcs1v15(&msg).unwrap();
+            assert_eq!(ct.len(), 256);
+            assert_eq!(key.decrypt_pkcs1v15(&ct).unwrap(), msg);
+        }
+        assert_eq!(
+            key.public_key().encrypt_pkcs1v15(&[1u8; 246]),
+            Err(RsaError::MessageTooLong)
+        );
+    }
+
+    #[test]
+    fn fixed_len_decrypt_flags_padding_errors() {
+        let key = test_key();
+        let pms = [7u8; 48];
+        let ct = key.public_key().encrypt_pkcs1v15(&pms).unwrap();
+        assert_eq!(
+            key.decrypt_pkcs1v15_fixed_len(&ct, 48),
+            (pms.to_vec(), true)
+        );
+        let (out, ok) = key.decrypt_pkcs1v15_fixed_len(&ct, 47);
+        assert!(!ok);
+        assert_eq!(out.len(), 47);
+
+        // Hand-made encoded blocks with one defect each.
+        let k = key.size();
+        let good = |ps_len: usize| {
+            let mut em = vec![0x00, 0x02];
+            em.extend(std::iter::repeat_n(0x55, ps_len));
+            em.push(0);
+            em.resize(k, 0x33);
+            em
+        };
+        let mut bad_type = good(k - 51);
+        bad_type[1] = 0x01;
+        let mut bad_first = good(k - 51);
+        bad_first[0] = 0x01;
+        let short_ps = good(7); // separator too early: PS under 8 bytes
+        let mut no_zero = good(k - 51);
+        no_zero[k - 49] = 0x44;
+        for (em, why) in [
+            (bad_type, "block type"),
+            (short_ps, "short PS"),
+            (no_zero, "no separator"),
+        ] {
+            let ct = key.public_key().raw_public(&em).unwrap();
+            let (out, ok) = key.decrypt_pkcs1v15_fixed_len(&ct, 48);
+            assert!(!ok, "{why}");
+            assert_eq!(out.len(), 48);
+            assert_eq!(
+                key.decrypt_pkcs1v15(&ct),
+                Err(RsaError::Decryption),
+                "{why}"
+            );
+        }
+        // A leading non-zero byte makes EM ≥ n for some keys: must still fail, not panic.
+        if let Ok(ct) = key.public_key().raw_public(&bad_first) {
+            assert!(!key.decrypt_pkcs1v15_fixed_len(&ct, 48).1);
+        }
+        // And the good one passes through the same path.
+        let ct = key.public_key().raw_public(&good(k - 51)).unwrap();
+        assert_eq!(
+            key.decrypt_pkcs1v15_fixed_len(&ct, 48),
+            (vec![0x33; 48], true)
+        );
+        // Wrong-length ciphertext: fixed-size output, invalid.
+        assert_eq!(
+            key.decrypt_pkcs1v15_fixed_len(&[1, 2, 3], 48),
+            (vec![0; 48], false)
+        );
+    }
+
+    #[test]
+    fn sign_verify_all_hashes() {
+        let key = test_key();
+        for hash in [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
+            let sig = key.sign_pkcs1v15(hash, b"hello").unwrap();
+            key.public_key()
+                .verify_pkcs1v15(hash, b"hello", &sig)
+                .unwrap();
+            assert_eq!(
+                key.public_key().verify_pkcs1v15(hash, b"hellp", &sig),
+                Err(RsaError::BadSignature)
+            );
+            let mut bent = sig.clone();
+            bent[100] ^= 1;
+            assert!(key
+                .public_key()
+                .verify_pkcs1v15(hash, b"hello", &bent)
+                .is_err());
+            assert!(key
+                .public_key()
+                .verify_pkcs1v15(hash, b"hello", &sig[1..])
+                .is_err());
+        }
+        let sig = key.sign_pkcs1v15(HashAlg::Sha256, b"x").unwrap();
+        assert!(key
+            .public_key()
+            .verify_pkcs1v15(HashAlg::Sha384, b"x", &sig)
+            .is_err());
+    }
+
+    #[test]
+    fn signature_encoding_matches_rfc8017() {
+        // EM for SHA-256 of "abc" under a 2048-bit key: 00 01 FF×202 00 DigestInfo.
+        let digest = HashAlg::Sha256.digest(b"abc");
+        let em = emsa_pkcs1v15_encode(HashAlg::Sha256, &digest, 256).unwrap();
+        assert_eq!(em.len(), 256);
+        assert_eq!(&em[..2], &[0, 1]);
+        assert!(em[2..204].iter().all(|&b| b == 0xff));
+        assert_eq!(em[204], 0);
+        assert_eq!(
+            hex_of(&em[205..224]),
+            "3031300d060960864801650304020105000420"
+        );
+        assert_eq!(
+            hex_of(&em[224..]),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn public_key_checks() {
+        let n = test_key().public_key().n().clone();
+        let e = BigUint::from(65_537u32);
+        assert!(RsaPublicKey::new(n.clone(), e.clone()).is_ok());
+        assert!(RsaPublicKey::new(BigUint::zero(), e.clone()).is_err());
+        assert!(RsaPublicKey::new(&n + 1u32, e.clone()).is_err());
+        assert!(RsaPublicKey::new(BigUint::from(3233u32), BigUint::from(17u32)).is_err());
+        assert!(RsaPublicKey::new(n.clone(), BigUint::one()).is_err());
+        assert!(RsaPublicKey::new(n.clone(), BigUint::from(65_536u32)).is_err());
+        assert!(RsaPublicKey::new(n.clone(), n.clone()).is_err());
+    }
+
+    #[test]
+    fn from_components_rejects_inconsistent_numbers() {
+        let k = test_key();
+        let (n, e, d, p, q) = (
+            k.public_key().n().clone(),
+            k.public_key().e().clone(),
+            k.d().clone(),
+            k.p().clone(),
+            k.q().clone(),
+        );
+        let again =
+            RsaPrivateKey::from_components(n.clone(), e.clone(), d.clone(), p.clone(), q.clone());
+        assert!(again.as_ref().is_ok_and(|a| a == k));
+        // Swapped primes are a different but valid CRT layout.
+        let swapped =
+            RsaPrivateKey::from_components(n.clone(), e.clone(), d.clone(), q.clone(), p.clone());
+        let swapped = swapped.unwrap();
+        let x = vec![5u8; 256];
+        assert_eq!(swapped.raw_private(&x).unwrap(), k.raw_private(&x).unwrap());
+        assert!(RsaPrivateKey::from_components(
+            n.clone(),
+            e.clone(),
+            &d + 2u32,
+            p.clone(),
+            q.clone()
+        )
+        .is_err());
+        assert!(RsaPrivateKey::from_components(
+            n.clone(),
+            e.clone(),
+            d.clone(),
+            &p + 2u32,
+            q.clone()
+        )
+        .is_err());
+        assert!(RsaPrivateKey::from_components(n.clone(), e, d, BigUint::one(), n).is_err());
+    }
+
+    #[test]
+    fn small_prime_groups_cover_odd_primes_below_2048() {
+        let all: Vec<u64> = small_prime_groups()
+            .iter()
+            .flat_map(|(prod, ps)| {
+                assert_eq!(ps.iter().product::<u64>(), *prod);
+                ps.clone()
+            })
+            .collect();
+        let expected: Vec<u64> = (3..2048).filter(|&x| is_small_prime(x)).collect();
+        assert_eq!(all, expected);
+        let x = BigUint::from(3u32).pow(300) * 2047u32 + 12345u32;
+        assert_eq!(
+            rem_u64(&x, 1_000_003),
+            (&x % 1_000_003u64).to_u64().unwrap()
+        );
+    }
+
+    #[test]
+    fn miller_rabin_known_values() {
+        let mut rng = rand::rng();
+        // 2^127 − 1 is prime; 2^127 + 1 and a Carmichael number are not.
+        let m127 = (BigUint::one() << 127u32) - 1u32;
+        assert!(is_probable_prime(&m127, 20, &mut rng));
+        assert!(!is_probable_prime(
+            &((BigUint::one() << 127u32) + 1u32),
+            20,
+            &mut rng
+        ));
+        assert!(!is_probable_prime(
+            &BigUint::from(561u32 * 1105),
+            20,
+            &mut rng
+        ));
+        let carmichael = BigUint::from(41_041u32);
+        assert!(!is_probable_prime(&carmichael, 20, &mut rng));
+    }
+
+    #[test]
+    fn generate_reports_progress_and_rejects_sizes() {
+        assert_eq!(
+            RsaPrivateKey::generate(1024, &mut |_| {}).err(),
+            Some(RsaError::UnsupportedSize(1024))
+        );
+    }
+
+    fn hex_of(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
