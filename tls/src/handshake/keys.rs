@@ -30,9 +30,7 @@ pub(crate) enum Side {
 
 /// What both sides share once the pre-master secret has crossed.
 pub(crate) struct Secrets {
-    pub(crate) master_secret: [u8; 48],
-    pub(crate) suite: &'static CipherSuite,
-    pub(crate) encrypt_then_mac: bool,
+    master_secret: [u8; 48],
 }
 
 impl Secrets {
@@ -80,7 +78,7 @@ impl Secrets {
         };
         core.record_layer.prepare_encrypter(ours);
         core.record_layer.prepare_decrypter(theirs);
-        Self { master_secret, suite, encrypt_then_mac }
+        Self { master_secret }
     }
 
     /// The 12 bytes a Finished message from `side` carries over this transcript hash.
