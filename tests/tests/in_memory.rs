@@ -70,14 +70,21 @@ fn every_suite_with_and_without_ems_and_etm() {
             cc.common.encrypt_then_mac = etm;
             let (mut c, mut s) = (client(cc), server(server_config(pki())));
             handshake(&mut c, &mut s, usize::MAX).expect("handshake");
-            let (ci, si) = (c.info().expect("client info"), s.info().expect("server info"));
+            let (ci, si) = (
+                c.info().expect("client info"),
+                s.info().expect("server info"),
+            );
             assert_eq!(ci.suite.id, suite.id);
             assert_eq!(si.suite.id, suite.id);
             assert_eq!(ci.client_random, si.client_random);
             assert_eq!(ci.server_random, si.server_random);
             assert_eq!((ci.extended_master_secret, ci.encrypt_then_mac), (ems, etm));
             assert_eq!((si.extended_master_secret, si.encrypt_then_mac), (ems, etm));
-            assert!(matches!(ci.verification, Some(Ok(2))), "{:?}", ci.verification);
+            assert!(
+                matches!(ci.verification, Some(Ok(2))),
+                "{:?}",
+                ci.verification
+            );
 
             c.write_plaintext(b"GET / HTTP/1.1\r\n\r\n").expect("write");
             transfer(&mut c, &mut s, usize::MAX).expect("to server");
@@ -95,7 +102,13 @@ struct Recorder(Mutex<Vec<(Direction, ContentType, usize)>>);
 
 impl Observer for Recorder {
     fn event(&self, event: &Event<'_>) {
-        if let Event::Record { direction, content_type, plaintext, .. } = event {
+        if let Event::Record {
+            direction,
+            content_type,
+            plaintext,
+            ..
+        } = event
+        {
             if let Ok(mut v) = self.0.lock() {
                 v.push((*direction, *content_type, plaintext.len()));
             }
@@ -114,8 +127,15 @@ fn handshake_one_byte_per_record_and_per_segment() {
     let (mut c, mut s) = (client(cc), server(sc));
     handshake(&mut c, &mut s, 1).expect("handshake with 1-byte records and 1-byte reads");
     let records = recorder.0.lock().expect("lock");
-    let handshake_records = records.iter().filter(|r| r.1 == ContentType::Handshake).collect::<Vec<_>>();
-    assert!(handshake_records.len() > 500, "only {} handshake records", handshake_records.len());
+    let handshake_records = records
+        .iter()
+        .filter(|r| r.1 == ContentType::Handshake)
+        .collect::<Vec<_>>();
+    assert!(
+        handshake_records.len() > 500,
+        "only {} handshake records",
+        handshake_records.len()
+    );
     assert!(handshake_records.iter().all(|r| r.2 == 1));
 }
 
@@ -128,8 +148,19 @@ fn server_flight_is_coalesced_into_one_record() {
     handshake(&mut c, &mut s, usize::MAX).expect("handshake");
     let records = recorder.0.lock().expect("lock");
     // ServerHello + Certificate + ServerHelloDone arrive in one record, then CCS, then Finished.
-    let received: Vec<_> = records.iter().filter(|r| r.0 == Direction::Received).map(|r| r.1).collect();
-    assert_eq!(received, [ContentType::Handshake, ContentType::ChangeCipherSpec, ContentType::Handshake]);
+    let received: Vec<_> = records
+        .iter()
+        .filter(|r| r.0 == Direction::Received)
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(
+        received,
+        [
+            ContentType::Handshake,
+            ContentType::ChangeCipherSpec,
+            ContentType::Handshake
+        ]
+    );
 }
 
 #[test]
@@ -145,12 +176,20 @@ fn flipped_bit_in_application_data_is_bad_record_mac_and_nothing_is_delivered() 
         let last = wire.len() - 1;
         wire[last - 20] ^= 0x01;
         s.read_tls(&wire);
-        let err = s.process_new_packets().expect_err("tampered record must fail");
+        let err = s
+            .process_new_packets()
+            .expect_err("tampered record must fail");
         assert_eq!(alert_of(&err), Some(AlertDescription::BadRecordMac));
-        assert!(read_all(&mut s).is_empty(), "no tampered byte may be delivered");
+        assert!(
+            read_all(&mut s).is_empty(),
+            "no tampered byte may be delivered"
+        );
         // The client learns why.
         transfer(&mut s, &mut c, usize::MAX).expect_err("client receives the alert");
-        assert!(matches!(c.error(), Some(Error::AlertReceived(AlertDescription::BadRecordMac))));
+        assert!(matches!(
+            c.error(),
+            Some(Error::AlertReceived(AlertDescription::BadRecordMac))
+        ));
     }
 }
 
@@ -165,10 +204,14 @@ fn altered_client_hello_fails_at_finished_with_decrypt_error() {
     let mut hello = c.outgoing().to_vec();
     c.consume_outgoing(hello.len());
     // The signature_algorithms list holds 04 01 (rsa_pkcs1_sha256): make it 04 02.
-    let pos = hello.windows(2).position(|w| w == [0x04, 0x01]).expect("sig alg in hello");
+    let pos = hello
+        .windows(2)
+        .position(|w| w == [0x04, 0x01])
+        .expect("sig alg in hello");
     hello[pos + 1] = 0x02;
     s.read_tls(&hello);
-    s.process_new_packets().expect("server accepts the altered hello");
+    s.process_new_packets()
+        .expect("server accepts the altered hello");
     transfer(&mut s, &mut c, usize::MAX).expect("client gets the server flight");
     let err = transfer(&mut c, &mut s, usize::MAX).expect_err("server must refuse the Finished");
     assert_eq!(alert_of(&err), Some(AlertDescription::DecryptError));
@@ -177,7 +220,17 @@ fn altered_client_hello_fails_at_finished_with_decrypt_error() {
 /// A plaintext handshake record holding `body` as one message of type `typ`.
 fn handshake_record(typ: u8, body: &[u8]) -> Vec<u8> {
     let len = body.len() + 4;
-    let mut r = vec![22, 3, 3, (len >> 8) as u8, len as u8, typ, 0, (body.len() >> 8) as u8, body.len() as u8];
+    let mut r = vec![
+        22,
+        3,
+        3,
+        (len >> 8) as u8,
+        len as u8,
+        typ,
+        0,
+        (body.len() >> 8) as u8,
+        body.len() as u8,
+    ];
     r.extend_from_slice(body);
     r
 }
@@ -199,24 +252,36 @@ fn server_error_for(bytes: &[u8]) -> Error {
 #[test]
 fn message_out_of_order_is_unexpected_message() {
     let finished = handshake_record(20, &[0u8; 12]);
-    assert_eq!(server_error_for(&finished).alert(), Some(AlertDescription::UnexpectedMessage));
+    assert_eq!(
+        server_error_for(&finished).alert(),
+        Some(AlertDescription::UnexpectedMessage)
+    );
 }
 
 #[test]
 fn oversized_record_is_record_overflow() {
     let len = (1 << 14) + 2048 + 1;
     let header = [22u8, 3, 3, (len >> 8) as u8, len as u8];
-    assert_eq!(server_error_for(&header).alert(), Some(AlertDescription::RecordOverflow));
+    assert_eq!(
+        server_error_for(&header).alert(),
+        Some(AlertDescription::RecordOverflow)
+    );
     let len = (1 << 14) + 1;
     let mut plain = vec![23u8, 3, 3, (len >> 8) as u8, len as u8];
     plain.resize(5 + len, 0);
-    assert_eq!(server_error_for(&plain).alert(), Some(AlertDescription::RecordOverflow));
+    assert_eq!(
+        server_error_for(&plain).alert(),
+        Some(AlertDescription::RecordOverflow)
+    );
 }
 
 #[test]
 fn garbage_instead_of_client_hello_is_decode_error() {
     let err = server_error_for(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    assert!(matches!(err.alert(), Some(AlertDescription::DecodeError | AlertDescription::ProtocolVersion)));
+    assert!(matches!(
+        err.alert(),
+        Some(AlertDescription::DecodeError | AlertDescription::ProtocolVersion)
+    ));
 }
 
 #[test]
@@ -285,7 +350,10 @@ fn premaster_outcome(encrypt: fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>) -> Option
     while rest.len() >= 5 {
         let len = 5 + usize::from(u16::from_be_bytes([rest[3], rest[4]]));
         s.read_tls(&rest[..len]);
-        outcomes.push((rest[0], s.process_new_packets().err().and_then(|e| e.alert())));
+        outcomes.push((
+            rest[0],
+            s.process_new_packets().err().and_then(|e| e.alert()),
+        ));
         rest = &rest[len..];
     }
     // Handshake (CKE), ChangeCipherSpec: fine. The encrypted Finished: the failure.

@@ -20,18 +20,24 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 /// Accepts one connection, answers the first line with "pong <line>", then closes with
 /// close_notify. Reports what was negotiated.
-async fn one_shot_echo_server(config: Arc<ServerConfig>) -> (SocketAddr, tokio::task::JoinHandle<SessionInfo>) {
+async fn one_shot_echo_server(
+    config: Arc<ServerConfig>,
+) -> (SocketAddr, tokio::task::JoinHandle<SessionInfo>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.expect("accept");
-        let tls = tls::stream::accept(config, tcp).await.expect("server handshake");
+        let tls = tls::stream::accept(config, tcp)
+            .await
+            .expect("server handshake");
         let info = tls.info().cloned().expect("info");
         let mut reader = BufReader::new(tls);
         let mut line = String::new();
         reader.read_line(&mut line).await.expect("read line");
         let mut tls = reader.into_inner();
-        tls.write_all(format!("pong {line}").as_bytes()).await.expect("write");
+        tls.write_all(format!("pong {line}").as_bytes())
+            .await
+            .expect("write");
         tls.shutdown().await.expect("close_notify");
         info
     });
@@ -41,7 +47,15 @@ async fn one_shot_echo_server(config: Arc<ServerConfig>) -> (SocketAddr, tokio::
 async fn s_client(addr: SocketAddr, extra: &[&str]) -> String {
     let ca = pki().ca();
     let mut child = Command::new("openssl")
-        .args(["s_client", "-connect", &addr.to_string(), "-servername", "localhost", "-tls1_2", "-ign_eof"])
+        .args([
+            "s_client",
+            "-connect",
+            &addr.to_string(),
+            "-servername",
+            "localhost",
+            "-tls1_2",
+            "-ign_eof",
+        ])
         .arg("-CAfile")
         .arg(&ca)
         .args(extra)
@@ -54,7 +68,10 @@ async fn s_client(addr: SocketAddr, extra: &[&str]) -> String {
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"ping\n").await.expect("stdin");
     drop(stdin);
-    let out = timeout(LIMIT, child.wait_with_output()).await.expect("s_client finished").expect("output");
+    let out = timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("s_client finished")
+        .expect("output");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -68,10 +85,19 @@ async fn openssl_s_client_talks_to_our_server_for_each_suite() {
                 extra.push("-no_etm");
             }
             let out = s_client(addr, &extra).await;
-            let info = timeout(LIMIT, server).await.expect("server done").expect("server task");
-            assert!(out.contains(&format!("Cipher is {}", suite.openssl_name)), "{out}");
+            let info = timeout(LIMIT, server)
+                .await
+                .expect("server done")
+                .expect("server task");
+            assert!(
+                out.contains(&format!("Cipher is {}", suite.openssl_name)),
+                "{out}"
+            );
             assert!(out.contains("Verify return code: 0 (ok)"), "{out}");
-            assert!(out.contains("pong ping"), "data from our server must reach s_client: {out}");
+            assert!(
+                out.contains("pong ping"),
+                "data from our server must reach s_client: {out}"
+            );
             assert_eq!(info.suite.id, suite.id);
             assert!(info.extended_master_secret, "openssl offers EMS by default");
             assert_eq!(info.encrypt_then_mac, !no_etm);
@@ -84,7 +110,15 @@ async fn openssl_s_client_talks_to_our_server_for_each_suite() {
 async fn s_server(extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
     let p = pki();
     let mut child = Command::new("openssl")
-        .args(["s_server", "-accept", "127.0.0.1:0", "-tls1_2", "-rev", "-naccept", "1"])
+        .args([
+            "s_server",
+            "-accept",
+            "127.0.0.1:0",
+            "-tls1_2",
+            "-rev",
+            "-naccept",
+            "1",
+        ])
         .arg("-cert")
         .arg(p.leaf())
         .arg("-key")
@@ -135,8 +169,15 @@ async fn our_client_talks_to_openssl_s_server_for_each_suite() {
             let mut got = Vec::new();
             let mut buf = [0u8; 256];
             while !String::from_utf8_lossy(&got).contains("dlrow olleh") {
-                let n = timeout(LIMIT, tls.read(&mut buf)).await.expect("reply in time").expect("read");
-                assert!(n > 0, "s_server closed early: {:?}", String::from_utf8_lossy(&got));
+                let n = timeout(LIMIT, tls.read(&mut buf))
+                    .await
+                    .expect("reply in time")
+                    .expect("read");
+                assert!(
+                    n > 0,
+                    "s_server closed early: {:?}",
+                    String::from_utf8_lossy(&got)
+                );
                 got.extend_from_slice(&buf[..n]);
             }
             tls.shutdown().await.expect("close_notify");
@@ -145,7 +186,9 @@ async fn our_client_talks_to_openssl_s_server_for_each_suite() {
 }
 
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    (0..len)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
 }
 
 /// A minimal hyper service on our stream: `/` says hello, `/big` is 64 MiB.
@@ -160,11 +203,21 @@ async fn hyper_server() -> SocketAddr {
         while let Ok((tcp, _)) = listener.accept().await {
             let (config, big) = (config.clone(), big.clone());
             tokio::spawn(async move {
-                let Ok(tls) = tls::stream::accept(config, tcp).await else { return };
-                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let body = if req.uri().path() == "/big" { big.clone() } else { Bytes::from_static(b"hello over TLS 1.2\n") };
-                    async move { Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(body))) }
-                });
+                let Ok(tls) = tls::stream::accept(config, tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let body = if req.uri().path() == "/big" {
+                            big.clone()
+                        } else {
+                            Bytes::from_static(b"hello over TLS 1.2\n")
+                        };
+                        async move {
+                            Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(body)))
+                        }
+                    },
+                );
                 let _ = hyper::server::conn::http1::Builder::new()
                     .writev(false)
                     .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
@@ -186,8 +239,15 @@ async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
         .arg(&ca)
         .arg(format!("https://127.0.0.1:{}/", addr.port()))
         .output();
-    let small = timeout(LIMIT, small).await.expect("curl in time").expect("curl runs");
-    assert!(small.status.success(), "{}", String::from_utf8_lossy(&small.stderr));
+    let small = timeout(LIMIT, small)
+        .await
+        .expect("curl in time")
+        .expect("curl runs");
+    assert!(
+        small.status.success(),
+        "{}",
+        String::from_utf8_lossy(&small.stderr)
+    );
     assert_eq!(small.stdout, b"hello over TLS 1.2\n");
 
     let big = Command::new("curl")
@@ -199,8 +259,15 @@ async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
         .arg("--resolve")
         .arg(format!("localhost:{}:127.0.0.1", addr.port()))
         .output();
-    let big = timeout(Duration::from_secs(120), big).await.expect("curl in time").expect("curl runs");
-    assert!(big.status.success(), "{}", String::from_utf8_lossy(&big.stderr));
+    let big = timeout(Duration::from_secs(120), big)
+        .await
+        .expect("curl in time")
+        .expect("curl runs");
+    assert!(
+        big.status.success(),
+        "{}",
+        String::from_utf8_lossy(&big.stderr)
+    );
     let got = std::fs::read(&out_file).expect("downloaded");
     assert_eq!(got.len(), 64 << 20);
     assert_eq!(Sha256::digest(&got), Sha256::digest(pattern(64 << 20)));
@@ -213,14 +280,28 @@ async fn key_log_matches_openssl_and_recomputes_finished() {
     let ours = dir.path().join("ours.log");
     let theirs = dir.path().join("theirs.log");
     let mut config = server_config(pki());
-    config.common.key_log = Some(Arc::new(tls::trace::KeyLogFile::open(&ours).expect("key log")));
+    config.common.key_log = Some(Arc::new(
+        tls::trace::KeyLogFile::open(&ours).expect("key log"),
+    ));
     let (addr, server) = one_shot_echo_server(arc(config)).await;
     let out = s_client(addr, &["-keylogfile", theirs.to_str().expect("utf8")]).await;
     assert!(out.contains("pong ping"), "{out}");
-    let info = timeout(LIMIT, server).await.expect("server done").expect("server task");
+    let info = timeout(LIMIT, server)
+        .await
+        .expect("server done")
+        .expect("server task");
     let ours = std::fs::read_to_string(&ours).expect("our key log");
     let theirs = std::fs::read_to_string(&theirs).expect("openssl key log");
     let line = ours.lines().next().expect("one line");
-    assert!(line.starts_with(&format!("CLIENT_RANDOM {}", hex::encode(info.client_random))), "{line}");
-    assert!(theirs.lines().any(|l| l == line), "openssl logged:\n{theirs}\nwe logged:\n{ours}");
+    assert!(
+        line.starts_with(&format!(
+            "CLIENT_RANDOM {}",
+            hex::encode(info.client_random)
+        )),
+        "{line}"
+    );
+    assert!(
+        theirs.lines().any(|l| l == line),
+        "openssl logged:\n{theirs}\nwe logged:\n{ours}"
+    );
 }

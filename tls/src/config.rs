@@ -54,13 +54,24 @@ impl ServerConfig {
     /// Checks that the key matches the leaf certificate, so a misconfiguration fails at startup
     /// rather than as `decrypt_error` on every connection.
     pub fn new(cert_chain: Vec<Vec<u8>>, private_key: RsaPrivateKey) -> Result<Self, Error> {
-        let leaf = cert_chain.first().ok_or_else(|| Error::config("empty certificate chain"))?;
-        let leaf = Certificate::from_der(leaf).map_err(|e| Error::config(format!("leaf certificate: {e}")))?;
-        let leaf_key = leaf.public_key().map_err(|e| Error::config(format!("leaf certificate key: {e}")))?;
+        let leaf = cert_chain
+            .first()
+            .ok_or_else(|| Error::config("empty certificate chain"))?;
+        let leaf = Certificate::from_der(leaf)
+            .map_err(|e| Error::config(format!("leaf certificate: {e}")))?;
+        let leaf_key = leaf
+            .public_key()
+            .map_err(|e| Error::config(format!("leaf certificate key: {e}")))?;
         if &leaf_key != private_key.public_key() {
-            return Err(Error::config("the private key does not match the certificate"));
+            return Err(Error::config(
+                "the private key does not match the certificate",
+            ));
         }
-        Ok(Self { common: Common::default(), cert_chain, private_key })
+        Ok(Self {
+            common: Common::default(),
+            cert_chain,
+            private_key,
+        })
     }
 }
 
@@ -101,6 +112,12 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     pub fn new(roots: TrustStore) -> Self {
-        Self { common: Common::default(), roots, policy: Arc::new(StrictPolicy), verify_time: None, testing_encrypt_premaster: None }
+        Self {
+            common: Common::default(),
+            roots,
+            policy: Arc::new(StrictPolicy),
+            verify_time: None,
+            testing_encrypt_premaster: None,
+        }
     }
 }

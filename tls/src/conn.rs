@@ -89,15 +89,38 @@ impl Connection {
     /// A client connection to `server_name` (a DNS name or an IP literal); the ClientHello is
     /// queued at once.
     pub fn client(config: Arc<ClientConfig>, server_name: &str) -> Result<Self, Error> {
-        let mut core = Core::new(&config.common);
+        let observer = config.common.observer.clone();
+        Self::client_observed(config, server_name, observer)
+    }
+
+    /// A client connection whose events go to `observer` (instead of the config's), so one
+    /// config can serve connections traced separately.
+    pub fn client_observed(
+        config: Arc<ClientConfig>,
+        server_name: &str,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Result<Self, Error> {
+        let mut core = Core::new(&config.common, observer);
         let state = client::start(config, server_name, &mut core)?;
-        Ok(Self { state: Some(State::Client(state)), core })
+        Ok(Self {
+            state: Some(State::Client(state)),
+            core,
+        })
     }
 
     /// A server connection waiting for a ClientHello.
     pub fn server(config: Arc<ServerConfig>) -> Self {
-        let core = Core::new(&config.common);
-        Self { state: Some(State::Server(server::start(config))), core }
+        let observer = config.common.observer.clone();
+        Self::server_observed(config, observer)
+    }
+
+    /// A server connection whose events go to `observer` (e.g. one narration per connection).
+    pub fn server_observed(config: Arc<ServerConfig>, observer: Option<Arc<dyn Observer>>) -> Self {
+        let core = Core::new(&config.common, observer);
+        Self {
+            state: Some(State::Server(server::start(config))),
+            core,
+        }
     }
 
     /// Hand over bytes read from the network. Call [`Self::process_new_packets`] next.
@@ -168,12 +191,15 @@ impl Connection {
             return Err(e.clone());
         }
         if self.core.info.is_none() {
-            return Err(Error::config("application data before the handshake completed"));
+            return Err(Error::config(
+                "application data before the handshake completed",
+            ));
         }
         if self.core.close_notify_sent {
             return Err(Error::config("write after close_notify"));
         }
-        self.core.send_records(ContentType::ApplicationData, data, MAX_PLAINTEXT)?;
+        self.core
+            .send_records(ContentType::ApplicationData, data, MAX_PLAINTEXT)?;
         Ok(data.len())
     }
 
@@ -234,11 +260,10 @@ impl Connection {
                 Ok(None) => break,
                 // Bytes that are not TLS at all where a hello should be: decode_error (like a
                 // plain-HTTP request sent to the TLS port).
-                Err(Error::Protocol { alert: AlertDescription::UnexpectedMessage, reason })
-                    if !self.core.first_record_seen =>
-                {
-                    return Err(Error::decode(reason))
-                }
+                Err(Error::Protocol {
+                    alert: AlertDescription::UnexpectedMessage,
+                    reason,
+                }) if !self.core.first_record_seen => return Err(Error::decode(reason)),
                 Err(e) => return Err(e),
             };
             self.core.first_record_seen = true;
@@ -273,7 +298,10 @@ impl Connection {
                 self.core.joiner.push(&payload)?;
                 while let Some(message) = self.core.joiner.pop()? {
                     self.core.useless_records = 0;
-                    self.core.observe(&Event::Handshake { direction: Direction::Received, message: &message });
+                    self.core.observe(&Event::Handshake {
+                        direction: Direction::Received,
+                        message: &message,
+                    });
                     self.handle_input(Input::Handshake(message))?;
                 }
             }
@@ -283,14 +311,22 @@ impl Connection {
                 }
                 // A handshake message may not straddle the key change.
                 if !self.core.joiner.is_empty() {
-                    return Err(Error::unexpected("ChangeCipherSpec inside a handshake message"));
+                    return Err(Error::unexpected(
+                        "ChangeCipherSpec inside a handshake message",
+                    ));
                 }
-                self.core.observe(&Event::ChangeCipherSpec { direction: Direction::Received });
+                self.core.observe(&Event::ChangeCipherSpec {
+                    direction: Direction::Received,
+                });
                 self.handle_input(Input::ChangeCipherSpec)?;
             }
             ContentType::Alert => {
-                let alert = Alert::decode(&payload).ok_or_else(|| Error::decode("alert must be two bytes"))?;
-                self.core.observe(&Event::Alert { direction: Direction::Received, alert });
+                let alert = Alert::decode(&payload)
+                    .ok_or_else(|| Error::decode("alert must be two bytes"))?;
+                self.core.observe(&Event::Alert {
+                    direction: Direction::Received,
+                    alert,
+                });
                 match (alert.level, alert.description) {
                     (_, AlertDescription::CloseNotify) => self.core.close_notify_received = true,
                     (AlertLevel::Warning, _) => self.core.count_useless()?,
@@ -299,7 +335,9 @@ impl Connection {
             }
             ContentType::ApplicationData => {
                 if self.core.info.is_none() {
-                    return Err(Error::unexpected("application data before the handshake completed"));
+                    return Err(Error::unexpected(
+                        "application data before the handshake completed",
+                    ));
                 }
                 if payload.is_empty() {
                     self.core.count_useless()?;
@@ -313,7 +351,10 @@ impl Connection {
     }
 
     fn handle_input(&mut self, input: Input) -> Result<(), Error> {
-        let state = self.state.take().ok_or_else(|| Error::unexpected("connection already failed"))?;
+        let state = self
+            .state
+            .take()
+            .ok_or_else(|| Error::unexpected("connection already failed"))?;
         let next = match state {
             State::Client(s) => State::Client(s.handle(&mut self.core, input)?),
             State::Server(s) => State::Server(s.handle(&mut self.core, input)?),
@@ -324,7 +365,7 @@ impl Connection {
 }
 
 impl Core {
-    fn new(common: &crate::config::Common) -> Self {
+    fn new(common: &crate::config::Common, observer: Option<Arc<dyn Observer>>) -> Self {
         Self {
             record_layer: RecordLayer::new(),
             deframer: Deframer::new(),
@@ -333,7 +374,7 @@ impl Core {
             flight: Vec::new(),
             plaintext: Vec::new(),
             plaintext_pos: 0,
-            observer: common.observer.clone(),
+            observer,
             key_log: common.key_log.clone(),
             max_handshake_fragment: common.max_handshake_fragment.clamp(1, MAX_PLAINTEXT),
             info: None,
@@ -360,7 +401,10 @@ impl Core {
 
     /// Add a handshake message to the current flight.
     pub(crate) fn queue_handshake(&mut self, message: &HandshakeMessage) {
-        self.observe(&Event::Handshake { direction: Direction::Sent, message });
+        self.observe(&Event::Handshake {
+            direction: Direction::Sent,
+            message,
+        });
         self.flight.extend_from_slice(&message.raw);
     }
 
@@ -374,25 +418,39 @@ impl Core {
     pub(crate) fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
         self.flush_flight()?;
         self.send_records(ContentType::ChangeCipherSpec, &[1], MAX_PLAINTEXT)?;
-        self.observe(&Event::ChangeCipherSpec { direction: Direction::Sent });
+        self.observe(&Event::ChangeCipherSpec {
+            direction: Direction::Sent,
+        });
         self.record_layer.activate_encrypter()
     }
 
     pub(crate) fn send_warning(&mut self, description: AlertDescription) {
-        self.send_alert(Alert { level: AlertLevel::Warning, description });
+        self.send_alert(Alert {
+            level: AlertLevel::Warning,
+            description,
+        });
     }
 
     fn send_alert(&mut self, alert: Alert) {
         // If even the alert cannot be sealed (sequence number exhausted) there is nothing more
         // to tell the peer; the connection is failing anyway.
         let _ = self.send_records(ContentType::Alert, &alert.encode(), MAX_PLAINTEXT);
-        self.observe(&Event::Alert { direction: Direction::Sent, alert });
+        self.observe(&Event::Alert {
+            direction: Direction::Sent,
+            alert,
+        });
     }
 
-    fn send_records(&mut self, content_type: ContentType, data: &[u8], max_fragment: usize) -> Result<(), Error> {
+    fn send_records(
+        &mut self,
+        content_type: ContentType,
+        data: &[u8],
+        max_fragment: usize,
+    ) -> Result<(), Error> {
         for fragment in data.chunks(max_fragment.max(1)) {
             let start = self.outgoing.len();
-            self.record_layer.write_records(content_type, fragment, &mut self.outgoing)?;
+            self.record_layer
+                .write_records(content_type, fragment, &mut self.outgoing)?;
             if let Some(observer) = &self.observer {
                 observer.event(&Event::Record {
                     direction: Direction::Sent,
@@ -413,7 +471,9 @@ impl Core {
     fn count_useless(&mut self) -> Result<(), Error> {
         self.useless_records += 1;
         if self.useless_records > MAX_USELESS_RECORDS {
-            return Err(Error::unexpected("too many empty records or warning alerts"));
+            return Err(Error::unexpected(
+                "too many empty records or warning alerts",
+            ));
         }
         Ok(())
     }

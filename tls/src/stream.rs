@@ -8,6 +8,7 @@
 use crate::config::{ClientConfig, ServerConfig};
 use crate::conn::{Connection, SessionInfo};
 use crate::record::{HEADER_LEN, MAX_CIPHERTEXT};
+use crate::trace::Observer;
 use crate::Error;
 use std::io;
 use std::pin::Pin;
@@ -28,7 +29,11 @@ pub struct TlsStream<IO> {
 }
 
 /// Run the client handshake over `io`.
-pub async fn connect<IO>(config: Arc<ClientConfig>, server_name: &str, io: IO) -> io::Result<TlsStream<IO>>
+pub async fn connect<IO>(
+    config: Arc<ClientConfig>,
+    server_name: &str,
+    io: IO,
+) -> io::Result<TlsStream<IO>>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
@@ -41,7 +46,37 @@ pub async fn accept<IO>(config: Arc<ServerConfig>, io: IO) -> io::Result<TlsStre
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    TlsStream::new(io, Connection::server(config)).handshake().await
+    TlsStream::new(io, Connection::server(config))
+        .handshake()
+        .await
+}
+
+/// [`connect`], with this connection's events going to `observer`.
+pub async fn connect_observed<IO>(
+    config: Arc<ClientConfig>,
+    server_name: &str,
+    io: IO,
+    observer: Option<Arc<dyn Observer>>,
+) -> io::Result<TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let conn = Connection::client_observed(config, server_name, observer)?;
+    TlsStream::new(io, conn).handshake().await
+}
+
+/// [`accept`], with this connection's events going to `observer`.
+pub async fn accept_observed<IO>(
+    config: Arc<ServerConfig>,
+    io: IO,
+    observer: Option<Arc<dyn Observer>>,
+) -> io::Result<TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    TlsStream::new(io, Connection::server_observed(config, observer))
+        .handshake()
+        .await
 }
 
 /// The TLS error inside an I/O error from this module, if there is one (to tell a bad
@@ -55,7 +90,12 @@ where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
     fn new(io: IO, conn: Connection) -> Self {
-        Self { io, conn, read_buf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(), shutdown_started: false }
+        Self {
+            io,
+            conn,
+            read_buf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(),
+            shutdown_started: false,
+        }
     }
 
     /// Drive the handshake to its end: write what the connection has, read what it needs.
@@ -115,7 +155,11 @@ impl<IO> AsyncRead for TlsStream<IO>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
             match this.conn.read_plaintext(buf.initialize_unfilled()) {
@@ -148,12 +192,18 @@ impl<IO> AsyncWrite for TlsStream<IO>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         while this.conn.outgoing().len() >= OUTGOING_LIMIT {
             ready!(this.poll_drain(cx))?;
         }
-        let n = this.conn.write_plaintext(&buf[..buf.len().min(MAX_WRITE)])?;
+        let n = this
+            .conn
+            .write_plaintext(&buf[..buf.len().min(MAX_WRITE)])?;
         // Start sending now; what the transport does not take waits for flush.
         if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
             return Poll::Ready(Err(e));

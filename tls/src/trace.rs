@@ -22,22 +22,50 @@ pub enum Direction {
 pub enum Event<'a> {
     /// A record as it crossed the wire (`wire`: 5-byte header + payload, encrypted or not) and
     /// the plaintext it carried.
-    Record { direction: Direction, content_type: ContentType, wire: &'a [u8], plaintext: &'a [u8] },
+    Record {
+        direction: Direction,
+        content_type: ContentType,
+        wire: &'a [u8],
+        plaintext: &'a [u8],
+    },
     /// A complete handshake message; `message.raw` holds its exact bytes.
-    Handshake { direction: Direction, message: &'a HandshakeMessage },
-    ChangeCipherSpec { direction: Direction },
-    Alert { direction: Direction, alert: Alert },
+    Handshake {
+        direction: Direction,
+        message: &'a HandshakeMessage,
+    },
+    ChangeCipherSpec {
+        direction: Direction,
+    },
+    Alert {
+        direction: Direction,
+        alert: Alert,
+    },
     /// The client's random pre-master secret and its RSA encryption under the server's key
     /// (on the server side `encrypted` is what arrived and `premaster` what decryption gave).
-    PremasterSecret { premaster: &'a [u8], encrypted: &'a [u8] },
+    PremasterSecret {
+        premaster: &'a [u8],
+        encrypted: &'a [u8],
+    },
     /// The 48-byte master secret; `extended` when RFC 7627's session hash went into it.
-    MasterSecret { master_secret: &'a [u8; 48], extended: bool, client_random: &'a [u8; 32] },
+    MasterSecret {
+        master_secret: &'a [u8; 48],
+        extended: bool,
+        client_random: &'a [u8; 32],
+    },
     /// The key block split into MAC keys and encryption keys.
-    KeyBlock { key_block: &'a KeyBlock },
+    KeyBlock {
+        key_block: &'a KeyBlock,
+    },
     /// The peer's certificate chain was checked; `Ok` holds the verified path length.
-    CertificateChecked { chain: &'a [Vec<u8>], outcome: &'a Result<usize, crate::pki::CertError>, accepted: bool },
+    CertificateChecked {
+        chain: &'a [Vec<u8>],
+        outcome: &'a Result<usize, crate::pki::CertError>,
+        accepted: bool,
+    },
     /// The handshake finished; what was negotiated.
-    HandshakeComplete { info: &'a crate::conn::SessionInfo },
+    HandshakeComplete {
+        info: &'a crate::conn::SessionInfo,
+    },
 }
 
 /// Receives the events of a connection (`Send + Sync`: a config is shared by many connections).
@@ -52,7 +80,11 @@ pub trait KeyLog: Send + Sync {
 
 /// The NSS key log format line for one connection.
 pub fn keylog_line(client_random: &[u8; 32], master_secret: &[u8; 48]) -> String {
-    format!("CLIENT_RANDOM {} {}", hex(client_random), hex(master_secret))
+    format!(
+        "CLIENT_RANDOM {} {}",
+        hex(client_random),
+        hex(master_secret)
+    )
 }
 
 /// Appends key log lines to a file (created with mode 0600: it holds secrets).
@@ -66,7 +98,9 @@ impl KeyLogFile {
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        Ok(Self { file: Mutex::new(options.open(path)?) })
+        Ok(Self {
+            file: Mutex::new(options.open(path)?),
+        })
     }
 
     /// The file named by `SSLKEYLOGFILE`, if set and openable.

@@ -44,29 +44,79 @@ fn make_pki() -> Pki {
     .expect("write ext");
     let steps: [&[&str]; 3] = [
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days",
-            "30", "-subj", "/CN=Test Root CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca-key.pem",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Test Root CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
         ],
-        &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf-key.pem", "-out", "leaf.csr", "-subj", "/CN=localhost"],
         &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days",
-            "30", "-out", "leaf.pem", "-extfile", "leaf.ext",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "leaf-key.pem",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "leaf.pem",
+            "-extfile",
+            "leaf.ext",
         ],
     ];
     for args in steps {
         let out = openssl(&path, args);
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    Pki { _dir: dir, dir: path }
+    Pki {
+        _dir: dir,
+        dir: path,
+    }
 }
 
 pub fn openssl(dir: &Path, args: &[&str]) -> Output {
-    Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs")
+    Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs")
 }
 
 pub fn server_config(pki: &Pki) -> ServerConfig {
-    let chain = tls::pki::pem::parse_certificates(&std::fs::read(pki.leaf()).expect("leaf")).expect("leaf pem");
+    let chain = tls::pki::pem::parse_certificates(&std::fs::read(pki.leaf()).expect("leaf"))
+        .expect("leaf pem");
     let key = tls::pki::keys::read_private_key(&pki.leaf_key()).expect("leaf key");
     ServerConfig::new(chain, key).expect("server config")
 }

@@ -2,6 +2,6 @@
 //! AES-CBC + HMAC record protection.
 
 pub mod cipher;
-pub mod prf;
 pub mod ct;
+pub mod prf;
 pub mod rsa;

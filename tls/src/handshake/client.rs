@@ -14,8 +14,8 @@ use crate::crypto::ct::ct_eq;
 use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::keys::{random32, Secrets, Side, Transcript};
 use crate::handshake::messages::{
-    ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload, ServerHello,
-    TLS12,
+    ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
+    ServerHello, TLS12,
 };
 use crate::pki::verify::verify_chain;
 use crate::pki::x509::Certificate;
@@ -38,7 +38,11 @@ pub(crate) enum ClientState {
 }
 
 /// Step 1: queue the ClientHello.
-pub(crate) fn start(config: Arc<ClientConfig>, server_name: &str, core: &mut Core) -> Result<ClientState, Error> {
+pub(crate) fn start(
+    config: Arc<ClientConfig>,
+    server_name: &str,
+    core: &mut Core,
+) -> Result<ClientState, Error> {
     if config.common.suites.is_empty() {
         return Err(Error::config("no cipher suites enabled"));
     }
@@ -48,7 +52,9 @@ pub(crate) fn start(config: Arc<ClientConfig>, server_name: &str, core: &mut Cor
     if server_name.parse::<std::net::IpAddr>().is_err() && !server_name.is_empty() {
         extensions.push(Extension::ServerName(server_name.as_bytes().to_vec()));
     }
-    extensions.push(Extension::SignatureAlgorithms(SIGNATURE_ALGORITHMS.to_vec()));
+    extensions.push(Extension::SignatureAlgorithms(
+        SIGNATURE_ALGORITHMS.to_vec(),
+    ));
     if config.common.extended_master_secret {
         extensions.push(Extension::ExtendedMasterSecret);
     }
@@ -95,10 +101,15 @@ impl ClientState {
                     core.send_warning(AlertDescription::NoRenegotiation);
                     Ok(Self::Traffic)
                 }
-                _ => Err(Error::unexpected(format!("{} after the handshake", m.typ().name()))),
+                _ => Err(Error::unexpected(format!(
+                    "{} after the handshake",
+                    m.typ().name()
+                ))),
             },
             (_, Input::ChangeCipherSpec) => Err(Error::unexpected("ChangeCipherSpec out of order")),
-            (_, Input::Handshake(m)) => Err(Error::unexpected(format!("unexpected {}", m.typ().name()))),
+            (_, Input::Handshake(m)) => {
+                Err(Error::unexpected(format!("unexpected {}", m.typ().name())))
+            }
         }
     }
 }
@@ -114,17 +125,28 @@ impl ExpectServerHello {
     /// Step 2: accept only what we offered.
     fn handle(mut self: Box<Self>, message: HandshakeMessage) -> Result<ClientState, Error> {
         let HandshakePayload::ServerHello(hello) = &message.payload else {
-            return Err(Error::unexpected(format!("expected ServerHello, got {}", message.typ().name())));
+            return Err(Error::unexpected(format!(
+                "expected ServerHello, got {}",
+                message.typ().name()
+            )));
         };
         if hello.server_version != TLS12 {
             return Err(Error::protocol(
                 AlertDescription::ProtocolVersion,
-                format!("server chose version {:#06x}; we speak only TLS 1.2", hello.server_version),
+                format!(
+                    "server chose version {:#06x}; we speak only TLS 1.2",
+                    hello.server_version
+                ),
             ));
         }
         let suite = CipherSuite::from_id(hello.cipher_suite)
             .filter(|s| self.config.common.suites.contains(s))
-            .ok_or_else(|| Error::illegal(format!("server chose suite {:#06x}, which we did not offer", hello.cipher_suite)))?;
+            .ok_or_else(|| {
+                Error::illegal(format!(
+                    "server chose suite {:#06x}, which we did not offer",
+                    hello.cipher_suite
+                ))
+            })?;
         if hello.compression_method != 0 {
             return Err(Error::illegal("server chose compression; we offered none"));
         }
@@ -148,7 +170,9 @@ impl ExpectServerHello {
         for extension in &hello.extensions {
             match extension {
                 Extension::ServerName(_) => {}
-                Extension::ExtendedMasterSecret if common.extended_master_secret => negotiated.ems = true,
+                Extension::ExtendedMasterSecret if common.extended_master_secret => {
+                    negotiated.ems = true
+                }
                 Extension::EncryptThenMac if common.encrypt_then_mac => negotiated.etm = true,
                 Extension::RenegotiationInfo(data) => {
                     if !data.is_empty() {
@@ -159,8 +183,14 @@ impl ExpectServerHello {
                     }
                 }
                 Extension::Alpn(protocols) => match protocols.as_slice() {
-                    [chosen] if common.alpn_protocols.contains(chosen) => negotiated.alpn = Some(chosen.clone()),
-                    _ => return Err(Error::illegal("server chose an ALPN protocol we did not offer")),
+                    [chosen] if common.alpn_protocols.contains(chosen) => {
+                        negotiated.alpn = Some(chosen.clone())
+                    }
+                    _ => {
+                        return Err(Error::illegal(
+                            "server chose an ALPN protocol we did not offer",
+                        ))
+                    }
                 },
                 other => {
                     return Err(Error::protocol(
@@ -195,12 +225,22 @@ pub(crate) struct ExpectCertificate {
 impl ExpectCertificate {
     /// Step 3: authentication. The chain must lead to a root we trust and name the host we
     /// asked for — or the policy (a user's informed decision) must accept it.
-    fn handle(mut self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ClientState, Error> {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        message: HandshakeMessage,
+    ) -> Result<ClientState, Error> {
         let HandshakePayload::Certificate(certificate) = &message.payload else {
-            return Err(Error::unexpected(format!("expected Certificate, got {}", message.typ().name())));
+            return Err(Error::unexpected(format!(
+                "expected Certificate, got {}",
+                message.typ().name()
+            )));
         };
         if certificate.chain.is_empty() {
-            return Err(Error::protocol(AlertDescription::BadCertificate, "server sent no certificate"));
+            return Err(Error::protocol(
+                AlertDescription::BadCertificate,
+                "server sent no certificate",
+            ));
         }
         let presented = certificate
             .chain
@@ -218,7 +258,10 @@ impl ExpectCertificate {
             server_name: &self.server_name,
             outcome: &outcome,
         });
-        let verification = outcome.as_ref().map(|path| path.len()).map_err(Clone::clone);
+        let verification = outcome
+            .as_ref()
+            .map(|path| path.len())
+            .map_err(Clone::clone);
         core.observe(&Event::CertificateChecked {
             chain: &certificate.chain,
             outcome: &verification,
@@ -226,15 +269,20 @@ impl ExpectCertificate {
         });
         decision?;
         let server_key = presented[0].public_key().map_err(|e| {
-            Error::protocol(AlertDescription::UnsupportedCertificate, format!("server key: {e}"))
+            Error::protocol(
+                AlertDescription::UnsupportedCertificate,
+                format!("server key: {e}"),
+            )
         })?;
         self.transcript.add(&message.raw);
-        Ok(ClientState::ServerHelloDone(Box::new(ExpectServerHelloDone {
-            server_chain: certificate.chain.clone(),
-            verification,
-            server_key,
-            prev: *self,
-        })))
+        Ok(ClientState::ServerHelloDone(Box::new(
+            ExpectServerHelloDone {
+                server_chain: certificate.chain.clone(),
+                verification,
+                server_key,
+                prev: *self,
+            },
+        )))
     }
 }
 
@@ -248,11 +296,23 @@ pub(crate) struct ExpectServerHelloDone {
 impl ExpectServerHelloDone {
     /// Step 4: key delivery. RSA carries 48 random bytes to the server; everything after is
     /// symmetric, keyed from them.
-    fn handle(self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ClientState, Error> {
+    fn handle(
+        self: Box<Self>,
+        core: &mut Core,
+        message: HandshakeMessage,
+    ) -> Result<ClientState, Error> {
         if !matches!(message.payload, HandshakePayload::ServerHelloDone) {
-            return Err(Error::unexpected(format!("expected ServerHelloDone, got {}", message.typ().name())));
+            return Err(Error::unexpected(format!(
+                "expected ServerHelloDone, got {}",
+                message.typ().name()
+            )));
         }
-        let Self { prev, server_chain, verification, server_key } = *self;
+        let Self {
+            prev,
+            server_chain,
+            verification,
+            server_key,
+        } = *self;
         let mut transcript = prev.transcript;
         transcript.add(&message.raw);
 
@@ -264,12 +324,21 @@ impl ExpectServerHelloDone {
             Some(encrypt) => encrypt(&server_key, &pre_master_secret),
             None => server_key
                 .encrypt_pkcs1v15(&pre_master_secret)
-                .map_err(|e| Error::protocol(AlertDescription::InternalError, format!("RSA encryption: {e:?}")))?,
+                .map_err(|e| {
+                    Error::protocol(
+                        AlertDescription::InternalError,
+                        format!("RSA encryption: {e:?}"),
+                    )
+                })?,
         };
-        core.observe(&Event::PremasterSecret { premaster: &pre_master_secret, encrypted: &encrypted });
-        let key_exchange = HandshakeMessage::new(HandshakePayload::ClientKeyExchange(ClientKeyExchange {
-            encrypted_pre_master_secret: encrypted,
-        }));
+        core.observe(&Event::PremasterSecret {
+            premaster: &pre_master_secret,
+            encrypted: &encrypted,
+        });
+        let key_exchange =
+            HandshakeMessage::new(HandshakePayload::ClientKeyExchange(ClientKeyExchange {
+                encrypted_pre_master_secret: encrypted,
+            }));
         transcript.add(&key_exchange.raw);
         core.queue_handshake(&key_exchange);
 
@@ -304,7 +373,13 @@ impl ExpectServerHelloDone {
             server_chain,
             verification: Some(verification),
         };
-        Ok(ClientState::ChangeCipherSpec(Box::new(ExpectChangeCipherSpec { secrets, transcript, info })))
+        Ok(ClientState::ChangeCipherSpec(Box::new(
+            ExpectChangeCipherSpec {
+                secrets,
+                transcript,
+                info,
+            },
+        )))
     }
 }
 
@@ -333,13 +408,25 @@ pub(crate) struct ExpectFinished {
 
 impl ExpectFinished {
     /// Step 5: the server proves it holds the same master secret and saw the same messages.
-    fn handle(self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ClientState, Error> {
+    fn handle(
+        self: Box<Self>,
+        core: &mut Core,
+        message: HandshakeMessage,
+    ) -> Result<ClientState, Error> {
         let HandshakePayload::Finished(finished) = &message.payload else {
-            return Err(Error::unexpected(format!("expected Finished, got {}", message.typ().name())));
+            return Err(Error::unexpected(format!(
+                "expected Finished, got {}",
+                message.typ().name()
+            )));
         };
-        let expected = self.secrets.verify_data(Side::Server, &self.transcript.current_hash());
+        let expected = self
+            .secrets
+            .verify_data(Side::Server, &self.transcript.current_hash());
         if !ct_eq(&expected, &finished.verify_data) {
-            return Err(Error::protocol(AlertDescription::DecryptError, "server Finished does not verify"));
+            return Err(Error::protocol(
+                AlertDescription::DecryptError,
+                "server Finished does not verify",
+            ));
         }
         core.complete(self.info);
         Ok(ClientState::Traffic)

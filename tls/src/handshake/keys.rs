@@ -59,7 +59,9 @@ impl Secrets {
         core.log_key(client_random, &master_secret);
 
         let key_block = prf::key_block(&master_secret, client_random, server_random, suite);
-        core.observe(&Event::KeyBlock { key_block: &key_block });
+        core.observe(&Event::KeyBlock {
+            key_block: &key_block,
+        });
         let client_write = RecordCipher::new(
             suite,
             &key_block.client_write_mac_key,

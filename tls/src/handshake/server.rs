@@ -12,8 +12,8 @@ use crate::conn::{Core, Input, SessionInfo};
 use crate::crypto::ct::{ct_eq, ct_select};
 use crate::handshake::keys::{random32, Secrets, Side, Transcript};
 use crate::handshake::messages::{
-    CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload, ServerHello, TLS12,
-    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
+    ServerHello, TLS12, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::trace::Event;
 use crate::Error;
@@ -44,10 +44,15 @@ impl ServerState {
                     core.send_warning(AlertDescription::NoRenegotiation);
                     Ok(Self::Traffic)
                 }
-                _ => Err(Error::unexpected(format!("{} after the handshake", m.typ().name()))),
+                _ => Err(Error::unexpected(format!(
+                    "{} after the handshake",
+                    m.typ().name()
+                ))),
             },
             (_, Input::ChangeCipherSpec) => Err(Error::unexpected("ChangeCipherSpec out of order")),
-            (_, Input::Handshake(m)) => Err(Error::unexpected(format!("unexpected {}", m.typ().name()))),
+            (_, Input::Handshake(m)) => {
+                Err(Error::unexpected(format!("unexpected {}", m.typ().name())))
+            }
         }
     }
 }
@@ -58,20 +63,32 @@ pub(crate) struct ExpectClientHello {
 
 impl ExpectClientHello {
     /// Step 1: negotiate, then send our hello, our certificate chain and "done".
-    fn handle(self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ServerState, Error> {
+    fn handle(
+        self: Box<Self>,
+        core: &mut Core,
+        message: HandshakeMessage,
+    ) -> Result<ServerState, Error> {
         let HandshakePayload::ClientHello(hello) = &message.payload else {
-            return Err(Error::unexpected(format!("expected ClientHello, got {}", message.typ().name())));
+            return Err(Error::unexpected(format!(
+                "expected ClientHello, got {}",
+                message.typ().name()
+            )));
         };
         // A TLS 1.3 client still says 0x0303 here (RFC 8446 §4.1.2), so this only refuses
         // clients whose best is TLS 1.1 or older.
         if hello.client_version < TLS12 {
             return Err(Error::protocol(
                 AlertDescription::ProtocolVersion,
-                format!("client offers at most {:#06x}; we speak only TLS 1.2", hello.client_version),
+                format!(
+                    "client offers at most {:#06x}; we speak only TLS 1.2",
+                    hello.client_version
+                ),
             ));
         }
         if !hello.compression_methods.contains(&0) {
-            return Err(Error::illegal("client does not offer the null compression method"));
+            return Err(Error::illegal(
+                "client does not offer the null compression method",
+            ));
         }
         let common = &self.config.common;
         let suite = common
@@ -79,7 +96,12 @@ impl ExpectClientHello {
             .iter()
             .copied()
             .find(|s| hello.cipher_suites.contains(&s.id))
-            .ok_or_else(|| Error::protocol(AlertDescription::HandshakeFailure, "no cipher suite in common"))?;
+            .ok_or_else(|| {
+                Error::protocol(
+                    AlertDescription::HandshakeFailure,
+                    "no cipher suite in common",
+                )
+            })?;
         let negotiated = negotiate_extensions(hello, common)?;
 
         let server_random = random32();
@@ -118,24 +140,26 @@ impl ExpectClientHello {
             core.queue_handshake(m);
         }
         core.flush_flight()?;
-        Ok(ServerState::ClientKeyExchange(Box::new(ExpectClientKeyExchange {
-            info: SessionInfo {
-                version: TLS12,
-                suite,
-                client_random: hello.random,
-                server_random,
-                session_id: Vec::new(),
-                extended_master_secret: negotiated.ems,
-                encrypt_then_mac: negotiated.etm,
-                alpn_protocol: negotiated.alpn,
-                server_name: negotiated.server_name,
-                server_chain: self.config.cert_chain.clone(),
-                verification: None,
+        Ok(ServerState::ClientKeyExchange(Box::new(
+            ExpectClientKeyExchange {
+                info: SessionInfo {
+                    version: TLS12,
+                    suite,
+                    client_random: hello.random,
+                    server_random,
+                    session_id: Vec::new(),
+                    extended_master_secret: negotiated.ems,
+                    encrypt_then_mac: negotiated.etm,
+                    alpn_protocol: negotiated.alpn,
+                    server_name: negotiated.server_name,
+                    server_chain: self.config.cert_chain.clone(),
+                    verification: None,
+                },
+                client_version: hello.client_version,
+                config: self.config,
+                transcript,
             },
-            client_version: hello.client_version,
-            config: self.config,
-            transcript,
-        })))
+        )))
     }
 }
 
@@ -147,10 +171,15 @@ struct Negotiated {
     server_name: Option<String>,
 }
 
-fn negotiate_extensions(hello: &ClientHello, common: &crate::config::Common) -> Result<Negotiated, Error> {
+fn negotiate_extensions(
+    hello: &ClientHello,
+    common: &crate::config::Common,
+) -> Result<Negotiated, Error> {
     let mut negotiated = Negotiated {
         // OpenSSL 3 clients refuse servers that don't confirm secure renegotiation.
-        secure_renegotiation: hello.cipher_suites.contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
+        secure_renegotiation: hello
+            .cipher_suites
+            .contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
         ems: false,
         etm: false,
         alpn: None,
@@ -169,11 +198,20 @@ fn negotiate_extensions(hello: &ClientHello, common: &crate::config::Common) -> 
             }
             Extension::ExtendedMasterSecret => negotiated.ems = common.extended_master_secret,
             Extension::EncryptThenMac => negotiated.etm = common.encrypt_then_mac,
-            Extension::ServerName(name) => negotiated.server_name = String::from_utf8(name.clone()).ok(),
+            Extension::ServerName(name) => {
+                negotiated.server_name = String::from_utf8(name.clone()).ok()
+            }
             Extension::Alpn(offered) if !common.alpn_protocols.is_empty() => {
-                let chosen = common.alpn_protocols.iter().find(|p| offered.contains(p)).ok_or_else(|| {
-                    Error::protocol(AlertDescription::NoApplicationProtocol, "no ALPN protocol in common")
-                })?;
+                let chosen = common
+                    .alpn_protocols
+                    .iter()
+                    .find(|p| offered.contains(p))
+                    .ok_or_else(|| {
+                        Error::protocol(
+                            AlertDescription::NoApplicationProtocol,
+                            "no ALPN protocol in common",
+                        )
+                    })?;
                 negotiated.alpn = Some(chosen.clone());
             }
             _ => {}
@@ -193,9 +231,16 @@ impl ExpectClientKeyExchange {
     /// Step 2: recover the pre-master secret. Whatever is wrong with it — bad padding, wrong
     /// length, wrong version — we go on with a random one, in the same time, so the only
     /// symptom is a Finished that fails to verify (RFC 5246 §7.4.7.1).
-    fn handle(mut self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ServerState, Error> {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        message: HandshakeMessage,
+    ) -> Result<ServerState, Error> {
         let HandshakePayload::ClientKeyExchange(key_exchange) = &message.payload else {
-            return Err(Error::unexpected(format!("expected ClientKeyExchange, got {}", message.typ().name())));
+            return Err(Error::unexpected(format!(
+                "expected ClientKeyExchange, got {}",
+                message.typ().name()
+            )));
         };
         let mut fallback = [0u8; 48];
         fallback[..2].copy_from_slice(&self.client_version.to_be_bytes());
@@ -204,9 +249,17 @@ impl ExpectClientKeyExchange {
             .config
             .private_key
             .decrypt_pkcs1v15_fixed_len(&key_exchange.encrypted_pre_master_secret, 48);
-        let version_ok = ct_eq(decrypted.get(..2).unwrap_or(&[]), &self.client_version.to_be_bytes());
+        let version_ok = ct_eq(
+            decrypted.get(..2).unwrap_or(&[]),
+            &self.client_version.to_be_bytes(),
+        );
         let mut pre_master_secret = [0u8; 48];
-        ct_select(well_formed & version_ok, &decrypted, &fallback, &mut pre_master_secret);
+        ct_select(
+            well_formed & version_ok,
+            &decrypted,
+            &fallback,
+            &mut pre_master_secret,
+        );
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
             encrypted: &key_exchange.encrypted_pre_master_secret,
@@ -224,11 +277,13 @@ impl ExpectClientKeyExchange {
             self.info.suite,
             self.info.encrypt_then_mac,
         );
-        Ok(ServerState::ChangeCipherSpec(Box::new(ExpectChangeCipherSpec {
-            secrets,
-            transcript: self.transcript,
-            info: self.info,
-        })))
+        Ok(ServerState::ChangeCipherSpec(Box::new(
+            ExpectChangeCipherSpec {
+                secrets,
+                transcript: self.transcript,
+                info: self.info,
+            },
+        )))
     }
 }
 
@@ -258,18 +313,34 @@ pub(crate) struct ExpectFinished {
 impl ExpectFinished {
     /// Step 3: the client's Finished proves it holds the keys (and that nobody altered the
     /// hellos); ours proves the same to it.
-    fn handle(mut self: Box<Self>, core: &mut Core, message: HandshakeMessage) -> Result<ServerState, Error> {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        message: HandshakeMessage,
+    ) -> Result<ServerState, Error> {
         let HandshakePayload::Finished(finished) = &message.payload else {
-            return Err(Error::unexpected(format!("expected Finished, got {}", message.typ().name())));
+            return Err(Error::unexpected(format!(
+                "expected Finished, got {}",
+                message.typ().name()
+            )));
         };
-        let expected = self.secrets.verify_data(Side::Client, &self.transcript.current_hash());
+        let expected = self
+            .secrets
+            .verify_data(Side::Client, &self.transcript.current_hash());
         if !ct_eq(&expected, &finished.verify_data) {
-            return Err(Error::protocol(AlertDescription::DecryptError, "client Finished does not verify"));
+            return Err(Error::protocol(
+                AlertDescription::DecryptError,
+                "client Finished does not verify",
+            ));
         }
         self.transcript.add(&message.raw);
         core.send_change_cipher_spec()?;
-        let verify_data = self.secrets.verify_data(Side::Server, &self.transcript.current_hash());
-        core.queue_handshake(&HandshakeMessage::new(HandshakePayload::Finished(Finished { verify_data })));
+        let verify_data = self
+            .secrets
+            .verify_data(Side::Server, &self.transcript.current_hash());
+        core.queue_handshake(&HandshakeMessage::new(HandshakePayload::Finished(
+            Finished { verify_data },
+        )));
         core.flush_flight()?;
         core.complete(self.info);
         Ok(ServerState::Traffic)
