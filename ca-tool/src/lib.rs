@@ -14,7 +14,7 @@ use tls::crypto::rsa::{KeygenEvent, RsaPrivateKey};
 use tls::pki::keys;
 use tls::pki::pem;
 use tls::pki::trust::TrustStore;
-use tls::pki::verify::verify_chain;
+use tls::pki::verify::{candidate_path, verify_chain};
 use tls::pki::x509::{hex_colon, Certificate, CertificateBuilder};
 use tls::pki::{CertError, CertErrorKind};
 
@@ -313,7 +313,8 @@ fn verify(
             Ok(())
         }
         Err(e) => {
-            if let Some(cert) = presented.get(e.depth).or(presented.last()) {
+            let path = candidate_path(&presented, &roots);
+            if let Some(cert) = path.get(e.depth) {
                 eprintln!("{}", cert.subject());
             }
             eprintln!(
@@ -322,7 +323,7 @@ fn verify(
                 e.depth,
                 openssl_reason(&e)
             );
-            if let Some(detail) = explain(&e, &presented, at) {
+            if let Some(detail) = explain(&e, &path, at) {
                 eprintln!("{detail}");
             }
             eprintln!("error {}: verification failed", leaf_file.display());
@@ -341,8 +342,8 @@ fn openssl_reason(e: &CertError) -> String {
 }
 
 /// One more line for a learner: the dates or names behind the reason.
-fn explain(e: &CertError, presented: &[Certificate], at: i64) -> Option<String> {
-    let cert = presented.get(e.depth);
+fn explain(e: &CertError, path: &[Certificate], at: i64) -> Option<String> {
+    let cert = path.get(e.depth);
     match &e.kind {
         CertErrorKind::Expired => cert.map(|c| {
             format!(
@@ -358,7 +359,7 @@ fn explain(e: &CertError, presented: &[Certificate], at: i64) -> Option<String> 
                 openssl_date(at)
             )
         }),
-        CertErrorKind::HostMismatch { host } => presented.first().map(|c| {
+        CertErrorKind::HostMismatch { host } => path.first().map(|c| {
             format!(
                 "  '{host}' is not among the certificate's names: {}",
                 san_text(c).unwrap_or_else(|| "(no subjectAltName)".into())
@@ -387,14 +388,18 @@ fn usage_error(e: clap::Error) -> i32 {
             }
         }
         _ => {
+            // clap's first paragraph (the error and any indented details) on one line.
             let rendered = e.render().to_string();
-            let line = rendered
+            let message = rendered
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
             eprintln!(
                 "ca-tool: {} (see ca-tool --help)",
-                line.trim_start_matches("error: ")
+                message.trim_start_matches("error: ")
             );
             2
         }

@@ -76,7 +76,8 @@ pub fn verify_chain(
         .iter()
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
-    let path = build_path(leaf, &intermediates, roots)?;
+    let mut path = Vec::new();
+    build_path(leaf, &intermediates, roots, &mut path)?;
     check_extensions(&path)?;
     check_signatures_and_times(&path, at_unix)?;
     if let Some(host) = host {
@@ -92,6 +93,23 @@ pub fn verify_chain(
     Ok(VerifiedChain {
         certificates: path.into_iter().cloned().collect(),
     })
+}
+
+/// The path `verify_chain` would check (leaf first), as far as it can be built: on an error,
+/// `path[error.depth]` is the certificate the error is about. For showing a failure to people.
+pub fn candidate_path(presented: &[Certificate], roots: &TrustStore) -> Vec<Certificate> {
+    let Some(leaf) = presented.first() else {
+        return Vec::new();
+    };
+    let intermediates = presented
+        .get(1..)
+        .unwrap_or(&[])
+        .iter()
+        .take(MAX_PRESENTED)
+        .collect::<Vec<_>>();
+    let mut path = Vec::new();
+    let _ = build_path(leaf, &intermediates, roots, &mut path);
+    path.into_iter().cloned().collect()
 }
 
 /// Does the certificate name `host`? IP literals match subjectAltName IP entries exactly; DNS
@@ -138,17 +156,20 @@ pub fn dns_name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// Follow issuer names from the leaf until a trust anchor. Greedy: the first acceptable
-/// issuer is taken, trusted ones before presented ones.
+/// Follow issuer names from the leaf until a trust anchor, into `path`. Greedy: the first
+/// acceptable issuer is taken, trusted ones before presented ones. On an error `path` holds
+/// the partial path.
 fn build_path<'a>(
     leaf: &'a Certificate,
     intermediates: &[&'a Certificate],
     roots: &'a TrustStore,
-) -> Result<Vec<&'a Certificate>, CertError> {
-    let mut path = vec![leaf];
+    path: &mut Vec<&'a Certificate>,
+) -> Result<(), CertError> {
+    path.clear();
+    path.push(leaf);
     // A directly trusted leaf (a pinned self-signed certificate) is its own anchor.
     if roots.contains(leaf) {
-        return Ok(path);
+        return Ok(());
     }
     let mut used = vec![false; intermediates.len()];
     loop {
@@ -172,7 +193,7 @@ fn build_path<'a>(
             if !(current.is_self_issued() && current.spki_der() == anchor.spki_der()) {
                 path.push(anchor);
             }
-            return Ok(path);
+            return Ok(());
         }
         if current.is_self_issued() {
             let kind = if depth == 0 {
@@ -197,7 +218,7 @@ fn build_path<'a>(
         path.push(issuer);
         // The peer may send the root too: if it is trusted as is, it is the anchor.
         if roots.contains(issuer) {
-            return Ok(path);
+            return Ok(());
         }
     }
 }
@@ -596,6 +617,20 @@ mod tests {
         assert!(!matches_host(&p.leaf, "0x7f.0.0.1"));
         // No CN fallback: the CN is "*.example.test" but a cert without SAN matches nothing.
         assert!(leaf.has_subject_alt_name());
+    }
+
+    #[test]
+    fn candidate_path_names_the_certificate_at_the_error_depth() {
+        let p = pki();
+        let chain = [p.leaf.clone(), p.inter.clone()];
+        let e = verify_chain(&chain, &p.roots, None, NOW + 4000 * DAY).unwrap_err();
+        let path = candidate_path(&chain, &p.roots);
+        assert_eq!(path.len(), 3);
+        // The root is the first to expire from the top: depth 2 is the root, not in `chain`.
+        assert_eq!((e.openssl_code(), e.depth), (10, 2));
+        assert_eq!(path[e.depth].der(), p.root.der());
+        assert_eq!(candidate_path(&chain[..1], &p.roots).len(), 1);
+        assert!(candidate_path(&[], &p.roots).is_empty());
     }
 
     #[test]
