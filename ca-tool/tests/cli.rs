@@ -433,6 +433,76 @@ fn chain_made_by_openssl_is_accepted_and_each_defect_has_its_reason() {
         ours.1
     );
 
+    // SHA-1 signatures are refused by name, even from a trusted CA.
+    openssl_ok(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-sha1",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "root.key",
+            "-CAcreateserial",
+            "-days",
+            "10",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf_sha1.pem",
+        ],
+    );
+    let out = ca_tool(d, &["verify", "leaf_sha1.pem", "--ca", "root.pem"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("error 68 at 0 depth lookup: unsupported algorithm: sha1WithRSAEncryption"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // An ECDSA root loads as a trust anchor, but what it signs cannot be checked by RSA code.
+    openssl_ok(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ecroot.key",
+            "-out",
+            "ecroot.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=EC Root",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    );
+    issue("leaf_ec", "localhost", "ecroot", "leaf.ext");
+    let out = ca_tool(d, &["verify", "leaf_ec.pem", "--ca", "ecroot.pem"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error 68 at 0 depth lookup: unsupported algorithm"),
+        "{}",
+        text(&out.stderr)
+    );
+    let inspected = text(&ca_tool(d, &["inspect", "ecroot.pem"]).stdout);
+    assert!(
+        inspected.contains("id-ecPublicKey (256 bit)"),
+        "{inspected}"
+    );
+
     // Time travel with --at: after the leaf's 10 days, and before the root existed.
     let in_a_year = (time_now() + 365 * 86_400).to_string();
     let ours = verify(d, &["leaf.pem", "--ca", "root.pem", "--at", &in_a_year]);
