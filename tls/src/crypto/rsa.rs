@@ -1052,6 +1052,45 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn random_ciphertexts_fail_quietly(
+            ct in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)
+        ) {
+            let key = test_key();
+            // A random block is valid PKCS#1 only with negligible probability.
+            proptest::prop_assert_eq!(key.decrypt_pkcs1v15(&ct), Err(RsaError::Decryption));
+            let (out, ok) = key.decrypt_pkcs1v15_fixed_len(&ct, 48);
+            proptest::prop_assert!(!ok);
+            proptest::prop_assert_eq!(out.len(), 48);
+        }
+
+        #[test]
+        fn random_signatures_are_rejected(
+            sig in proptest::collection::vec(proptest::prelude::any::<u8>(), 250..260)
+        ) {
+            let public = test_key().public_key();
+            proptest::prop_assert_eq!(
+                public.verify_pkcs1v15(HashAlg::Sha256, b"m", &sig),
+                Err(RsaError::BadSignature)
+            );
+        }
+
+        #[test]
+        fn unusable_moduli_are_rejected(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+            e in proptest::prelude::any::<u32>(),
+        ) {
+            let n = BigUint::from_bytes_be(&bytes);
+            let even = &n << 1u32;
+            // Under 512 bits, or even: never a key.
+            proptest::prop_assert!(RsaPublicKey::new(n, BigUint::from(e)).is_err() || bytes.len() >= 64);
+            proptest::prop_assert!(RsaPublicKey::new(even, BigUint::from(65_537u32)).is_err());
+        }
+    }
+
     fn hex_of(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }

@@ -415,4 +415,121 @@ mod tests {
         // No temporary file left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
+
+    /// Valid DER of our key with one length octet replaced: the parsers must say no, not panic.
+    fn with_length_byte(der: &[u8], at: usize, value: u8) -> Vec<u8> {
+        let mut v = der.to_vec();
+        if let Some(b) = v.get_mut(at) {
+            *b = value;
+        }
+        v
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn random_text_never_panics(text in ".{0,300}") {
+            let _ = private_key_from_pem(&text);
+            let _ = public_key_from_pem(&text);
+        }
+
+        #[test]
+        fn random_pem_bodies_never_panic(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            label in proptest::sample::select(vec!["PRIVATE KEY", "RSA PRIVATE KEY", "PUBLIC KEY", "RSA PUBLIC KEY"]),
+        ) {
+            let pem = pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, &body).unwrap();
+            proptest::prop_assert!(private_key_from_pem(&pem).is_err());
+            proptest::prop_assert!(public_key_from_pem(&pem).is_err());
+            proptest::prop_assert!(public_key_from_spki_der(&body).is_err());
+            proptest::prop_assert!(private_key_from_pkcs8_der(&body).is_err());
+            proptest::prop_assert!(private_key_from_pkcs1_der(&body).is_err());
+        }
+
+        #[test]
+        fn truncated_der_is_rejected(cut in 0usize..1300) {
+            let pkcs8 = private_key_to_pkcs8_der(test_key());
+            let spki = public_key_to_spki_der(test_key().public_key());
+            if cut < pkcs8.len() {
+                proptest::prop_assert!(private_key_from_pkcs8_der(&pkcs8[..cut]).is_err());
+            }
+            if cut < spki.len() {
+                proptest::prop_assert!(public_key_from_spki_der(&spki[..cut]).is_err());
+            }
+        }
+
+        #[test]
+        fn bent_der_lengths_never_panic(at in 0usize..40, value in proptest::prelude::any::<u8>()) {
+            // The first 40 bytes of the PKCS#8 hold the outer SEQUENCE, version, algorithm and
+            // inner headers (any change past them breaks p·q = n); the SPKI's headers end before byte 32.
+            let pkcs8 = private_key_to_pkcs8_der(test_key());
+            let bent = with_length_byte(&pkcs8, at, value);
+            if let Ok(key) = private_key_from_pkcs8_der(&bent) {
+                proptest::prop_assert_eq!(&key, test_key());
+            }
+            let spki = public_key_to_spki_der(test_key().public_key());
+            let bent = with_length_byte(&spki, at.min(31), value);
+            if let Ok(key) = public_key_from_spki_der(&bent) {
+                proptest::prop_assert_eq!(&key, test_key().public_key());
+            }
+        }
+
+        #[test]
+        fn random_tail_after_der_is_rejected(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..16)
+        ) {
+            let mut spki = public_key_to_spki_der(test_key().public_key());
+            spki.extend_from_slice(&tail);
+            proptest::prop_assert!(public_key_from_spki_der(&spki).is_err());
+        }
+    }
+
+    #[test]
+    fn over_long_lengths_are_rejected() {
+        let spki = public_key_to_spki_der(test_key().public_key());
+        // 30 82 01 22: claim 4-byte and huge lengths instead.
+        let mut huge = vec![0x30, 0x84, 0x7f, 0xff, 0xff, 0xff];
+        huge.extend_from_slice(&spki[4..]);
+        assert!(public_key_from_spki_der(&huge).is_err());
+        let mut indefinite = vec![0x30, 0x80];
+        indefinite.extend_from_slice(&spki[4..]);
+        assert!(public_key_from_spki_der(&indefinite).is_err());
+        // Non-minimal length encoding (BER, not DER).
+        let mut ber = vec![0x30, 0x83, 0x00, spki[2], spki[3]];
+        ber.extend_from_slice(&spki[4..]);
+        assert!(public_key_from_spki_der(&ber).is_err());
+    }
+
+    #[test]
+    fn unusable_numbers_are_malformed() {
+        // RSAPublicKey { n = 0, e = 3 }, { n even }, { n tiny }.
+        for (n, e) in [
+            (vec![0u8], vec![3u8]),
+            (vec![0x7f; 64], vec![3]),
+            (vec![0x41], vec![3]),
+        ] {
+            let der = pkcs1::RsaPublicKeyRef {
+                modulus: UintRef::new(&n).unwrap(),
+                public_exponent: UintRef::new(&e).unwrap(),
+            }
+            .to_der()
+            .unwrap();
+            assert!(matches!(
+                public_key_from_pkcs1_der(&der),
+                Err(KeyError::Malformed(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn non_rsa_algorithms_are_refused() {
+        let mut der = public_key_to_spki_der(test_key().public_key());
+        // rsaEncryption ...01 01 01 -> ...01 01 0a (RSASSA-PSS)
+        der[16] = 0x0a;
+        match public_key_from_spki_der(&der) {
+            Err(KeyError::Malformed(m)) => assert!(m.contains("not rsaEncryption"), "{m}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }
