@@ -1,1 +1,5 @@
-fn main() {}
+//! `ca-tool` binary: all the work is in the library (`ca_tool::run`), so tests can call it too.
+
+fn main() {
+    std::process::exit(ca_tool::run(std::env::args_os()));
+}

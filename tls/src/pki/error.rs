@@ -23,6 +23,10 @@ pub enum CertErrorKind {
     NotACa,
     /// More CAs below an issuer than its pathLenConstraint allows.
     PathTooLong,
+    /// The path would need more certificates than we are willing to follow.
+    ChainTooLong,
+    /// A critical extension we do not implement (RFC 5280 §4.2: MUST reject).
+    UnhandledCriticalExtension(String),
     /// keyUsage or extendedKeyUsage forbids use as a TLS server certificate.
     InvalidPurpose,
     /// A signature or key algorithm we refuse (e.g. SHA-1, MD5, non-RSA).
@@ -55,6 +59,8 @@ impl CertError {
             CertErrorKind::BadSignature => 7,
             CertErrorKind::NotACa => 79,
             CertErrorKind::PathTooLong => 25,
+            CertErrorKind::ChainTooLong => 22,
+            CertErrorKind::UnhandledCriticalExtension(_) => 34,
             CertErrorKind::InvalidPurpose => 26,
             CertErrorKind::UnsupportedAlgorithm(_) => 68,
             CertErrorKind::Malformed(_) => 4,
@@ -69,13 +75,16 @@ impl CertError {
             | CertErrorKind::SelfSignedInChain
             | CertErrorKind::NotACa => AlertDescription::UnknownCa,
             CertErrorKind::Expired => AlertDescription::CertificateExpired,
-            CertErrorKind::InvalidPurpose | CertErrorKind::UnsupportedAlgorithm(_) => {
+            CertErrorKind::InvalidPurpose
+            | CertErrorKind::UnsupportedAlgorithm(_)
+            | CertErrorKind::UnhandledCriticalExtension(_) => {
                 AlertDescription::UnsupportedCertificate
             }
             CertErrorKind::NotYetValid
             | CertErrorKind::HostMismatch { .. }
             | CertErrorKind::BadSignature
             | CertErrorKind::PathTooLong
+            | CertErrorKind::ChainTooLong
             | CertErrorKind::Malformed(_) => AlertDescription::BadCertificate,
         }
     }
@@ -101,6 +110,10 @@ impl std::fmt::Display for CertError {
             CertErrorKind::BadSignature => f.write_str("certificate signature failure"),
             CertErrorKind::NotACa => f.write_str("invalid CA certificate"),
             CertErrorKind::PathTooLong => f.write_str("path length constraint exceeded"),
+            CertErrorKind::ChainTooLong => f.write_str("certificate chain too long"),
+            CertErrorKind::UnhandledCriticalExtension(_) => {
+                f.write_str("unhandled critical extension")
+            }
             CertErrorKind::InvalidPurpose => f.write_str("unsupported certificate purpose"),
             CertErrorKind::UnsupportedAlgorithm(what) => {
                 write!(f, "unsupported algorithm: {what}")

@@ -141,7 +141,7 @@ fn base64_value(c: u8) -> Option<u32> {
 /// characters, and unused low bits zero.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let chars: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    if chars.len() % 4 != 0 {
+    if !chars.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(chars.len() / 4 * 3);
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn round_trip_and_bundle_with_comments() {
         let a = encode_certificate(&[1, 2, 3, 4, 5]);
-        let b = encode_certificate(&vec![0xAB; 200]);
+        let b = encode_certificate(&[0xAB; 200]);
         let key = encode("PRIVATE KEY", &[9, 9]);
         let bundle = format!("# Issuer: test\n{a}\nsome text\n{key}{b}");
         let certs = parse_certificates(bundle.as_bytes()).unwrap();

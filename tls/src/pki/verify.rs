@@ -1,1 +1,665 @@
-//! (to be written)
+//! Certificate path validation (RFC 5280 §6) and server identity (RFC 6125 §6).
+//!
+//! The path is built leaf → intermediates → a trust anchor by issuer name (narrowed by the
+//! authority/subject key ids when both are present), then checked in OpenSSL's order, so the
+//! first problem reported is the one `openssl verify` and curl report:
+//!
+//! 1. building the path: self-signed leaf (18), untrusted self-signed root (19), no issuer (20);
+//! 2. extensions: unhandled critical (34), issuer not a CA (79), pathLen (25), purpose (26);
+//! 3. from the anchor down: each signature (7, or unsupported algorithm), then each validity
+//!    period (9 not yet valid, 10 expired);
+//! 4. the host name against subjectAltName (62) — chain errors win over name errors.
+//!
+//! Everything is bounded: at most [`MAX_PATH_LEN`] certificates in a path and
+//! [`MAX_PRESENTED`] certificates considered from the peer, each used at most once.
+
+use super::trust::TrustStore;
+use super::x509::Certificate;
+use super::{CertError, CertErrorKind};
+use std::net::IpAddr;
+
+/// Longest path we follow, leaf and anchor included.
+pub const MAX_PATH_LEN: usize = 8;
+/// How many certificates from the peer we look at; the rest are ignored.
+pub const MAX_PRESENTED: usize = 16;
+
+/// A trusted path: leaf first, trust anchor last (one element when the leaf itself is trusted).
+#[derive(Clone, Debug)]
+pub struct VerifiedChain {
+    certificates: Vec<Certificate>,
+}
+
+impl VerifiedChain {
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certificates
+    }
+
+    /// The end-entity certificate.
+    pub fn leaf(&self) -> &Certificate {
+        // Never empty: built with at least the leaf.
+        &self.certificates[0]
+    }
+
+    /// The trusted root the path ends in.
+    pub fn anchor(&self) -> &Certificate {
+        &self.certificates[self.certificates.len() - 1]
+    }
+
+    pub fn len(&self) -> usize {
+        self.certificates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+    }
+}
+
+/// Verify a server's chain. `presented` is what the server sent: the leaf first, then
+/// intermediates in any order (extra or missing ones are fine as long as a path exists).
+/// `host` is a DNS name or an IP literal (`[::1]` accepted); `None` skips the name check.
+/// `at_unix` is the time the validity periods are checked against.
+pub fn verify_chain(
+    presented: &[Certificate],
+    roots: &TrustStore,
+    host: Option<&str>,
+    at_unix: i64,
+) -> Result<VerifiedChain, CertError> {
+    let leaf = presented.first().ok_or_else(|| {
+        CertError::new(
+            CertErrorKind::Malformed("no certificate presented".into()),
+            0,
+        )
+    })?;
+    let intermediates = presented
+        .get(1..)
+        .unwrap_or(&[])
+        .iter()
+        .take(MAX_PRESENTED)
+        .collect::<Vec<_>>();
+    let mut path = Vec::new();
+    build_path(leaf, &intermediates, roots, &mut path)?;
+    check_extensions(&path)?;
+    check_signatures_and_times(&path, at_unix)?;
+    if let Some(host) = host {
+        if !matches_host(leaf, host) {
+            return Err(CertError::new(
+                CertErrorKind::HostMismatch {
+                    host: host.to_string(),
+                },
+                0,
+            ));
+        }
+    }
+    Ok(VerifiedChain {
+        certificates: path.into_iter().cloned().collect(),
+    })
+}
+
+/// The path `verify_chain` would check (leaf first), as far as it can be built: on an error,
+/// `path[error.depth]` is the certificate the error is about. For showing a failure to people.
+pub fn candidate_path(presented: &[Certificate], roots: &TrustStore) -> Vec<Certificate> {
+    let Some(leaf) = presented.first() else {
+        return Vec::new();
+    };
+    let intermediates = presented
+        .get(1..)
+        .unwrap_or(&[])
+        .iter()
+        .take(MAX_PRESENTED)
+        .collect::<Vec<_>>();
+    let mut path = Vec::new();
+    let _ = build_path(leaf, &intermediates, roots, &mut path);
+    path.into_iter().cloned().collect()
+}
+
+/// Does the certificate name `host`? IP literals match subjectAltName IP entries exactly; DNS
+/// names match DNS entries case-insensitively, with a left-most `*` label matching exactly one
+/// label. The subject CN is never consulted (RFC 6125 §6.4.4; browsers stopped long ago).
+pub fn matches_host(cert: &Certificate, host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return cert.ip_addresses().contains(&ip);
+    }
+    cert.dns_names()
+        .iter()
+        .any(|pattern| dns_name_matches(pattern, host))
+}
+
+/// RFC 6125 §6.4.3 with the usual restrictions: the wildcard is the whole left-most label, it
+/// matches one non-empty label, and at least two labels must follow it (no `*.com`).
+pub fn dns_name_matches(pattern: &str, host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    let pattern = pattern
+        .strip_suffix('.')
+        .unwrap_or(pattern)
+        .to_ascii_lowercase();
+    if host.is_empty() || pattern.is_empty() || host.contains('*') {
+        return false;
+    }
+    match pattern.strip_prefix("*.") {
+        None => !pattern.contains('*') && pattern == host,
+        Some(rest) => {
+            if rest.contains('*')
+                || rest.split('.').count() < 2
+                || rest.split('.').any(str::is_empty)
+            {
+                return false;
+            }
+            match host.split_once('.') {
+                Some((first, host_rest)) => !first.is_empty() && host_rest == rest,
+                None => false,
+            }
+        }
+    }
+}
+
+/// Follow issuer names from the leaf until a trust anchor, into `path`. Greedy: the first
+/// acceptable issuer is taken, trusted ones before presented ones. On an error `path` holds
+/// the partial path.
+fn build_path<'a>(
+    leaf: &'a Certificate,
+    intermediates: &[&'a Certificate],
+    roots: &'a TrustStore,
+    path: &mut Vec<&'a Certificate>,
+) -> Result<(), CertError> {
+    path.clear();
+    path.push(leaf);
+    // A directly trusted leaf (a pinned self-signed certificate) is its own anchor.
+    if roots.contains(leaf) {
+        return Ok(());
+    }
+    let mut used = vec![false; intermediates.len()];
+    loop {
+        let depth = path.len() - 1;
+        let current = path[depth];
+        // A trusted issuer ends the path; prefer one whose key really signed `current`.
+        let anchors: Vec<&Certificate> = roots
+            .by_subject(current.issuer().der())
+            .filter(|a| key_ids_compatible(current, a))
+            .collect();
+        let signed_it = |a: &&Certificate| {
+            a.public_key()
+                .is_ok_and(|k| current.verify_signature(&k).is_ok())
+        };
+        let anchor = match anchors.iter().find(|a| signed_it(a)) {
+            Some(a) => Some(*a),
+            None => anchors.first().copied(),
+        };
+        if let Some(anchor) = anchor {
+            // A self-signed top that is itself trusted is not added twice.
+            if !(current.is_self_issued() && current.spki_der() == anchor.spki_der()) {
+                path.push(anchor);
+            }
+            return Ok(());
+        }
+        if current.is_self_issued() {
+            let kind = if depth == 0 {
+                CertErrorKind::SelfSigned
+            } else {
+                CertErrorKind::SelfSignedInChain
+            };
+            return Err(CertError::new(kind, depth));
+        }
+        if path.len() >= MAX_PATH_LEN {
+            return Err(CertError::new(CertErrorKind::ChainTooLong, depth));
+        }
+        let next = intermediates.iter().enumerate().find(|(i, c)| {
+            !used[*i]
+                && c.subject().der() == current.issuer().der()
+                && key_ids_compatible(current, c)
+        });
+        let Some((index, issuer)) = next else {
+            return Err(CertError::new(CertErrorKind::UnknownIssuer, depth));
+        };
+        used[index] = true;
+        path.push(issuer);
+        // The peer may send the root too: if it is trusted as is, it is the anchor.
+        if roots.contains(issuer) {
+            return Ok(());
+        }
+    }
+}
+
+/// When the child names its issuer's key and the candidate names its own, they must agree.
+fn key_ids_compatible(child: &Certificate, issuer: &Certificate) -> bool {
+    match (child.authority_key_id(), issuer.subject_key_id()) {
+        (Some(aki), Some(ski)) => aki == ski,
+        _ => true,
+    }
+}
+
+/// RFC 5280 §6.1.4 and OpenSSL's `check_chain_extensions`, leaf (0) to anchor.
+fn check_extensions(path: &[&Certificate]) -> Result<(), CertError> {
+    let anchor_depth = path.len() - 1;
+    // Non-self-issued CAs seen so far below the current certificate.
+    let mut cas_below = 0usize;
+    for (depth, cert) in path.iter().enumerate() {
+        let fail = |kind| Err(CertError::new(kind, depth));
+        if depth != anchor_depth || depth == 0 {
+            if let Some(oid) = cert.unhandled_critical_extensions().first() {
+                return fail(CertErrorKind::UnhandledCriticalExtension(oid.clone()));
+            }
+        }
+        if depth > 0 {
+            // Old v1 roots have no extensions at all; as anchors they are still CAs.
+            let v1_anchor =
+                depth == anchor_depth && cert.version() < 3 && !cert.has_basic_constraints();
+            let can_sign_certs = cert.key_usage().is_none_or(|ku| ku.key_cert_sign);
+            if !(cert.is_ca() || v1_anchor) || !can_sign_certs {
+                return fail(CertErrorKind::NotACa);
+            }
+            if depth > 1 {
+                if let Some(limit) = cert.path_len() {
+                    if cas_below > usize::from(limit) {
+                        return fail(CertErrorKind::PathTooLong);
+                    }
+                }
+            }
+            if !cert.allows_server_auth() {
+                return fail(CertErrorKind::InvalidPurpose);
+            }
+            if !cert.is_self_issued() {
+                cas_below += 1;
+            }
+        } else {
+            // A TLS server key is used to sign or to decrypt the pre-master secret.
+            let usable_for_tls = cert
+                .key_usage()
+                .is_none_or(|ku| ku.digital_signature || ku.key_encipherment || ku.key_agreement);
+            if !usable_for_tls || !cert.allows_server_auth() {
+                return fail(CertErrorKind::InvalidPurpose);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// OpenSSL's `internal_verify`: from the anchor down, each signature then each date.
+fn check_signatures_and_times(path: &[&Certificate], at_unix: i64) -> Result<(), CertError> {
+    for depth in (0..path.len()).rev() {
+        let cert = path[depth];
+        // The anchor is trusted as configured; its self-signature proves nothing.
+        if let Some(issuer) = path.get(depth + 1) {
+            let at_depth = |e: CertError| CertError::new(e.kind, depth);
+            let key = issuer.public_key().map_err(at_depth)?;
+            cert.verify_signature(&key).map_err(at_depth)?;
+        }
+        if at_unix < cert.not_before() {
+            return Err(CertError::new(CertErrorKind::NotYetValid, depth));
+        }
+        if at_unix > cert.not_after() {
+            return Err(CertError::new(CertErrorKind::Expired, depth));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::rsa::RsaPrivateKey;
+    use crate::pki::x509::CertificateBuilder;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    const NOW: i64 = 1_780_000_000; // 2026-05-28
+    const DAY: i64 = 86_400;
+
+    fn key(i: usize) -> &'static RsaPrivateKey {
+        static KEYS: OnceLock<Vec<RsaPrivateKey>> = OnceLock::new();
+        &KEYS.get_or_init(|| {
+            (0..3)
+                .map(|_| RsaPrivateKey::generate(2048, &mut |_| {}).unwrap())
+                .collect()
+        })[i]
+    }
+
+    struct Pki {
+        root: Certificate,
+        inter: Certificate,
+        leaf: Certificate,
+        roots: TrustStore,
+    }
+
+    fn pki() -> &'static Pki {
+        static PKI: OnceLock<Pki> = OnceLock::new();
+        PKI.get_or_init(|| {
+            let root = CertificateBuilder::root_ca("Test Root CA")
+                .organization("Test")
+                .validity(NOW - 100 * DAY, NOW + 3650 * DAY)
+                .self_signed(key(0))
+                .unwrap();
+            let inter = CertificateBuilder::intermediate_ca("Test Intermediate CA", Some(0))
+                .validity(NOW - 100 * DAY, NOW + 1000 * DAY)
+                .sign(key(1).public_key(), &root, key(0))
+                .unwrap();
+            let leaf = server(
+                &["localhost", "127.0.0.1", "::1"],
+                &inter,
+                1,
+                NOW - DAY,
+                NOW + 30 * DAY,
+            );
+            let mut roots = TrustStore::new();
+            roots.add(root.clone());
+            Pki {
+                root,
+                inter,
+                leaf,
+                roots,
+            }
+        })
+    }
+
+    fn server(
+        names: &[&str],
+        issuer: &Certificate,
+        issuer_key: usize,
+        nb: i64,
+        na: i64,
+    ) -> Certificate {
+        CertificateBuilder::server(names)
+            .unwrap()
+            .validity(nb, na)
+            .sign(key(2).public_key(), issuer, key(issuer_key))
+            .unwrap()
+    }
+
+    fn err(
+        presented: &[Certificate],
+        roots: &TrustStore,
+        host: Option<&str>,
+        at: i64,
+    ) -> (u32, usize) {
+        let e = verify_chain(presented, roots, host, at).unwrap_err();
+        (e.openssl_code(), e.depth)
+    }
+
+    #[test]
+    fn builder_extensions_follow_design() {
+        let p = pki();
+        assert!(p.root.is_ca() && p.root.is_self_issued());
+        assert_eq!(p.root.path_len(), None);
+        let ku = p.root.key_usage().unwrap();
+        assert!(ku.key_cert_sign && ku.crl_sign && !ku.digital_signature);
+        assert!(p
+            .root
+            .extensions()
+            .iter()
+            .any(|e| e.name == "X509v3 Basic Constraints" && e.critical));
+        assert_eq!(p.root.authority_key_id(), p.root.subject_key_id());
+        assert_eq!(p.inter.path_len(), Some(0));
+        assert_eq!(p.inter.authority_key_id(), p.root.subject_key_id());
+        assert_eq!(p.inter.issuer(), p.root.subject());
+
+        let leaf = &p.leaf;
+        assert!(!leaf.is_ca());
+        assert_eq!(leaf.version(), 3);
+        assert_eq!(leaf.common_name(), Some("localhost"));
+        assert_eq!(leaf.dns_names(), ["localhost"]);
+        assert_eq!(
+            leaf.ip_addresses(),
+            [
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        let ku = leaf.key_usage().unwrap();
+        assert!(ku.digital_signature && ku.key_encipherment && !ku.key_cert_sign);
+        assert_eq!(
+            leaf.extended_key_usage().unwrap(),
+            [crate::pki::x509::ID_KP_SERVER_AUTH]
+        );
+        assert_eq!(leaf.serial().len(), 16);
+        assert!(leaf.serial()[0] < 0x80 && leaf.serial()[0] != 0);
+        assert_eq!(leaf.signature_algorithm_name(), "sha256WithRSAEncryption");
+        assert_eq!(leaf.key_bits(), Some(2048));
+        assert_eq!(
+            leaf.issuer().to_openssl_string(),
+            "CN = Test Intermediate CA"
+        );
+        assert_eq!(
+            p.root.subject().to_openssl_string(),
+            "CN = Test Root CA, O = Test"
+        );
+        assert_eq!(p.root.subject().to_curl_string(), "CN=Test Root CA; O=Test");
+        assert_eq!(leaf.not_before(), NOW - DAY);
+        assert_eq!(leaf.not_after(), NOW + 30 * DAY);
+        // The signed bytes are a slice of the certificate itself.
+        let tbs = leaf.tbs_der();
+        assert!(leaf.der().windows(tbs.len()).any(|w| w == tbs));
+        leaf.verify_signature(&p.inter.public_key().unwrap())
+            .unwrap();
+    }
+
+    #[test]
+    fn good_chain_verifies() {
+        let p = pki();
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+        ] {
+            let chain = verify_chain(
+                &[p.leaf.clone(), p.inter.clone()],
+                &p.roots,
+                Some(host),
+                NOW,
+            )
+            .unwrap_or_else(|e| panic!("{host}: {e}"));
+            assert_eq!(chain.len(), 3);
+            assert_eq!(chain.anchor().der(), p.root.der());
+        }
+        // The root sent along, and duplicates, change nothing.
+        let chain = verify_chain(
+            &[
+                p.leaf.clone(),
+                p.inter.clone(),
+                p.inter.clone(),
+                p.root.clone(),
+            ],
+            &p.roots,
+            None,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(chain.len(), 3);
+    }
+
+    #[test]
+    fn each_failure_has_its_own_reason() {
+        let p = pki();
+        let chain = [p.leaf.clone(), p.inter.clone()];
+        // Wrong host: 62 at 0. A name not in SAN is refused even though it is close.
+        assert_eq!(err(&chain, &p.roots, Some("example.com"), NOW), (62, 0));
+        assert_eq!(err(&chain, &p.roots, Some("127.0.0.2"), NOW), (62, 0));
+        // Missing intermediate: 20 at 0.
+        assert_eq!(err(&chain[..1], &p.roots, None, NOW), (20, 0));
+        // No trusted root at all: 19 when the peer sends the root, 20 otherwise.
+        let empty = TrustStore::new();
+        assert_eq!(err(&chain, &empty, None, NOW), (20, 1));
+        let with_root = [p.leaf.clone(), p.inter.clone(), p.root.clone()];
+        assert_eq!(err(&with_root, &empty, None, NOW), (19, 2));
+        // Time: the leaf expires first; before the leaf starts, it is not yet valid.
+        assert_eq!(err(&chain, &p.roots, None, NOW + 31 * DAY), (10, 0));
+        assert_eq!(err(&chain, &p.roots, None, NOW - 2 * DAY), (9, 0));
+        // The intermediate expires before its leaf would: reported at depth 1 first.
+        assert_eq!(err(&chain, &p.roots, None, NOW + 2000 * DAY), (10, 1));
+        // Chain errors win over name errors.
+        assert_eq!(
+            err(&chain, &p.roots, Some("example.com"), NOW + 31 * DAY),
+            (10, 0)
+        );
+        assert_eq!(
+            err(&chain[..1], &p.roots, Some("example.com"), NOW),
+            (20, 0)
+        );
+    }
+
+    #[test]
+    fn self_signed_leaf() {
+        let p = pki();
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(key(2))
+            .unwrap();
+        assert!(leaf.is_self_issued());
+        assert_eq!(
+            err(std::slice::from_ref(&leaf), &p.roots, None, NOW),
+            (18, 0)
+        );
+        // Pinned: trusting the very certificate works, name still checked.
+        let mut pinned = TrustStore::new();
+        pinned.add(leaf.clone());
+        let chain =
+            verify_chain(std::slice::from_ref(&leaf), &pinned, Some("localhost"), NOW).unwrap();
+        assert_eq!(chain.len(), 1);
+        assert_eq!(
+            err(std::slice::from_ref(&leaf), &pinned, Some("other"), NOW),
+            (62, 0)
+        );
+    }
+
+    #[test]
+    fn path_length_and_non_ca_issuers() {
+        let p = pki();
+        // p.inter has pathLen 0: another CA below it is one too many.
+        let sub = CertificateBuilder::intermediate_ca("Sub CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &p.inter, key(1))
+            .unwrap();
+        let leaf = server(&["localhost"], &sub, 1, NOW - DAY, NOW + DAY);
+        assert_eq!(
+            err(&[leaf, sub, p.inter.clone()], &p.roots, None, NOW),
+            (25, 2)
+        );
+
+        // The builder refuses to sign with a leaf; a leaf-signed cert must fail on its own too.
+        assert!(matches!(
+            CertificateBuilder::server(&["x.test"]).unwrap().sign(
+                key(0).public_key(),
+                &p.leaf,
+                key(2)
+            ),
+            Err(crate::pki::x509::BuildError::IssuerNotCa)
+        ));
+        assert!(matches!(
+            CertificateBuilder::server(&["x.test"]).unwrap().sign(
+                key(0).public_key(),
+                &p.inter,
+                key(0)
+            ),
+            Err(crate::pki::x509::BuildError::KeyMismatch)
+        ));
+    }
+
+    #[test]
+    fn altered_signature_is_reported() {
+        let p = pki();
+        let mut der = p.leaf.der().to_vec();
+        let last = der.len() - 1;
+        der[last] ^= 0x01;
+        let tampered = Certificate::from_der(&der).unwrap();
+        assert_eq!(
+            err(&[tampered, p.inter.clone()], &p.roots, None, NOW),
+            (7, 0)
+        );
+        // A flipped bit inside the signed part breaks it as well.
+        let mut der = p.leaf.der().to_vec();
+        let pos = der.windows(9).position(|w| w == b"localhost").unwrap();
+        der[pos] = b'L';
+        let renamed = Certificate::from_der(&der).unwrap();
+        assert_eq!(
+            err(&[renamed, p.inter.clone()], &p.roots, None, NOW),
+            (7, 0)
+        );
+    }
+
+    #[test]
+    fn host_name_rules() {
+        assert!(dns_name_matches("*.example.com", "www.example.com"));
+        assert!(dns_name_matches("*.Example.COM", "WWW.example.com."));
+        assert!(!dns_name_matches("*.example.com", "example.com"));
+        assert!(!dns_name_matches("*.example.com", "a.b.example.com"));
+        assert!(!dns_name_matches("*.example.com", ".example.com"));
+        assert!(!dns_name_matches("*.com", "example.com"));
+        assert!(!dns_name_matches("www.*.com", "www.example.com"));
+        assert!(!dns_name_matches("w*.example.com", "www.example.com"));
+        assert!(!dns_name_matches("example.com", "*.example.com"));
+        assert!(!dns_name_matches("", ""));
+        assert!(dns_name_matches("localhost", "LocalHost"));
+    }
+
+    #[test]
+    fn wildcard_and_ip_in_certificates() {
+        let p = pki();
+        let leaf = server(
+            &["*.example.test", "10.0.0.1", "2001:db8::1"],
+            &p.inter,
+            1,
+            NOW - DAY,
+            NOW + DAY,
+        );
+        assert!(matches_host(&leaf, "a.example.test"));
+        assert!(!matches_host(&leaf, "example.test"));
+        assert!(matches_host(&leaf, "10.0.0.1"));
+        assert!(matches_host(&leaf, "2001:DB8:0:0::1"));
+        assert!(matches_host(&leaf, "[2001:db8::1]"));
+        assert!(!matches_host(&leaf, "10.0.0.2"));
+        // A name whose text is the IP does not match an IP entry through DNS, nor the reverse.
+        assert!(!matches_host(&p.leaf, "0x7f.0.0.1"));
+        // No CN fallback: the CN is "*.example.test" but a cert without SAN matches nothing.
+        assert!(leaf.has_subject_alt_name());
+    }
+
+    #[test]
+    fn candidate_path_names_the_certificate_at_the_error_depth() {
+        let p = pki();
+        let chain = [p.leaf.clone(), p.inter.clone()];
+        let e = verify_chain(&chain, &p.roots, None, NOW + 4000 * DAY).unwrap_err();
+        let path = candidate_path(&chain, &p.roots);
+        assert_eq!(path.len(), 3);
+        // The root is the first to expire from the top: depth 2 is the root, not in `chain`.
+        assert_eq!((e.openssl_code(), e.depth), (10, 2));
+        assert_eq!(path[e.depth].der(), p.root.der());
+        assert_eq!(candidate_path(&chain[..1], &p.roots).len(), 1);
+        assert!(candidate_path(&[], &p.roots).is_empty());
+    }
+
+    #[test]
+    fn empty_presentation_is_malformed() {
+        let e = verify_chain(&[], &TrustStore::new(), None, NOW).unwrap_err();
+        assert!(matches!(e.kind, CertErrorKind::Malformed(_)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn mutated_chains_never_panic(pos in 0usize..4000, byte in any::<u8>(), which in 0usize..2) {
+            let p = pki();
+            let mut der = if which == 0 { p.leaf.der().to_vec() } else { p.inter.der().to_vec() };
+            let pos = pos % der.len();
+            der[pos] = byte;
+            if let Ok(cert) = Certificate::from_der(&der) {
+                let chain = if which == 0 { [cert, p.inter.clone()] } else { [p.leaf.clone(), cert] };
+                let result = verify_chain(&chain, &p.roots, Some("localhost"), NOW);
+                // Any change to the bytes must be caught unless it was a no-op.
+                if der != (if which == 0 { p.leaf.der() } else { p.inter.der() }) {
+                    prop_assert!(result.is_err());
+                }
+            }
+        }
+
+        #[test]
+        fn random_bytes_into_parser(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = Certificate::from_der(&data);
+        }
+    }
+}

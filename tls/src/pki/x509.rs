@@ -1298,10 +1298,7 @@ mod tests {
             matches!(classify_name("*.Example.com"), Ok(SanEntry::Dns(d)) if d == "*.example.com")
         );
         assert!(matches!(classify_name("localhost"), Ok(SanEntry::Dns(_))));
-        for bad in ["", "a b", "a..b", "x.*.com", "-", "é.com"] {
-            if bad == "-" {
-                continue;
-            }
+        for bad in ["", "a b", "a..b", "x.*.com", "é.com", "a/b"] {
             assert!(classify_name(bad).is_err(), "{bad}");
         }
     }

@@ -1,0 +1,733 @@
+//! `ca-tool`: a small certificate authority for local HTTPS, in the spirit of mkcert and
+//! `step certificate`, with `inspect` and `verify` that print what `openssl x509 -text` and
+//! `openssl verify -show_chain` print.
+//!
+//! Conventions: `--ca PREFIX` means `PREFIX.pem` (the CA certificate, followed by its own chain
+//! when it is an intermediate) and `PREFIX-key.pem`. Outputs default to `certs/`.
+//! Exit codes: 0 success, 1 failure (verification failed, refusing to overwrite, ...), 2 usage
+//! or unreadable input.
+
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use tls::crypto::rsa::{KeygenEvent, RsaPrivateKey};
+use tls::pki::keys;
+use tls::pki::pem;
+use tls::pki::trust::TrustStore;
+use tls::pki::verify::{candidate_path, verify_chain};
+use tls::pki::x509::{hex_colon, Certificate, CertificateBuilder};
+use tls::pki::{CertError, CertErrorKind};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ca-tool",
+    version,
+    about = "A small certificate authority for local HTTPS"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a root CA (default certs/ca.pem and certs/ca-key.pem).
+    Init {
+        /// The CA is named "<NAME> Root CA".
+        #[arg(long, default_value = "ca-tool")]
+        name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create an intermediate CA signed by another CA.
+    Intermediate {
+        /// Common name of the intermediate CA.
+        name: String,
+        /// The signing CA: PREFIX.pem and PREFIX-key.pem.
+        #[arg(long, value_name = "PREFIX")]
+        ca: PathBuf,
+        /// How many CAs may follow this one (pathLenConstraint); "none" for no limit.
+        #[arg(long, default_value = "0", value_parser = parse_path_len)]
+        path_len: PathLen,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Issue a server certificate signed by a CA; the PEM holds the leaf then its chain.
+    Issue {
+        /// Host names and IP addresses (the first is also the CN).
+        #[arg(required = true, value_name = "HOST_OR_IP")]
+        names: Vec<String>,
+        #[arg(long, value_name = "PREFIX")]
+        ca: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Make a self-signed server certificate (browsers and clients will warn).
+    SelfSigned {
+        #[arg(required = true, value_name = "HOST_OR_IP")]
+        names: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Print every certificate in a PEM (or DER) file in readable form.
+    Inspect { file: PathBuf },
+    /// Verify a certificate chain like `openssl verify -show_chain`.
+    Verify {
+        /// The certificate to check; more certificates in the file are used as intermediates.
+        leaf: PathBuf,
+        /// Trusted roots (PEM bundle).
+        #[arg(long = "ca", value_name = "ROOTS.pem")]
+        ca: PathBuf,
+        /// Intermediate certificates that may be used to build the path (not trusted).
+        #[arg(long, value_name = "INTERMEDIATES.pem")]
+        untrusted: Vec<PathBuf>,
+        /// Check that the certificate is valid for this DNS name or IP address.
+        #[arg(long)]
+        host: Option<String>,
+        /// Check validity at this time (Unix seconds or RFC 3339) instead of now.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Option<i64>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CommonArgs {
+    /// Output prefix: writes PREFIX.pem and PREFIX-key.pem.
+    #[arg(long, value_name = "PREFIX")]
+    out: Option<PathBuf>,
+    /// RSA key size.
+    #[arg(long, default_value = "2048", value_parser = ["2048", "3072", "4096"])]
+    bits: String,
+    /// Lifetime in days (default: root 3650, intermediate 1825, server 397).
+    #[arg(long)]
+    days: Option<u32>,
+    /// Start of validity (Unix seconds or RFC 3339); past dates make demo certificates.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    not_before: Option<i64>,
+    /// End of validity (Unix seconds or RFC 3339); overrides --days.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    not_after: Option<i64>,
+    /// organizationName (O) for the subject.
+    #[arg(long, default_value = "ca-tool development CA")]
+    org: String,
+    /// Overwrite an existing key file.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PathLen(Option<u8>);
+
+/// Run the tool with these arguments (the first is the program name); returns the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let result = match cli.command {
+        Command::Init { name, common } => init(&name, &common),
+        Command::Intermediate {
+            name,
+            ca,
+            path_len,
+            common,
+        } => intermediate(&name, &ca, path_len.0, &common),
+        Command::Issue { names, ca, common } => issue(&names, Some(&ca), &common),
+        Command::SelfSigned { names, common } => issue(&names, None, &common),
+        Command::Inspect { file } => inspect(&file),
+        Command::Verify {
+            leaf,
+            ca,
+            untrusted,
+            host,
+            at,
+        } => verify(&leaf, &ca, &untrusted, host.as_deref(), at),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(Failure { code, message }) => {
+            if !message.is_empty() {
+                eprintln!("ca-tool: {message}");
+            }
+            code
+        }
+    }
+}
+
+/// A failed command: the exit code and the one-line reason.
+#[derive(Debug)]
+struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+type CmdResult = Result<(), Failure>;
+
+fn init(name: &str, common: &CommonArgs) -> CmdResult {
+    let out = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("certs/ca"));
+    let (cert_path, key_path) = output_paths(&out);
+    refuse_existing_key(&key_path, common.force)?;
+    let builder = CertificateBuilder::root_ca(&format!("{name} Root CA")).organization(&common.org);
+    let builder = with_validity(builder, common, tls::pki::x509::ROOT_CA_DAYS)?;
+    let key = generate_key(&common.bits)?;
+    let cert = builder
+        .self_signed(&key)
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    write_outputs(
+        &cert_path,
+        &key_path,
+        std::slice::from_ref(&cert),
+        &key,
+        common.force,
+    )?;
+    report("a root CA", &cert, &cert_path, &key_path);
+    println!("Trust it with: client --cacert {}", cert_path.display());
+    Ok(())
+}
+
+fn intermediate(name: &str, ca: &Path, path_len: Option<u8>, common: &CommonArgs) -> CmdResult {
+    let out = common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("certs").join(file_stem_for(name)));
+    let (cert_path, key_path) = output_paths(&out);
+    refuse_existing_key(&key_path, common.force)?;
+    let (ca_chain, ca_key) = load_ca(ca)?;
+    let builder = CertificateBuilder::intermediate_ca(name, path_len).organization(&common.org);
+    let builder = with_validity(builder, common, tls::pki::x509::INTERMEDIATE_CA_DAYS)?;
+    let key = generate_key(&common.bits)?;
+    let cert = sign_with(&builder, &key, &ca_chain, &ca_key)?;
+    let mut chain = vec![cert.clone()];
+    chain.extend(chain_without_root(&ca_chain));
+    write_outputs(&cert_path, &key_path, &chain, &key, common.force)?;
+    report("an intermediate CA", &cert, &cert_path, &key_path);
+    Ok(())
+}
+
+fn issue(names: &[String], ca: Option<&Path>, common: &CommonArgs) -> CmdResult {
+    let first = names
+        .first()
+        .ok_or_else(|| Failure::usage("no host name"))?;
+    let out = common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("certs").join(file_stem_for(first)));
+    let (cert_path, key_path) = output_paths(&out);
+    refuse_existing_key(&key_path, common.force)?;
+    let ca = ca.map(load_ca).transpose()?;
+    let builder = CertificateBuilder::server(names)
+        .map_err(|e| Failure::usage(e.to_string()))?
+        .organization(&common.org);
+    let builder = with_validity(builder, common, tls::pki::x509::SERVER_DAYS)?;
+    let key = generate_key(&common.bits)?;
+    let (cert, chain) = match &ca {
+        Some((ca_chain, ca_key)) => {
+            let cert = sign_with(&builder, &key, ca_chain, ca_key)?;
+            let mut chain = vec![cert.clone()];
+            chain.extend(chain_without_root(ca_chain));
+            (cert, chain)
+        }
+        None => {
+            let cert = builder
+                .self_signed(&key)
+                .map_err(|e| Failure::failed(e.to_string()))?;
+            (cert.clone(), vec![cert])
+        }
+    };
+    write_outputs(&cert_path, &key_path, &chain, &key, common.force)?;
+    let what = if ca.is_some() {
+        "a server certificate"
+    } else {
+        "a self-signed server certificate"
+    };
+    report(what, &cert, &cert_path, &key_path);
+    if ca.is_none() {
+        println!("Note: no CA vouches for a self-signed certificate; clients will warn unless they trust this exact file.");
+    }
+    Ok(())
+}
+
+fn inspect(file: &Path) -> CmdResult {
+    let certs = read_certificates(file)?;
+    let now = now_unix();
+    for (i, cert) in certs.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!(
+            "Certificate {} of {} in {}",
+            i + 1,
+            certs.len(),
+            file.display()
+        );
+        print!("{}", describe(cert, now));
+    }
+    Ok(())
+}
+
+fn verify(
+    leaf_file: &Path,
+    ca_file: &Path,
+    untrusted: &[PathBuf],
+    host: Option<&str>,
+    at: Option<i64>,
+) -> CmdResult {
+    let roots = TrustStore::from_pem_file(ca_file).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut presented = read_certificates(leaf_file)?;
+    for file in untrusted {
+        presented.extend(read_certificates(file)?);
+    }
+    let at = at.unwrap_or_else(now_unix);
+    match verify_chain(&presented, &roots, host, at) {
+        Ok(chain) => {
+            println!("{}: OK", leaf_file.display());
+            println!("Chain:");
+            let last = chain.len() - 1;
+            for (depth, cert) in chain.certificates().iter().enumerate() {
+                let mark = if depth == last { "" } else { " (untrusted)" };
+                println!("depth={depth}: {}{mark}", cert.subject());
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let path = candidate_path(&presented, &roots);
+            if let Some(cert) = path.get(e.depth) {
+                eprintln!("{}", cert.subject());
+            }
+            eprintln!(
+                "error {} at {} depth lookup: {}",
+                e.openssl_code(),
+                e.depth,
+                openssl_reason(&e)
+            );
+            if let Some(detail) = explain(&e, &path, at) {
+                eprintln!("{detail}");
+            }
+            eprintln!("error {}: verification failed", leaf_file.display());
+            Err(Failure::failed(""))
+        }
+    }
+}
+
+/// OpenSSL's verify string; for a host mismatch that is "hostname mismatch" (curl words it
+/// differently, which is what `CertError`'s Display gives).
+fn openssl_reason(e: &CertError) -> String {
+    match &e.kind {
+        CertErrorKind::HostMismatch { .. } => "hostname mismatch".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// One more line for a learner: the dates or names behind the reason.
+fn explain(e: &CertError, path: &[Certificate], at: i64) -> Option<String> {
+    let cert = path.get(e.depth);
+    match &e.kind {
+        CertErrorKind::Expired => cert.map(|c| {
+            format!(
+                "  notAfter={} is before the check time {}",
+                openssl_date(c.not_after()),
+                openssl_date(at)
+            )
+        }),
+        CertErrorKind::NotYetValid => cert.map(|c| {
+            format!(
+                "  notBefore={} is after the check time {}",
+                openssl_date(c.not_before()),
+                openssl_date(at)
+            )
+        }),
+        CertErrorKind::HostMismatch { host } => path.first().map(|c| {
+            format!(
+                "  '{host}' is not among the certificate's names: {}",
+                san_text(c).unwrap_or_else(|| "(no subjectAltName)".into())
+            )
+        }),
+        CertErrorKind::UnhandledCriticalExtension(oid) => Some(format!("  extension: {oid}")),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn usage_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            }
+        }
+        _ => {
+            // clap's first paragraph (the error and any indented details) on one line.
+            let rendered = e.render().to_string();
+            let message = rendered
+                .lines()
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!(
+                "ca-tool: {} (see ca-tool --help)",
+                message.trim_start_matches("error: ")
+            );
+            2
+        }
+    }
+}
+
+fn parse_path_len(s: &str) -> Result<PathLen, String> {
+    if s == "none" {
+        return Ok(PathLen(None));
+    }
+    s.parse::<u8>()
+        .map(|n| PathLen(Some(n)))
+        .map_err(|_| format!("'{s}' is not a number 0-255 or 'none'"))
+}
+
+/// Unix seconds (`1700000000`), RFC 3339 (`2026-01-01T00:00:00Z`), or a date (`2026-01-01`).
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(secs);
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t.unix_timestamp());
+    }
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(s, &date_format) {
+        return Ok(d.midnight().assume_utc().unix_timestamp());
+    }
+    Err(format!(
+        "'{s}' is not Unix seconds, an RFC 3339 time (2026-01-01T00:00:00Z) or a date (2026-01-01)"
+    ))
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `certs/x` → (`certs/x.pem`, `certs/x-key.pem`); a trailing `.pem` on the prefix is dropped.
+fn output_paths(prefix: &Path) -> (PathBuf, PathBuf) {
+    let text = prefix.to_string_lossy();
+    let base = text.strip_suffix(".pem").unwrap_or(&text);
+    (
+        PathBuf::from(format!("{base}.pem")),
+        PathBuf::from(format!("{base}-key.pem")),
+    )
+}
+
+/// mkcert's file naming: `*` → `_wildcard`, `:` → `_`.
+fn file_stem_for(name: &str) -> String {
+    name.replace('*', "_wildcard")
+        .replace(':', "_")
+        .replace(['/', '\\', ' ', '[', ']'], "_")
+}
+
+fn refuse_existing_key(key_path: &Path, force: bool) -> CmdResult {
+    if key_path.exists() && !force {
+        return Err(Failure::failed(format!(
+            "{} already exists (use --force to overwrite)",
+            key_path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn with_validity(
+    builder: CertificateBuilder,
+    common: &CommonArgs,
+    default_days: i64,
+) -> Result<CertificateBuilder, Failure> {
+    let not_before = common.not_before.unwrap_or_else(now_unix);
+    let days = common.days.map(i64::from).unwrap_or(default_days);
+    let not_after = common
+        .not_after
+        .unwrap_or_else(|| not_before.saturating_add(days.saturating_mul(86_400)));
+    if not_after <= not_before {
+        return Err(Failure::usage(
+            "--not-after must be later than --not-before",
+        ));
+    }
+    let now = now_unix();
+    if not_after < now {
+        eprintln!("warning: this certificate is already expired (a demo certificate?)");
+    } else if not_before > now {
+        eprintln!("warning: this certificate is not valid yet (a demo certificate?)");
+    }
+    Ok(builder.validity(not_before, not_after))
+}
+
+/// Generate a key with a spinner on stderr (shown only on a terminal).
+fn generate_key(bits: &str) -> Result<RsaPrivateKey, Failure> {
+    let bits: usize = bits
+        .parse()
+        .map_err(|_| Failure::usage("--bits must be 2048, 3072 or 4096"))?;
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!(
+        "Generating a {bits}-bit RSA key (looking for primes)"
+    ));
+    let mut candidates = 0u64;
+    let mut primes = 0u32;
+    let key = RsaPrivateKey::generate(bits, &mut |event| {
+        match event {
+            KeygenEvent::CandidateRejected => candidates += 1,
+            KeygenEvent::PrimeFound => primes += 1,
+        }
+        if candidates.is_multiple_of(8) || matches!(event, KeygenEvent::PrimeFound) {
+            spinner.set_message(format!(
+                "Generating a {bits}-bit RSA key: {primes}/2 primes found, {candidates} candidates rejected"
+            ));
+            spinner.tick();
+        }
+    })
+    .map_err(|e| Failure::failed(format!("key generation failed: {e:?}")))?;
+    spinner.finish_and_clear();
+    Ok(key)
+}
+
+/// The CA certificate (first in PREFIX.pem, followed by its chain) and its key.
+fn load_ca(prefix: &Path) -> Result<(Vec<Certificate>, RsaPrivateKey), Failure> {
+    let (cert_path, key_path) = output_paths(prefix);
+    let chain = read_certificates(&cert_path)?;
+    let key = keys::read_private_key(&key_path)
+        .map_err(|e| Failure::usage(format!("{}: {e}", key_path.display())))?;
+    Ok((chain, key))
+}
+
+fn sign_with(
+    builder: &CertificateBuilder,
+    key: &RsaPrivateKey,
+    ca_chain: &[Certificate],
+    ca_key: &RsaPrivateKey,
+) -> Result<Certificate, Failure> {
+    let ca_cert = ca_chain
+        .first()
+        .ok_or_else(|| Failure::usage("the CA file holds no certificate"))?;
+    builder
+        .sign(key.public_key(), ca_cert, ca_key)
+        .map_err(|e| Failure::failed(e.to_string()))
+}
+
+/// A CA file's certificates minus self-signed roots: what a server sends after its leaf.
+fn chain_without_root(ca_chain: &[Certificate]) -> Vec<Certificate> {
+    ca_chain
+        .iter()
+        .filter(|c| !c.is_self_issued())
+        .cloned()
+        .collect()
+}
+
+fn write_outputs(
+    cert_path: &Path,
+    key_path: &Path,
+    chain: &[Certificate],
+    key: &RsaPrivateKey,
+    force: bool,
+) -> CmdResult {
+    for path in [cert_path, key_path] {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::failed(format!("cannot create {}: {e}", dir.display())))?;
+        }
+    }
+    keys::write_private_key(key_path, key, force).map_err(|e| Failure::failed(e.to_string()))?;
+    let pem: String = chain
+        .iter()
+        .map(|c| pem::encode_certificate(c.der()))
+        .collect();
+    std::fs::write(cert_path, pem)
+        .map_err(|e| Failure::failed(format!("cannot write {}: {e}", cert_path.display())))
+}
+
+fn report(what: &str, cert: &Certificate, cert_path: &Path, key_path: &Path) {
+    println!("Created {what}: {}", cert.subject());
+    if let Some(names) = san_text(cert) {
+        println!("  names:       {names}");
+    }
+    println!("  certificate: {}", cert_path.display());
+    println!(
+        "  private key: {} (mode 0600: keep it secret)",
+        key_path.display()
+    );
+    println!(
+        "  valid:       {} to {}",
+        openssl_date(cert.not_before()),
+        openssl_date(cert.not_after())
+    );
+    println!(
+        "  SHA-256:     {}",
+        hex_colon(&cert.sha256_fingerprint(), true)
+    );
+}
+
+/// Certificates from a PEM file, or a single DER certificate.
+fn read_certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    let unreadable = |e: CertError| Failure::usage(format!("{}: {e}", path.display()));
+    let ders = if bytes.first() == Some(&0x30) {
+        vec![bytes]
+    } else {
+        pem::parse_certificates(&bytes).map_err(unreadable)?
+    };
+    ders.iter()
+        .map(|der| Certificate::from_der(der).map_err(unreadable))
+        .collect()
+}
+
+fn san_text(cert: &Certificate) -> Option<String> {
+    cert.extensions()
+        .iter()
+        .find(|e| e.oid == "2.5.29.17")
+        .map(|e| e.text.join(", "))
+}
+
+/// `Nov 25 00:34:48 2026 GMT`, as openssl prints dates.
+fn openssl_date(unix: i64) -> String {
+    let format = time::macros::format_description!(
+        "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
+    );
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+fn kind_of(cert: &Certificate) -> &'static str {
+    match (cert.is_ca(), cert.is_self_issued()) {
+        (true, true) => "root CA",
+        (true, false) => "intermediate CA",
+        (false, true) => "self-signed end-entity (TLS server) certificate",
+        (false, false) => "end-entity (TLS server) certificate",
+    }
+}
+
+/// The readable text of one certificate, in `openssl x509 -text` order with extras.
+fn describe(cert: &Certificate, now: i64) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!("    Kind:        {}", kind_of(cert)));
+    line(format!("    Version:     {}", cert.version()));
+    line(format!("    Serial:      {}", cert.serial_hex()));
+    line(format!(
+        "    Signature:   {}",
+        cert.signature_algorithm_name()
+    ));
+    line(format!("    Issuer:      {}", cert.issuer()));
+    line("    Validity".to_string());
+    line(format!(
+        "        Not Before: {}",
+        openssl_date(cert.not_before())
+    ));
+    line(format!(
+        "        Not After : {}  ({})",
+        openssl_date(cert.not_after()),
+        days_left(cert, now)
+    ));
+    line(format!("    Subject:     {}", cert.subject()));
+    let bits = cert
+        .key_bits()
+        .map(|b| format!(" ({b} bit)"))
+        .unwrap_or_default();
+    line(format!(
+        "    Public Key:  {}{bits}",
+        cert.public_key_algorithm_name()
+    ));
+    if let Some(names) = san_text(cert) {
+        line(format!("    Names (SAN): {names}"));
+    }
+    if !cert.extensions().is_empty() {
+        line("    X509v3 extensions:".to_string());
+        for ext in cert.extensions() {
+            let critical = if ext.critical { " critical" } else { "" };
+            line(format!("        {}:{critical}", ext.name));
+            for text in &ext.text {
+                line(format!("            {text}"));
+            }
+        }
+    }
+    line(format!(
+        "    SHA-256 Fingerprint: {}",
+        hex_colon(&cert.sha256_fingerprint(), true)
+    ));
+    out
+}
+
+fn days_left(cert: &Certificate, now: i64) -> String {
+    const DAY: i64 = 86_400;
+    if now < cert.not_before() {
+        format!(
+            "NOT YET VALID: starts in {} days",
+            (cert.not_before() - now + DAY - 1) / DAY
+        )
+    } else if now > cert.not_after() {
+        format!("EXPIRED {} days ago", (now - cert.not_after()) / DAY)
+    } else {
+        format!("expires in {} days", (cert.not_after() - now) / DAY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_in_three_forms() {
+        assert_eq!(parse_time("1700000000"), Ok(1_700_000_000));
+        assert_eq!(parse_time("2026-01-01T00:00:00Z"), Ok(1_767_225_600));
+        assert_eq!(parse_time("2026-01-01T01:00:00+01:00"), Ok(1_767_225_600));
+        assert_eq!(parse_time("2026-01-01"), Ok(1_767_225_600));
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn file_names_follow_mkcert() {
+        assert_eq!(file_stem_for("*.example.test"), "_wildcard.example.test");
+        assert_eq!(file_stem_for("::1"), "__1");
+        assert_eq!(
+            output_paths(Path::new("certs/ca")),
+            (
+                PathBuf::from("certs/ca.pem"),
+                PathBuf::from("certs/ca-key.pem")
+            )
+        );
+        assert_eq!(
+            output_paths(Path::new("certs/ca.pem")).1,
+            PathBuf::from("certs/ca-key.pem")
+        );
+    }
+}
