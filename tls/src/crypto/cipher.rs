@@ -15,8 +15,10 @@
 use crate::error::Error;
 use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
 use aes::{Aes128, Aes256};
+use cbc::cipher::consts::U16;
 use cbc::cipher::{
-    Array, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit,
+    Array, BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockModeDecrypt,
+    BlockModeEncrypt, BlockSizeUser, InnerIvInit, KeyInit,
 };
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -428,40 +430,64 @@ pub struct SealJob {
 /// How many CBC chains are encrypted side by side (AES-NI keeps 8 blocks in flight).
 const LANES: usize = 8;
 
-/// CBC-encrypt several records in place, block i of every record in one `encrypt_blocks` call.
+/// CBC-encrypt several records in place, block i of every record one after the other: the
+/// blocks are independent, so the CPU overlaps their AES rounds instead of waiting for each.
 fn cbc_encrypt_lanes<C>(aes: &C, jobs: &[SealJob], out: &mut [u8])
 where
-    C: BlockCipherEncrypt<BlockSize = cbc::cipher::consts::U16>,
+    C: BlockCipherEncrypt<BlockSize = U16>,
 {
-    // The previous ciphertext block of each chain (the IV to start with), XORed as u128.
-    let mut prev = [0u128; LANES];
-    for (p, job) in prev.iter_mut().zip(jobs) {
-        *p = read_block(out, job.iv_at);
-    }
-    let rounds = jobs.iter().map(|j| j.body_len / BLOCK).max().unwrap_or(0);
-    let mut blocks: [Array<u8, _>; LANES] = Default::default();
-    let mut lane_of = [0usize; LANES];
-    for i in 0..rounds {
-        let mut m = 0;
-        for (lane, job) in jobs.iter().enumerate() {
-            if i < job.body_len / BLOCK {
-                let at = job.iv_at + BLOCK + i * BLOCK;
-                blocks[m] = Array::from((read_block(out, at) ^ prev[lane]).to_ne_bytes());
-                lane_of[m] = lane;
-                m += 1;
-            }
+    // Run inside the cipher's backend closure: the AES instructions (chosen at runtime) are then
+    // inlined into this loop rather than called once per block.
+    aes.encrypt_with_backend(Lanes { jobs, out });
+}
+
+struct Lanes<'a> {
+    jobs: &'a [SealJob],
+    out: &'a mut [u8],
+}
+
+impl BlockSizeUser for Lanes<'_> {
+    type BlockSize = U16;
+}
+
+impl BlockCipherEncClosure for Lanes<'_> {
+    #[inline(always)]
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        let Self { jobs, out } = self;
+        // The previous ciphertext block of each chain (the IV to start with), XORed as u128.
+        let mut prev = [0u128; LANES];
+        for (p, job) in prev.iter_mut().zip(jobs) {
+            *p = read_block(out, job.iv_at);
         }
-        aes.encrypt_blocks(&mut blocks[..m]);
-        for (block, &lane) in blocks[..m].iter().zip(&lane_of) {
-            let bytes: [u8; BLOCK] = (*block).into();
-            let at = jobs[lane].iv_at + BLOCK + i * BLOCK;
-            if let Some(dst) = out.get_mut(at..at + BLOCK) {
-                dst.copy_from_slice(&bytes);
+        let rounds = jobs.iter().map(|j| j.body_len / BLOCK).max().unwrap_or(0);
+        let mut blocks: [Block16; LANES] = Default::default();
+        let mut lane_of = [0usize; LANES];
+        for i in 0..rounds {
+            let mut m = 0;
+            for (lane, job) in jobs.iter().enumerate().take(LANES) {
+                if i < job.body_len / BLOCK {
+                    let at = job.iv_at + BLOCK + i * BLOCK;
+                    blocks[m] = Array::from((read_block(out, at) ^ prev[lane]).to_ne_bytes());
+                    lane_of[m] = lane;
+                    m += 1;
+                }
             }
-            prev[lane] = u128::from_ne_bytes(bytes);
+            for block in &mut blocks[..m] {
+                backend.encrypt_block(block.into());
+            }
+            for (block, &lane) in blocks[..m].iter().zip(&lane_of) {
+                let bytes: [u8; BLOCK] = (*block).into();
+                let at = jobs.get(lane).map_or(0, |j| j.iv_at) + BLOCK + i * BLOCK;
+                if let Some(dst) = out.get_mut(at..at + BLOCK) {
+                    dst.copy_from_slice(&bytes);
+                }
+                prev[lane] = u128::from_ne_bytes(bytes);
+            }
         }
     }
 }
+
+type Block16 = Array<u8, U16>;
 
 fn read_block(buf: &[u8], at: usize) -> u128 {
     buf.get(at..at + BLOCK)
