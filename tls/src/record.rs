@@ -9,6 +9,9 @@
 //! Keys are *prepared* when the key block is derived and *activated* by ChangeCipherSpec: ours
 //! when we send it, the peer's when we receive it. Activation resets that direction's sequence
 //! number to 0 (§6.1).
+//!
+//! Large writes are sealed 8 records at a time (their CBC chains run side by side), so for bulk
+//! data hand [`RecordLayer::write_records`] big chunks (up to 128 KiB) rather than 16 KiB ones.
 
 use crate::alert::AlertDescription;
 use crate::crypto::cipher::{RecordCipher, SealJob};

@@ -11,6 +11,10 @@
 //! Receiving MAC-then-encrypt is where TLS stacks leak (padding oracles, Lucky13): every failure
 //! here is the same `bad_record_mac`, and the padding check, the MAC computation and the MAC
 //! comparison take the same time whatever the padding byte says.
+//!
+//! Sending is the bulk-download hot path: `seal` works in the caller's buffer (one copy of the
+//! plaintext, MAC streamed, CBC in place), and `seal_begin`/`seal_finish` seal up to 8 records
+//! together so their independent CBC chains keep the AES unit busy.
 
 use crate::error::Error;
 use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
@@ -21,6 +25,7 @@ use cbc::cipher::{
     BlockModeEncrypt, BlockSizeUser, InnerIvInit, KeyInit,
 };
 use hmac::{Hmac, Mac};
+use rand::RngExt;
 use sha1::Sha1;
 use sha2::Sha256;
 use std::hint::black_box;
@@ -102,7 +107,7 @@ impl RecordCipher {
     ) {
         // A fresh unpredictable IV per record: a chained or guessable IV is the BEAST attack.
         let mut iv = [0u8; BLOCK];
-        rand::RngExt::fill(&mut rand::rng(), &mut iv[..]);
+        rand::rng().fill(&mut iv[..]);
         self.seal_with_iv(seq, content_type, version, &iv, plaintext, out);
     }
 
@@ -123,7 +128,7 @@ impl RecordCipher {
         // Minimal padding: 1..=16 bytes (pad_len + 1 of them) to reach a whole block.
         let mac_inside = if self.encrypt_then_mac { 0 } else { mac_len };
         let pad_total = BLOCK - (plaintext.len() + mac_inside) % BLOCK;
-        out.reserve(BLOCK + plaintext.len() + mac_inside + pad_total + mac_len - mac_inside);
+        out.reserve(self.sealed_len(plaintext.len()));
 
         out.extend_from_slice(iv);
         out.extend_from_slice(plaintext);
@@ -159,7 +164,7 @@ impl RecordCipher {
         let sealed_len = self.sealed_len(plaintext.len());
         out.reserve(sealed_len);
         let mut iv = [0u8; BLOCK];
-        rand::RngExt::fill(&mut rand::rng(), &mut iv[..]);
+        rand::rng().fill(&mut iv[..]);
         out.extend_from_slice(&iv);
         out.extend_from_slice(plaintext);
         let body_len = if self.encrypt_then_mac {
