@@ -855,6 +855,34 @@ mod tests {
         assert_eq!(extract_mac(&body, 60, 60, 20)[..20], body[60..80]);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn open_never_panics_on_random_payloads(
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            seq in proptest::prelude::any::<u64>(),
+        ) {
+            for c in all_ciphers() {
+                // Random bytes are (overwhelmingly) forgeries; what matters is no panic.
+                let r = c.open(seq, 23, 0x0303, &mut payload.clone());
+                proptest::prop_assert!(r.is_err());
+            }
+        }
+
+        #[test]
+        fn round_trip_random(
+            pt in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            seq in proptest::prelude::any::<u64>(),
+            ty in 20u8..24,
+        ) {
+            for c in all_ciphers() {
+                let mut out = Vec::new();
+                c.seal(seq, ty, 0x0303, &pt, &mut out);
+                let r = c.open(seq, ty, 0x0303, &mut out);
+                proptest::prop_assert_eq!(r.map(|r| out[r].to_vec()).ok(), Some(pt.clone()));
+            }
+        }
+    }
+
     // ---- independent check with the openssl command line ----
 
     fn openssl(args: &[&str], stdin: &[u8]) -> Option<Vec<u8>> {
