@@ -305,3 +305,70 @@ async fn key_log_matches_openssl_and_recomputes_finished() {
         "openssl logged:\n{theirs}\nwe logged:\n{ours}"
     );
 }
+
+/// Keeps the raw bytes of every handshake message, in order.
+#[derive(Default)]
+struct Transcript(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl tls::trace::Observer for Transcript {
+    fn event(&self, event: &tls::trace::Event<'_>) {
+        if let tls::trace::Event::Handshake { message, .. } = event {
+            if let Ok(mut v) = self.0.lock() {
+                v.push(message.raw.clone());
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_log_line_lets_openssl_recompute_the_servers_finished() {
+    // Our client logs the master secret; from that line alone, `openssl kdf` (TLS1-PRF) must
+    // reproduce the verify_data that OpenSSL's s_server put in its Finished message.
+    for ems in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log_path = dir.path().join("keys.log");
+        let transcript = Arc::new(Transcript::default());
+        let mut config = client_config(pki());
+        config.common.extended_master_secret = ems;
+        config.common.key_log = Some(Arc::new(tls::trace::KeyLogFile::open(&log_path).expect("key log")));
+        config.common.observer = Some(transcript.clone());
+        let (_child, addr) = s_server(&["-cipher", "AES128-SHA256"]).await;
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        let mut tls = tls::stream::connect(arc(config), "localhost", tcp).await.expect("handshake");
+        tls.shutdown().await.expect("close");
+
+        let log = std::fs::read_to_string(&log_path).expect("key log");
+        let fields: Vec<&str> = log.trim().split(' ').collect();
+        assert_eq!(fields.len(), 3, "{log}");
+        assert_eq!(fields[0], "CLIENT_RANDOM");
+        let master_secret = fields[2];
+        let messages = transcript.0.lock().expect("lock").clone();
+        // ClientHello, ServerHello, Certificate, ServerHelloDone, ClientKeyExchange, Finished, Finished.
+        assert_eq!(messages.len(), 7);
+        assert_eq!(messages[0][0], 1, "ClientHello first");
+        assert_eq!(hex::encode(&messages[0][6..38]), fields[1], "client random in the key log");
+        let server_finished = &messages[6];
+        assert_eq!(server_finished[0], 20);
+        let hash = Sha256::digest(messages[..6].concat());
+        let mut seed = b"server finished".to_vec();
+        seed.extend_from_slice(&hash);
+        let out = common::openssl(
+            dir.path(),
+            &[
+                "kdf",
+                "-keylen",
+                "12",
+                "-kdfopt",
+                "digest:SHA256",
+                "-kdfopt",
+                &format!("hexsecret:{master_secret}"),
+                "-kdfopt",
+                &format!("hexseed:{}", hex::encode(&seed)),
+                "TLS1-PRF",
+            ],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let recomputed = String::from_utf8_lossy(&out.stdout).trim().replace(':', "").to_lowercase();
+        assert_eq!(recomputed, hex::encode(&server_finished[4..]));
+    }
+}
