@@ -400,8 +400,12 @@ impl RsaPrivateKey {
         // Garner: h = qInv·(m1 − m2) mod p, kept non-negative by adding p first.
         let h = ((&m1 + &self.p - (&m2 % &self.p)) * &self.qinv) % &self.p;
         let m_blinded = m2 + h * &self.q;
-        // A fault in one CRT half would reveal a factor (Boneh–DeMillo–Lipton): check m^e = c.
-        if m_blinded.modpow(&self.public.e, n) != blinded {
+        // A fault in one CRT half would reveal a factor (Boneh–DeMillo–Lipton): check m^e = c,
+        // modulo p and modulo q (the same check as modulo n, by the CRT, at half the cost).
+        let e = &self.public.e;
+        let check_p = (&m_blinded % &self.p).modpow(e, &self.p) == &blinded % &self.p;
+        let check_q = (&m_blinded % &self.q).modpow(e, &self.q) == &blinded % &self.q;
+        if !(check_p && check_q) {
             return Err(RsaError::InvalidKey(
                 "private-key operation failed its consistency check",
             ));
@@ -1015,6 +1019,24 @@ mod tests {
         )
         .is_err());
         assert!(RsaPrivateKey::from_components(n.clone(), e, d, BigUint::one(), n).is_err());
+    }
+
+    #[test]
+    fn faulty_crt_half_is_caught() {
+        // A wrong dP stands in for a fault in the mod-p half (Boneh–DeMillo–Lipton): the
+        // result would hand out a factor of n, so nothing may come out.
+        let good = test_key();
+        let mut faulty = good.clone();
+        faulty.dp = &good.dp + 2u32;
+        let x = vec![9u8; 256];
+        assert!(matches!(
+            faulty.raw_private(&x),
+            Err(RsaError::InvalidKey(_))
+        ));
+        assert!(faulty.sign_pkcs1v15(HashAlg::Sha256, b"m").is_err());
+        let ct = good.public_key().encrypt_pkcs1v15(&[1u8; 48]).unwrap();
+        assert_eq!(faulty.decrypt_pkcs1v15(&ct), Err(RsaError::Decryption));
+        assert!(!faulty.decrypt_pkcs1v15_fixed_len(&ct, 48).1);
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl From<std::io::Error> for KeyError {
 
 /// Parse `PRIVATE KEY` (PKCS#8) or `RSA PRIVATE KEY` (PKCS#1) PEM.
 pub fn private_key_from_pem(pem: &str) -> Result<RsaPrivateKey, KeyError> {
-    let (label, der) = decode_pem(pem)?;
+    let (label, der) = decode_pem(pem, &[PKCS8_LABEL, PKCS1_LABEL])?;
     match label.as_str() {
         PKCS8_LABEL => private_key_from_pkcs8_der(&der),
         PKCS1_LABEL => private_key_from_pkcs1_der(&der),
@@ -120,7 +120,7 @@ pub fn public_key_from_spki_der(der: &[u8]) -> Result<RsaPublicKey, KeyError> {
 }
 /// Parse a PEM `PUBLIC KEY` (SPKI); a PKCS#1 `RSA PUBLIC KEY` is accepted too.
 pub fn public_key_from_pem(pem: &str) -> Result<RsaPublicKey, KeyError> {
-    let (label, der) = decode_pem(pem)?;
+    let (label, der) = decode_pem(pem, &["PUBLIC KEY", "RSA PUBLIC KEY"])?;
     match label.as_str() {
         "PUBLIC KEY" => public_key_from_spki_der(&der),
         "RSA PUBLIC KEY" => public_key_from_pkcs1_der(&der),
@@ -207,25 +207,43 @@ fn check_rsa_algorithm(alg: &AlgorithmIdentifierRef<'_>) -> Result<(), KeyError>
     }
 }
 
-/// The first PEM block of `text` (text before it is allowed by RFC 7468 §5.2; anything after
-/// its END line is ignored, so a key followed by a certificate still reads).
-fn decode_pem(text: &str) -> Result<(String, Vec<u8>), KeyError> {
+/// The first PEM block of `text` whose label is one of `wanted`, else the first block of all
+/// (so the caller can name the wrong label). Text between blocks is skipped (RFC 7468 §5.2
+/// allows explanatory text), so a key stored next to its certificate still reads.
+fn decode_pem(text: &str, wanted: &[&str]) -> Result<(String, Vec<u8>), KeyError> {
     const BEGIN: &str = "-----BEGIN ";
+    let mut first = None;
+    let mut offset = 0;
+    while let Some(found) = text.get(offset..).and_then(|rest| rest.find(BEGIN)) {
+        let start = offset + found;
+        let label = text[start + BEGIN.len()..]
+            .split("-----")
+            .next()
+            .unwrap_or("");
+        if wanted.contains(&label) {
+            return decode_pem_block(&text[start..]);
+        }
+        first.get_or_insert(start);
+        offset = start + BEGIN.len();
+    }
+    match first {
+        Some(start) => decode_pem_block(&text[start..]),
+        None => Err(malformed("no PEM \"-----BEGIN\" line found")),
+    }
+}
+
+/// Decode the PEM block at the start of `text`, ignoring whatever follows its END line.
+fn decode_pem_block(text: &str) -> Result<(String, Vec<u8>), KeyError> {
     const END: &str = "-----END ";
-    let start = text
-        .find(BEGIN)
-        .ok_or_else(|| malformed("no PEM \"-----BEGIN\" line found"))?;
-    let rest = &text[start..];
-    let end_line = rest
+    let end_line = text
         .find(END)
         .ok_or_else(|| malformed("PEM block has no \"-----END\" line"))?;
     // The END line runs to the closing "-----" after "-----END ".
-    let after_end = &rest[end_line + END.len()..];
+    let after_end = &text[end_line + END.len()..];
     let close = after_end
         .find("-----")
         .ok_or_else(|| malformed("PEM \"-----END\" line is not closed"))?;
-    let block_len = end_line + END.len() + close + "-----".len();
-    let block = &rest[..block_len];
+    let block = &text[..end_line + END.len() + close + "-----".len()];
     let (label, der) = pem_rfc7468::decode_vec(block.as_bytes())
         .map_err(|e| malformed(format!("bad PEM: {e}")))?;
     Ok((label.to_string(), der))
@@ -327,8 +345,9 @@ mod tests {
         assert!(pem.trim_end().ends_with("-----END PRIVATE KEY-----"));
         let back = private_key_from_pem(&pem).unwrap();
         assert_eq!(&back, key);
-        // Text around the block is tolerated.
-        let wrapped = format!("my key\n{pem}\n-----BEGIN CERTIFICATE-----\nAAAA\n");
+        // Text and other blocks around the key are skipped.
+        let cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let wrapped = format!("my key\n{cert}{pem}\n{cert}-----BEGIN CERT");
         assert_eq!(&private_key_from_pem(&wrapped).unwrap(), key);
     }
 
