@@ -330,11 +330,15 @@ async fn key_log_line_lets_openssl_recompute_the_servers_finished() {
         let transcript = Arc::new(Transcript::default());
         let mut config = client_config(pki());
         config.common.extended_master_secret = ems;
-        config.common.key_log = Some(Arc::new(tls::trace::KeyLogFile::open(&log_path).expect("key log")));
+        config.common.key_log = Some(Arc::new(
+            tls::trace::KeyLogFile::open(&log_path).expect("key log"),
+        ));
         config.common.observer = Some(transcript.clone());
         let (_child, addr) = s_server(&["-cipher", "AES128-SHA256"]).await;
         let tcp = TcpStream::connect(addr).await.expect("connect");
-        let mut tls = tls::stream::connect(arc(config), "localhost", tcp).await.expect("handshake");
+        let mut tls = tls::stream::connect(arc(config), "localhost", tcp)
+            .await
+            .expect("handshake");
         tls.shutdown().await.expect("close");
 
         let log = std::fs::read_to_string(&log_path).expect("key log");
@@ -346,7 +350,11 @@ async fn key_log_line_lets_openssl_recompute_the_servers_finished() {
         // ClientHello, ServerHello, Certificate, ServerHelloDone, ClientKeyExchange, Finished, Finished.
         assert_eq!(messages.len(), 7);
         assert_eq!(messages[0][0], 1, "ClientHello first");
-        assert_eq!(hex::encode(&messages[0][6..38]), fields[1], "client random in the key log");
+        assert_eq!(
+            hex::encode(&messages[0][6..38]),
+            fields[1],
+            "client random in the key log"
+        );
         let server_finished = &messages[6];
         assert_eq!(server_finished[0], 20);
         let hash = Sha256::digest(messages[..6].concat());
@@ -367,8 +375,15 @@ async fn key_log_line_lets_openssl_recompute_the_servers_finished() {
                 "TLS1-PRF",
             ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let recomputed = String::from_utf8_lossy(&out.stdout).trim().replace(':', "").to_lowercase();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let recomputed = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .replace(':', "")
+            .to_lowercase();
         assert_eq!(recomputed, hex::encode(&server_finished[4..]));
     }
 }
