@@ -155,12 +155,8 @@ impl<'a> Session<'a> {
         self.report.time_pretransfer = Some(self.elapsed());
         let sent = sender.send_request(request);
         let response = self.within_transfer(sent).await;
-        let request_head = lock(&captured).request_head().map(<[u8]>::to_vec);
-        if let Some(head) = &request_head {
+        if let Some(head) = lock(&captured).request_head() {
             self.report.size_request = (head.len() + body.map_or(0, <[u8]>::len)) as u64;
-            if opts.verbose {
-                print_head(head, "> ");
-            }
         }
         let response = response?.map_err(|e| response_error(&e, false))?;
         self.report.time_starttransfer = Some(self.elapsed());
@@ -170,9 +166,6 @@ impl<'a> Session<'a> {
             .response_heads()
             .map(<[u8]>::to_vec)
             .unwrap_or_else(|| synthesize_head(&response));
-        if opts.verbose {
-            print_head(&raw_head, "< ");
-        }
         self.report.http_code = status;
         self.report.http_version = Some(match response.version() {
             hyper::Version::HTTP_10 => "1",
@@ -264,12 +257,12 @@ impl<'a> Session<'a> {
         loop {
             let tcp = self.connect_tcp(url).await?;
             if url.scheme == Scheme::Http {
-                let (tap, captured) = Tap::new(tcp);
+                let (tap, captured) = Tap::new(tcp, self.opts.verbose);
                 return Ok((Box::new(tap), captured));
             }
             match self.handshake(url, tcp).await? {
                 Some(tls) => {
-                    let (tap, captured) = Tap::new(tls);
+                    let (tap, captured) = Tap::new(tls, self.opts.verbose);
                     return Ok((Box::new(tap), captured));
                 }
                 // The user accepted the certificate at the prompt: connect again.
@@ -734,23 +727,6 @@ pub fn certificate_error(e: &tls::pki::CertError) -> ClientError {
         ),
         _ => ClientError::new(60, format!("SSL certificate problem: {e}")),
     }
-}
-
-/// `prefix` + each line of a head, as curl's `-v` shows them.
-fn print_head(head: &[u8], prefix: &str) {
-    let text = String::from_utf8_lossy(head);
-    let mut out = String::new();
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        out.push_str(prefix);
-        out.push_str(line);
-        out.push('\n');
-    }
-    // The head ends with a blank line: the last split piece after it is empty.
-    if out.ends_with(&format!("{prefix}\n{prefix}\n")) {
-        out.truncate(out.len() - prefix.len() - 1);
-    }
-    eprint!("{out}");
 }
 
 /// A head from hyper's parsed response, when the raw one could not be kept.

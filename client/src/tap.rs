@@ -15,6 +15,10 @@ const MAX_HEAD: usize = 256 * 1024;
 pub struct Captured {
     sent: Vec<u8>,
     received: Vec<u8>,
+    /// `-v`: print each head to stderr (`> `, `< `) the moment it is complete on the wire.
+    echo: bool,
+    sent_echoed: bool,
+    received_echoed: bool,
 }
 
 impl Captured {
@@ -44,6 +48,26 @@ impl Captured {
     pub fn clear(&mut self) {
         self.sent.clear();
         self.received.clear();
+        self.sent_echoed = false;
+        self.received_echoed = false;
+    }
+
+    fn echo_new_heads(&mut self) {
+        if !self.echo {
+            return;
+        }
+        if !self.sent_echoed {
+            if let Some(head) = self.request_head() {
+                print_head(head, "> ");
+                self.sent_echoed = true;
+            }
+        }
+        if !self.received_echoed {
+            if let Some(head) = self.response_heads() {
+                print_head(head, "< ");
+                self.received_echoed = true;
+            }
+        }
     }
 }
 
@@ -68,8 +92,12 @@ pub struct Tap<IO> {
 }
 
 impl<IO> Tap<IO> {
-    pub fn new(inner: IO) -> (Self, Arc<Mutex<Captured>>) {
-        let captured = Arc::new(Mutex::new(Captured::default()));
+    /// Wrap `inner`; with `echo` the heads are printed as `-v` does.
+    pub fn new(inner: IO, echo: bool) -> (Self, Arc<Mutex<Captured>>) {
+        let captured = Arc::new(Mutex::new(Captured {
+            echo,
+            ..Captured::default()
+        }));
         (
             Self {
                 inner,
@@ -78,6 +106,25 @@ impl<IO> Tap<IO> {
             captured,
         )
     }
+}
+
+/// `prefix` + each line of a head, as curl's `-v` shows them (the blank line too).
+pub fn print_head(head: &[u8], prefix: &str) {
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    let body = text
+        .strip_suffix("\r\n\r\n")
+        .map(|t| format!("{t}\r\n"))
+        .or_else(|| text.strip_suffix("\n\n").map(|t| format!("{t}\n")))
+        .unwrap_or_else(|| text.to_string());
+    for line in body.lines() {
+        out.push_str(prefix);
+        out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        out.push('\n');
+    }
+    out.push_str(prefix.trim_end());
+    out.push('\n');
+    eprint!("{out}");
 }
 
 fn keep(buf: &mut Vec<u8>, bytes: &[u8]) {
@@ -98,6 +145,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Tap<IO> {
             if let Ok(mut c) = this.captured.lock() {
                 let new = buf.filled().get(before..).unwrap_or_default();
                 keep(&mut c.received, new);
+                c.echo_new_heads();
             }
         }
         result
@@ -115,6 +163,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Tap<IO> {
         if let Poll::Ready(Ok(n)) = result {
             if let Ok(mut c) = this.captured.lock() {
                 keep(&mut c.sent, buf.get(..n).unwrap_or_default());
+                c.echo_new_heads();
             }
         }
         result
