@@ -457,18 +457,21 @@ impl<'a> Session<'a> {
         {
             // Never silently: one line says the certificate was not trusted and why we went on.
             let why = match verdict {
-                Verdict::Insecure => "continuing anyway (-k)".to_string(),
-                Verdict::Exception => format!(
+                Verdict::Insecure => Some("continuing anyway (-k)".to_string()),
+                Verdict::Exception => Some(format!(
                     "continuing: you accepted this certificate before (SHA-256 {})",
                     chain
                         .first()
                         .map(|c| fingerprint_text(&c.sha256_fingerprint()))
                         .unwrap_or_default()
-                ),
-                _ => "continuing: you accepted the risk".to_string(),
+                )),
+                // Just accepted at the prompt: the user has seen the whole warning.
+                _ => None,
             };
-            if opts.show_errors() {
-                eprintln!("client: warning: the certificate of {site} is not trusted ({error}); {why}");
+            if let (Some(why), true) = (why, opts.show_errors()) {
+                eprintln!(
+                    "client: warning: the certificate of {site} is not trusted ({error}); {why}"
+                );
             }
         }
         Ok(Some(Box::new(tls)))
