@@ -334,7 +334,7 @@ fn append_data(data: &mut Option<Vec<u8>>, part: Vec<u8>) {
 fn seconds(value: Option<f64>, flag: &str) -> Result<Option<Duration>, ClientError> {
     match value {
         None => Ok(None),
-        Some(s) if s.is_finite() && s >= 0.0 && s < 1e9 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if (0.0..1e9).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
         Some(s) => Err(ClientError::new(
             2,
             format!("option {flag}: expected a proper numerical parameter, got {s}"),

@@ -58,7 +58,10 @@ impl ClientError {
     pub fn connect_timeout(elapsed: Duration) -> Self {
         Self::new(
             28,
-            format!("Connection timed out after {} milliseconds", elapsed.as_millis()),
+            format!(
+                "Connection timed out after {} milliseconds",
+                elapsed.as_millis()
+            ),
         )
     }
 

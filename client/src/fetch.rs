@@ -175,7 +175,12 @@ impl<'a> Session<'a> {
         self.report.headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         self.report.content_type = response
             .headers()
@@ -591,9 +596,8 @@ impl<'a> Session<'a> {
     }
 
     fn progress_enabled(&self) -> bool {
-        let to_terminal = self.opts.output.is_none()
-            && !self.opts.remote_name
-            && std::io::stdout().is_terminal();
+        let to_terminal =
+            self.opts.output.is_none() && !self.opts.remote_name && std::io::stdout().is_terminal();
         !self.opts.silent && !self.opts.verbose && !to_terminal && std::io::stderr().is_terminal()
     }
 
@@ -688,6 +692,17 @@ fn build_request(
     let mut custom = Vec::new();
     for edit in &opts.headers {
         match edit {
+            // curl keeps a replaced Host in its place; other replaced defaults move to the
+            // end with the user's headers.
+            HeaderEdit::Set(name, value) if name.eq_ignore_ascii_case("host") => {
+                match headers
+                    .iter_mut()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    Some(host) => *host = (name.clone(), value.clone()),
+                    None => headers.insert(0, (name.clone(), value.clone())),
+                }
+            }
             HeaderEdit::Set(name, value) => {
                 headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
                 custom.push((name.clone(), value.clone()));
@@ -726,7 +741,9 @@ pub fn certificate_error(e: &tls::pki::CertError) -> ClientError {
     match &e.kind {
         tls::pki::CertErrorKind::HostMismatch { host } => ClientError::new(
             60,
-            format!("SSL: no alternative certificate subject name matches target host name '{host}'"),
+            format!(
+                "SSL: no alternative certificate subject name matches target host name '{host}'"
+            ),
         ),
         _ => ClientError::new(60, format!("SSL certificate problem: {e}")),
     }

@@ -113,7 +113,11 @@ impl Url {
             let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or_default();
             format!("{dir}/{location}")
         };
-        Self::parse(&format!("{}://{}{path}", self.scheme.as_str(), self.authority()))
+        Self::parse(&format!(
+            "{}://{}{path}",
+            self.scheme.as_str(),
+            self.authority()
+        ))
     }
 
     /// `host` or `host:port` (port only when not the scheme's default): the Host header.
@@ -249,10 +253,7 @@ mod tests {
     #[test]
     fn joins_redirect_locations() {
         let base = Url::parse("http://h:8080/dir/page?q=1").unwrap();
-        assert_eq!(
-            base.join("/top").unwrap().to_string(),
-            "http://h:8080/top"
-        );
+        assert_eq!(base.join("/top").unwrap().to_string(), "http://h:8080/top");
         assert_eq!(
             base.join("other").unwrap().to_string(),
             "http://h:8080/dir/other"
@@ -261,10 +262,7 @@ mod tests {
             base.join("?z=2").unwrap().to_string(),
             "http://h:8080/dir/page?z=2"
         );
-        assert_eq!(
-            base.join("https://x/").unwrap().to_string(),
-            "https://x/"
-        );
+        assert_eq!(base.join("https://x/").unwrap().to_string(), "https://x/");
         assert_eq!(base.join("//y/p").unwrap().to_string(), "http://y/p");
     }
 

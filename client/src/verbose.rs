@@ -62,7 +62,9 @@ pub fn print_certificate_block(seen: &Seen, host: &str) {
     info(&format!(" expire date: {}", date(leaf.not_after())));
     if seen.verdict == Verdict::Trusted {
         if let Some(matched) = matched_name(leaf, host) {
-            info(&format!(" subjectAltName: host \"{host}\" matched cert's {matched}"));
+            info(&format!(
+                " subjectAltName: host \"{host}\" matched cert's {matched}"
+            ));
         }
     }
     info(&format!(" issuer: {}", leaf.issuer().to_curl_string()));

@@ -31,7 +31,10 @@ fn refused_like_curl(cert: &Path, cacert: bool, expected: &str, chrome: &str) {
     assert_eq!(error_line(&stderr), format!("client: (60) {expected}"));
     assert!(stderr.contains("More details here: https://curl.se/docs/sslcerts.html"));
     // The browser-like page, without a prompt (no terminal).
-    assert!(stderr.contains("Your connection is not private"), "{stderr}");
+    assert!(
+        stderr.contains("Your connection is not private"),
+        "{stderr}"
+    );
     assert!(stderr.contains(chrome), "{stderr}");
     assert!(!stderr.contains("Your choice"));
     assert!(ours.stdout.is_empty());
@@ -123,7 +126,15 @@ fn insecure_continues_with_a_note_and_reports_the_code() {
     assert!(stderr.contains("not trusted (self-signed certificate)"));
     assert!(stderr.contains("-k"));
     // curl reports the same verify result with -k.
-    let theirs = curl(&[&url, "-k", "-s", "-o", "/dev/null", "-w", "%{ssl_verify_result}"]);
+    let theirs = curl(&[
+        &url,
+        "-k",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{ssl_verify_result}",
+    ]);
     assert_eq!(text(&theirs.stdout), "18");
     // Nothing was remembered.
     assert!(std::fs::read_dir(cfg.path()).unwrap().next().is_none());
@@ -169,7 +180,10 @@ fn verbose_shows_the_handshake_and_certificate() {
         &format!("> Host: 127.0.0.1:{}", server.port),
         "< HTTP/1.0 200 ok",
     ] {
-        assert!(stderr.contains(expected), "missing {expected:?} in\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in\n{stderr}"
+        );
     }
 }
 
@@ -180,7 +194,13 @@ fn keylog_file_gets_the_master_secret() {
     let keylog = cfg.path().join("keys.log");
     let url = format!("https://localhost:{}/", server.port);
     let out = Command::new(CLIENT)
-        .args([&url, "--cacert", certs().ca.to_str().unwrap(), "-o", "/dev/null"])
+        .args([
+            &url,
+            "--cacert",
+            certs().ca.to_str().unwrap(),
+            "-o",
+            "/dev/null",
+        ])
         .env("SSLKEYLOGFILE", &keylog)
         .env("CLIENT_CONFIG_DIR", cfg.path())
         .output()

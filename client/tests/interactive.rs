@@ -16,13 +16,19 @@ fn warning_prompt_remember_and_changed_certificate() {
     // 1. Go back (the default): exit 60, nothing remembered, nothing fetched.
     let (code, screen) = client_on_tty(cfg.path(), "", &[&url]);
     assert_eq!(code, 60, "{screen}");
-    assert!(screen.contains("Your connection is not private"), "{screen}");
+    assert!(
+        screen.contains("Your connection is not private"),
+        "{screen}"
+    );
     assert!(screen.contains("self-signed"), "{screen}");
     assert!(screen.contains("MOZILLA_PKIX_ERROR_SELF_SIGNED_CERT"));
     assert!(screen.contains("SHA-256:"));
     assert!(screen.contains("[b] Go back (recommended)"));
     assert!(screen.contains("SSL certificate problem: self-signed certificate"));
-    assert!(!screen.contains("s_server"), "body fetched after going back");
+    assert!(
+        !screen.contains("s_server"),
+        "body fetched after going back"
+    );
     assert!(!exceptions.exists());
 
     // 2. Continue and remember: fetched, exception stored for localhost:port.
@@ -42,7 +48,10 @@ fn warning_prompt_remember_and_changed_certificate() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("s_server"));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("you accepted this certificate before"), "{stderr}");
+    assert!(
+        stderr.contains("you accepted this certificate before"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("Your choice"));
     // The exception is for this host:port only.
     let other = client(cfg.path(), &[&format!("https://127.0.0.1:{port}/")]);
@@ -53,14 +62,21 @@ fn warning_prompt_remember_and_changed_certificate() {
     let _swapped = s_server(&certs().self_signed_2, port);
     let out = client(cfg.path(), &[&url]);
     assert_eq!(out.status.code(), Some(60));
-    assert!(text(&out.stderr).contains("HAS CHANGED"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("HAS CHANGED"),
+        "{}",
+        text(&out.stderr)
+    );
     let (code, screen) = client_on_tty(cfg.path(), "b", &[&url]);
     assert_eq!(code, 60, "{screen}");
     assert!(
         screen.contains(&format!("THE CERTIFICATE OF LOCALHOST:{port} HAS CHANGED")),
         "{screen}"
     );
-    assert!(screen.contains(&fingerprint), "the old fingerprint is shown");
+    assert!(
+        screen.contains(&fingerprint),
+        "the old fingerprint is shown"
+    );
     // Going back keeps the old exception.
     assert_eq!(std::fs::read_to_string(&exceptions).unwrap(), stored);
 

@@ -44,7 +44,14 @@ fn make_certs() -> Certs {
     let leaf_key = dir.join("leaf.key");
     for key in [&ca_key_path, &leaf_key] {
         let status = Command::new("openssl")
-            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+            ])
             .arg(key)
             .stderr(Stdio::null())
             .status()
