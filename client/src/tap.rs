@@ -184,8 +184,10 @@ mod tests {
 
     #[test]
     fn finds_heads() {
-        let mut c = Captured::default();
-        c.sent = b"GET / HTTP/1.1\r\nHost: h\r\n\r\nbody".to_vec();
+        let mut c = Captured {
+            sent: b"GET / HTTP/1.1\r\nHost: h\r\n\r\nbody".to_vec(),
+            ..Captured::default()
+        };
         assert_eq!(
             c.request_head(),
             Some(&b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"[..])

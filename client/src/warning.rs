@@ -366,7 +366,7 @@ mod tests {
     #[test]
     fn dates_like_openssl() {
         assert_eq!(date(0), "Jan  1 00:00:00 1970 GMT");
-        assert_eq!(date(1_795_000_000), "Nov 18 08:26:40 2026 GMT");
+        assert_eq!(date(1_795_000_000), "Nov 18 11:06:40 2026 GMT");
     }
 
     #[test]
