@@ -101,3 +101,23 @@ fn openssl_fingerprint(cert: &std::path::Path) -> String {
         .unwrap()
         .to_string()
 }
+
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    let server = py_server(None);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.bin");
+    let url = format!("http://127.0.0.1:{}/big", server.port);
+    let (code, screen) = client_on_tty(dir.path(), "", &["-o", file.to_str().unwrap(), &url]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("1.00 MiB/1.00 MiB"), "{screen}");
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 1 << 20);
+    // -s: no bar.
+    let (code, screen) = client_on_tty(dir.path(), "", &["-s", "-o", file.to_str().unwrap(), &url]);
+    assert_eq!(code, 0);
+    assert!(!screen.contains("MiB"), "{screen}");
+    // Not a terminal: no bar.
+    let out = client(dir.path(), &["-o", file.to_str().unwrap(), &url]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
