@@ -1,1 +1,8 @@
-fn main() {}
+//! The `client` binary: parse curl-style flags and run (see the library for the parts).
+
+use clap::Parser;
+
+fn main() {
+    let args = client::cli::Args::parse();
+    std::process::exit(client::run(args));
+}

@@ -1,0 +1,205 @@
+//! A transport wrapper that keeps a copy of the request head going out and the response head
+//! coming in, so `-v`, `-i` and `-I` show the headers exactly as they crossed the wire (hyper
+//! hands back a parsed, lower-cased map).
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// A head larger than this is not kept (hyper refuses such heads anyway).
+const MAX_HEAD: usize = 256 * 1024;
+
+#[derive(Default, Debug)]
+pub struct Captured {
+    sent: Vec<u8>,
+    received: Vec<u8>,
+    /// `-v`: print each head to stderr (`> `, `< `) the moment it is complete on the wire.
+    echo: bool,
+    sent_echoed: bool,
+    received_echoed: bool,
+}
+
+impl Captured {
+    /// The request head (request line and headers, up to the blank line), once complete.
+    pub fn request_head(&self) -> Option<&[u8]> {
+        head_end(&self.sent).and_then(|end| self.sent.get(..end))
+    }
+
+    /// The response heads received, 1xx interim responses included, up to and including the
+    /// blank line of the final one.
+    pub fn response_heads(&self) -> Option<&[u8]> {
+        let mut pos = 0;
+        loop {
+            let rest = self.received.get(pos..)?;
+            let end = head_end(rest)?;
+            let is_interim = rest
+                .get(9..10)
+                .is_some_and(|c| c == b"1" && rest.starts_with(b"HTTP/"));
+            pos += end;
+            if !is_interim {
+                return self.received.get(..pos);
+            }
+        }
+    }
+
+    /// Forget what was seen, for the next request on the same connection.
+    pub fn clear(&mut self) {
+        self.sent.clear();
+        self.received.clear();
+        self.sent_echoed = false;
+        self.received_echoed = false;
+    }
+
+    fn echo_new_heads(&mut self) {
+        if !self.echo {
+            return;
+        }
+        if !self.sent_echoed {
+            if let Some(head) = self.request_head() {
+                print_head(head, "> ");
+                self.sent_echoed = true;
+            }
+        }
+        if !self.received_echoed {
+            if let Some(head) = self.response_heads() {
+                print_head(head, "< ");
+                self.received_echoed = true;
+            }
+        }
+    }
+}
+
+/// The end of the first head in `buf` (index after the blank line), CRLF or bare LF.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < buf.len() {
+        if buf.get(i..i + 4) == Some(b"\r\n\r\n") {
+            return Some(i + 4);
+        }
+        if buf.get(i..i + 2) == Some(b"\n\n") {
+            return Some(i + 2);
+        }
+        i += 1;
+    }
+    None
+}
+
+pub struct Tap<IO> {
+    inner: IO,
+    captured: Arc<Mutex<Captured>>,
+}
+
+impl<IO> Tap<IO> {
+    /// Wrap `inner`; with `echo` the heads are printed as `-v` does.
+    pub fn new(inner: IO, echo: bool) -> (Self, Arc<Mutex<Captured>>) {
+        let captured = Arc::new(Mutex::new(Captured {
+            echo,
+            ..Captured::default()
+        }));
+        (
+            Self {
+                inner,
+                captured: captured.clone(),
+            },
+            captured,
+        )
+    }
+}
+
+/// `prefix` + each line of a head, as curl's `-v` shows them (the blank line too).
+pub fn print_head(head: &[u8], prefix: &str) {
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    let body = text
+        .strip_suffix("\r\n\r\n")
+        .map(|t| format!("{t}\r\n"))
+        .or_else(|| text.strip_suffix("\n\n").map(|t| format!("{t}\n")))
+        .unwrap_or_else(|| text.to_string());
+    for line in body.lines() {
+        out.push_str(prefix);
+        out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        out.push('\n');
+    }
+    out.push_str(prefix.trim_end());
+    out.push('\n');
+    eprint!("{out}");
+}
+
+fn keep(buf: &mut Vec<u8>, bytes: &[u8]) {
+    let room = MAX_HEAD.saturating_sub(buf.len());
+    buf.extend_from_slice(bytes.get(..bytes.len().min(room)).unwrap_or_default());
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Tap<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = result {
+            if let Ok(mut c) = this.captured.lock() {
+                let new = buf.filled().get(before..).unwrap_or_default();
+                keep(&mut c.received, new);
+                c.echo_new_heads();
+            }
+        }
+        result
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Tap<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = result {
+            if let Ok(mut c) = this.captured.lock() {
+                keep(&mut c.sent, buf.get(..n).unwrap_or_default());
+                c.echo_new_heads();
+            }
+        }
+        result
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_heads() {
+        let mut c = Captured {
+            sent: b"GET / HTTP/1.1\r\nHost: h\r\n\r\nbody".to_vec(),
+            ..Captured::default()
+        };
+        assert_eq!(
+            c.request_head(),
+            Some(&b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"[..])
+        );
+        c.received = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nA: b\r\n\r\nxyz".to_vec();
+        assert_eq!(
+            c.response_heads(),
+            Some(&b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nA: b\r\n\r\n"[..])
+        );
+        c.received = b"HTTP/1.0 200 OK\nA: b\n\nxyz".to_vec();
+        assert_eq!(c.response_heads(), Some(&b"HTTP/1.0 200 OK\nA: b\n\n"[..]));
+        c.received = b"HTTP/1.1 200 OK\r\nA: b\r\n".to_vec();
+        assert_eq!(c.response_heads(), None);
+    }
+}

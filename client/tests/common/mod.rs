@@ -1,0 +1,300 @@
+//! Test fixtures: certificates (a CA, a good leaf, a self-signed one, an expired one, one for
+//! the wrong host), `openssl s_server` and a small python3 HTTP(S) server, the client binary,
+//! curl for comparison, and a pseudo-terminal driver (python3's `pty`).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tls::pki::x509::{Certificate, CertificateBuilder};
+
+pub const CLIENT: &str = env!("CARGO_BIN_EXE_client");
+
+/// Paths of the generated certificates and keys (one leaf key serves every leaf).
+pub struct Certs {
+    pub dir: PathBuf,
+    pub ca: PathBuf,
+    pub leaf_key: PathBuf,
+    /// localhost + 127.0.0.1, issued by the CA.
+    pub good: PathBuf,
+    /// Self-signed localhost + 127.0.0.1.
+    pub self_signed: PathBuf,
+    /// Another self-signed certificate for the same names (a "swapped" certificate).
+    pub self_signed_2: PathBuf,
+    /// Issued by the CA, expired 30 days ago.
+    pub expired: PathBuf,
+    /// Issued by the CA for wrong.example only.
+    pub wrong_host: PathBuf,
+}
+
+/// The certificates, made once per test binary.
+pub fn certs() -> &'static Certs {
+    static CERTS: OnceLock<Certs> = OnceLock::new();
+    CERTS.get_or_init(make_certs)
+}
+
+fn make_certs() -> Certs {
+    // Kept for the life of the test process.
+    let dir = tempfile::tempdir().unwrap().keep();
+    let ca_key_path = dir.join("ca.key");
+    let leaf_key = dir.join("leaf.key");
+    for key in [&ca_key_path, &leaf_key] {
+        let status = Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+            ])
+            .arg(key)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let ca_key = tls::pki::keys::read_private_key(&ca_key_path).unwrap();
+    let key = tls::pki::keys::read_private_key(&leaf_key).unwrap();
+    let names = ["localhost", "127.0.0.1"];
+    let ca = CertificateBuilder::root_ca("Client Test Root CA")
+        .self_signed(&ca_key)
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let day = 86_400;
+    let good = CertificateBuilder::server(&names)
+        .unwrap()
+        .sign(key.public_key(), &ca, &ca_key)
+        .unwrap();
+    let self_signed = CertificateBuilder::server(&names)
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let self_signed_2 = CertificateBuilder::server(&names)
+        .unwrap()
+        .organization("Swapped")
+        .self_signed(&key)
+        .unwrap();
+    let expired = CertificateBuilder::server(&names)
+        .unwrap()
+        .validity(now - 90 * day, now - 30 * day)
+        .sign(key.public_key(), &ca, &ca_key)
+        .unwrap();
+    let wrong_host = CertificateBuilder::server(&["wrong.example"])
+        .unwrap()
+        .sign(key.public_key(), &ca, &ca_key)
+        .unwrap();
+    let write = |name: &str, cert: &Certificate| {
+        let path = dir.join(name);
+        std::fs::write(&path, tls::pki::pem::encode_certificate(cert.der())).unwrap();
+        path
+    };
+    Certs {
+        ca: write("ca.pem", &ca),
+        good: write("good.pem", &good),
+        self_signed: write("self-signed.pem", &self_signed),
+        self_signed_2: write("self-signed-2.pem", &self_signed_2),
+        expired: write("expired.pem", &expired),
+        wrong_host: write("wrong-host.pem", &wrong_host),
+        leaf_key,
+        dir,
+    }
+}
+
+/// A child process killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on port {port}");
+}
+
+/// `openssl s_server -www` with `cert` (and the leaf key) on `port` (0 = pick one).
+pub fn s_server(cert: &Path, port: u16) -> Server {
+    let port = if port == 0 { free_port() } else { port };
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(port.to_string())
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(&certs().leaf_key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    Server { child, port }
+}
+
+/// The python3 test server: `/hello`, `/echo` (method, headers and body back), `/redirect`
+/// (302 to /hello), `/loop` (302 to itself), `/missing` (404), `/slow` (answers after 5 s),
+/// `/big` (1 MiB). Fixed Date/Server headers so curl's and our outputs can be compared.
+const PY_SERVER: &str = r#"
+import sys, time, ssl
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def version_string(self): return "testserver"
+    def date_time_string(self, t=None): return "Thu, 01 Jan 2026 00:00:00 GMT"
+    def log_message(self, *a): pass
+    def send(self, code, body, ctype="text/plain", extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra: self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(body)
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        data = self.rfile.read(n) if n else b""
+        p = self.path
+        if p == "/hello": self.send(200, b"hello\n")
+        elif p == "/echo":
+            lines = [self.command + " " + p] + [k + ": " + v for k, v in self.headers.items()]
+            self.send(200, ("\n".join(lines) + "\n\n").encode() + data)
+        elif p == "/redirect": self.send(302, b"moved\n", extra=[("Location", "/hello")])
+        elif p == "/redirect303": self.send(303, b"see other\n", extra=[("Location", "/echo")])
+        elif p == "/loop": self.send(302, b"again\n", extra=[("Location", "/loop")])
+        elif p == "/slow":
+            time.sleep(5)
+            self.send(200, b"late\n")
+        elif p == "/big": self.send(200, b"x" * (1 << 20), "application/octet-stream")
+        else: self.send(404, b"not found\n")
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+if len(sys.argv) > 2:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA")
+    ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+
+/// The python3 test server over plain HTTP, or HTTPS with `tls = Some((cert, key))`.
+pub fn py_server(tls: Option<(&Path, &Path)>) -> Server {
+    let script = certs().dir.join("server.py");
+    if !script.exists() {
+        std::fs::write(&script, PY_SERVER).unwrap();
+    }
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script);
+    if let Some((cert, key)) = tls {
+        cmd.arg(cert).arg(key);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().parse().unwrap();
+    Server { child, port }
+}
+
+/// Run the client (no terminal: stdin is /dev/null) with a private config directory.
+pub fn client(config_dir: &Path, args: &[&str]) -> Output {
+    Command::new(CLIENT)
+        .args(args)
+        .env("CLIENT_CONFIG_DIR", config_dir)
+        .env_remove("SSLKEYLOGFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Run curl with the same arguments.
+pub fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(args)
+        .env_remove("SSLKEYLOGFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A script that runs a command on a pseudo-terminal, types `answer` + Enter once `pattern`
+/// appears in its output, and copies everything it printed to stdout; exits with its status.
+const PTY_DRIVER: &str = r#"
+import os, pty, sys, time, select
+pattern, answer, cmd = sys.argv[1].encode(), sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+out, sent, deadline = b"", False, time.time() + 60
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try: chunk = os.read(fd, 4096)
+        except OSError: break
+        if not chunk: break
+        out += chunk
+    if not sent and pattern in out:
+        os.write(fd, (answer + "\n").encode())
+        sent = True
+sys.stdout.buffer.write(out)
+sys.stdout.flush()
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+/// Run the client on a pseudo-terminal, answering `answer` at the prompt.
+pub fn client_on_tty(config_dir: &Path, answer: &str, args: &[&str]) -> (i32, String) {
+    let script = certs().dir.join("pty_driver.py");
+    if !script.exists() {
+        std::fs::write(&script, PTY_DRIVER).unwrap();
+    }
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg("Your choice")
+        .arg(answer)
+        .arg(CLIENT)
+        .args(args)
+        .env("CLIENT_CONFIG_DIR", config_dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), text(&out.stdout))
+}
