@@ -98,6 +98,9 @@ impl VerifyPolicy for StrictPolicy {
     }
 }
 
+/// Encrypts the 48-byte pre-master secret for the server's key (see `testing_encrypt_premaster`).
+pub type EncryptPremaster = fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>;
+
 pub struct ClientConfig {
     pub common: Common,
     pub roots: TrustStore,
@@ -107,7 +110,7 @@ pub struct ClientConfig {
     /// Test hook: replaces the PKCS#1 encryption of the pre-master secret, so a test can send
     /// a malformed one and watch the server fail only at Finished.
     #[doc(hidden)]
-    pub testing_encrypt_premaster: Option<fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>>,
+    pub testing_encrypt_premaster: Option<EncryptPremaster>,
 }
 
 impl ClientConfig {

@@ -441,24 +441,36 @@ impl Core {
         });
     }
 
+    /// Frame `data` into records of at most `max_fragment` bytes. Without an observer the
+    /// record layer gets the whole run at once, so it can seal several records side by side.
     fn send_records(
         &mut self,
         content_type: ContentType,
         data: &[u8],
         max_fragment: usize,
     ) -> Result<(), Error> {
-        for fragment in data.chunks(max_fragment.max(1)) {
+        let Some(observer) = self.observer.clone() else {
+            if max_fragment >= MAX_PLAINTEXT {
+                return self
+                    .record_layer
+                    .write_records(content_type, data, &mut self.outgoing);
+            }
+            for fragment in data.chunks(max_fragment.max(1)) {
+                self.record_layer
+                    .write_records(content_type, fragment, &mut self.outgoing)?;
+            }
+            return Ok(());
+        };
+        for fragment in data.chunks(max_fragment.clamp(1, MAX_PLAINTEXT)) {
             let start = self.outgoing.len();
             self.record_layer
                 .write_records(content_type, fragment, &mut self.outgoing)?;
-            if let Some(observer) = &self.observer {
-                observer.event(&Event::Record {
-                    direction: Direction::Sent,
-                    content_type,
-                    wire: &self.outgoing[start..],
-                    plaintext: fragment,
-                });
-            }
+            observer.event(&Event::Record {
+                direction: Direction::Sent,
+                content_type,
+                wire: &self.outgoing[start..],
+                plaintext: fragment,
+            });
         }
         Ok(())
     }

@@ -766,13 +766,24 @@ mod tests {
     use super::*;
     use num_traits::ToPrimitive;
 
-    /// A 1024-bit test key is too small for `generate`, so tests share one 2048-bit key.
-    fn test_key() -> &'static RsaPrivateKey {
-        static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
-        KEY.get_or_init(|| match RsaPrivateKey::generate(2048, &mut |_| {}) {
-            Ok(k) => k,
-            Err(e) => panic!("keygen failed: {e}"),
+    /// One 2048-bit key for the tests here, with the progress events its generation reported.
+    fn generated() -> &'static (RsaPrivateKey, usize, usize) {
+        static KEY: OnceLock<(RsaPrivateKey, usize, usize)> = OnceLock::new();
+        KEY.get_or_init(|| {
+            let (mut rejected, mut found) = (0, 0);
+            let key = RsaPrivateKey::generate(2048, &mut |event| match event {
+                KeygenEvent::CandidateRejected => rejected += 1,
+                KeygenEvent::PrimeFound => found += 1,
+            });
+            match key {
+                Ok(k) => (k, rejected, found),
+                Err(e) => panic!("keygen failed: {e}"),
+            }
         })
+    }
+
+    fn test_key() -> &'static RsaPrivateKey {
+        &generated().0
     }
 
     #[test]
@@ -1046,10 +1057,31 @@ mod tests {
 
     #[test]
     fn generate_reports_progress_and_rejects_sizes() {
-        assert_eq!(
-            RsaPrivateKey::generate(1024, &mut |_| {}).err(),
-            Some(RsaError::UnsupportedSize(1024))
-        );
+        let (_, rejected, found) = generated();
+        // Two primes; a random odd 1024-bit number is prime about once in 355 tries.
+        assert_eq!(*found, 2);
+        assert!(*rejected > 10, "only {rejected} rejected candidates");
+        for bits in [0, 1024, 2047, 8192] {
+            assert_eq!(
+                RsaPrivateKey::generate(bits, &mut |_| {}).err(),
+                Some(RsaError::UnsupportedSize(bits))
+            );
+        }
+    }
+
+    #[test]
+    fn generate_3072_and_4096() {
+        for bits in [3072, 4096] {
+            let key = RsaPrivateKey::generate(bits, &mut |_| {}).unwrap();
+            assert_eq!(key.public_key().bits(), bits);
+            assert_eq!(key.p().bits() as usize, bits / 2);
+            assert_eq!(key.q().bits() as usize, bits / 2);
+            assert!(key.d().bits() as usize > bits / 2);
+            let sig = key.sign_pkcs1v15(HashAlg::Sha384, b"m").unwrap();
+            key.public_key()
+                .verify_pkcs1v15(HashAlg::Sha384, b"m", &sig)
+                .unwrap();
+        }
     }
 
     proptest::proptest! {

@@ -90,7 +90,7 @@ pub(crate) fn start(
 impl ClientState {
     pub(crate) fn handle(self, core: &mut Core, input: Input) -> Result<Self, Error> {
         match (self, input) {
-            (Self::ServerHello(s), Input::Handshake(m)) => s.handle(m),
+            (Self::ServerHello(s), Input::Handshake(m)) => (*s).handle(m),
             (Self::Certificate(s), Input::Handshake(m)) => s.handle(core, m),
             (Self::ServerHelloDone(s), Input::Handshake(m)) => s.handle(core, m),
             (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => s.handle(core),
@@ -123,7 +123,7 @@ pub(crate) struct ExpectServerHello {
 
 impl ExpectServerHello {
     /// Step 2: accept only what we offered.
-    fn handle(mut self: Box<Self>, message: HandshakeMessage) -> Result<ClientState, Error> {
+    fn handle(mut self, message: HandshakeMessage) -> Result<ClientState, Error> {
         let HandshakePayload::ServerHello(hello) = &message.payload else {
             return Err(Error::unexpected(format!(
                 "expected ServerHello, got {}",

@@ -34,7 +34,7 @@ pub(crate) fn start(config: Arc<ServerConfig>) -> ServerState {
 impl ServerState {
     pub(crate) fn handle(self, core: &mut Core, input: Input) -> Result<Self, Error> {
         match (self, input) {
-            (Self::ClientHello(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::ClientHello(s), Input::Handshake(m)) => (*s).handle(core, m),
             (Self::ClientKeyExchange(s), Input::Handshake(m)) => s.handle(core, m),
             (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => s.handle(core),
             (Self::Finished(s), Input::Handshake(m)) => s.handle(core, m),
@@ -63,11 +63,7 @@ pub(crate) struct ExpectClientHello {
 
 impl ExpectClientHello {
     /// Step 1: negotiate, then send our hello, our certificate chain and "done".
-    fn handle(
-        self: Box<Self>,
-        core: &mut Core,
-        message: HandshakeMessage,
-    ) -> Result<ServerState, Error> {
+    fn handle(self, core: &mut Core, message: HandshakeMessage) -> Result<ServerState, Error> {
         let HandshakePayload::ClientHello(hello) = &message.payload else {
             return Err(Error::unexpected(format!(
                 "expected ClientHello, got {}",
