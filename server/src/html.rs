@@ -104,6 +104,8 @@ ol.steps li { margin-bottom: .8rem; }
 .yes { background: #d8f0e4; color: #135239; }
 .no { background: #f6e0d9; color: #7a2a12; }
 .muted { color: var(--muted); }
+.small { font-size: .9rem; line-height: 1.45; }
+table.wire th, table.wire td { width: auto; }
 .listing td.size, .listing td.date { white-space: nowrap; color: var(--muted); }
 a { color: #1451a8; }
 ";

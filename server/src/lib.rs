@@ -330,6 +330,13 @@ impl ConnContext {
     ) {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.handshake_timeout;
+        // Only the built-in site shows the transcript; an observer also turns off the record
+        // layer's batching, which matters for large files.
+        let transcript = self
+            .app
+            .root
+            .is_none()
+            .then(|| Arc::new(site::Transcript::default()));
         let handshake = async {
             // A browser pointed at https://… never starts with a letter; plain HTTP does.
             let mut first = [0u8; 1];
@@ -338,7 +345,10 @@ impl ConnContext {
                     return Err(HandshakeFailure::PlainHttp(tcp));
                 }
             }
-            tls::stream::accept(self.app.tls.clone(), tcp)
+            let observer = transcript
+                .clone()
+                .map(|t| t as Arc<dyn tls::trace::Observer>);
+            tls::stream::accept_observed(self.app.tls.clone(), tcp, observer)
                 .await
                 .map_err(HandshakeFailure::Tls)
         };
@@ -369,10 +379,13 @@ impl ConnContext {
                 return;
             }
         };
-        let details = stream
-            .info()
-            .cloned()
-            .map(|info| TlsDetails::new(info, started.elapsed()));
+        let details = stream.info().cloned().map(|info| {
+            TlsDetails::new(
+                info,
+                started.elapsed(),
+                transcript.as_ref().map(|t| t.snapshot()),
+            )
+        });
         if self.app.verbose {
             if let Some(d) = &details {
                 log::handshake_done(addr, d);

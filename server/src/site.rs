@@ -6,9 +6,12 @@
 use crate::html::{escape, page};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::Duration;
+use tls::handshake::messages::HandshakePayload;
 use tls::pki::x509::{hex_colon, Certificate};
 use tls::suites::{BulkCipher, CipherSuite, MacAlgorithm};
+use tls::trace::{Direction, Event, Observer};
 use tls::SessionInfo;
 
 /// What we know about one request and the connection it came on.
@@ -26,10 +29,16 @@ pub struct TlsDetails {
     pub info: SessionInfo,
     pub chain: Vec<CertSummary>,
     pub handshake_time: Duration,
+    /// What crossed the wire, when a [`Transcript`] watched the handshake.
+    pub transcript: Option<TranscriptData>,
 }
 
 impl TlsDetails {
-    pub fn new(info: SessionInfo, handshake_time: Duration) -> Self {
+    pub fn new(
+        info: SessionInfo,
+        handshake_time: Duration,
+        transcript: Option<TranscriptData>,
+    ) -> Self {
         let chain = info
             .server_chain
             .iter()
@@ -39,8 +48,68 @@ impl TlsDetails {
             info,
             chain,
             handshake_time,
+            transcript,
         }
     }
+}
+
+/// Watches one handshake (a [`tls::trace::Observer`]) and keeps the message sequence and what
+/// the client offered, so the page can show the exchange as it happened.
+#[derive(Default)]
+pub struct Transcript {
+    data: Mutex<TranscriptData>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TranscriptData {
+    /// (sent by the client?, message name, bytes including the 4-byte header).
+    pub messages: Vec<(bool, String, usize)>,
+    pub offered_suites: Vec<u16>,
+    pub client_version: u16,
+}
+
+impl Transcript {
+    pub fn snapshot(&self) -> TranscriptData {
+        self.data.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+}
+
+impl Observer for Transcript {
+    fn event(&self, event: &Event<'_>) {
+        let Ok(mut data) = self.data.lock() else {
+            return;
+        };
+        match event {
+            Event::Handshake { direction, message } => {
+                if let HandshakePayload::ClientHello(hello) = &message.payload {
+                    data.offered_suites = hello.cipher_suites.clone();
+                    data.client_version = hello.client_version;
+                }
+                let from_client = *direction == Direction::Received;
+                let name = message_name(message.typ().name());
+                data.messages.push((from_client, name, message.raw.len()));
+            }
+            Event::ChangeCipherSpec { direction } => {
+                let from_client = *direction == Direction::Received;
+                data.messages
+                    .push((from_client, "ChangeCipherSpec".to_string(), 1));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `server_hello_done` → `ServerHelloDone`, the spelling of RFC 5246's structures.
+fn message_name(rfc_name: &str) -> String {
+    rfc_name
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// The parts of a certificate a visitor can check by eye.
@@ -103,8 +172,9 @@ pub fn front_page(visit: &Visit<'_>) -> String {
                 "<header><h1>Your connection is HTTPS (TLS 1.2)</h1>\
                  <p>This page was written for you just now, from the handshake your browser and \
                  this server have just completed. Nothing here comes from outside this server.</p></header>\n\
-                 <main><div class=\"grid\">\n<div>{}{}{}</div>\n<div>{}</div>\n</div>{}</main>",
+                 <main><div class=\"grid\">\n<div>{}{}{}{}</div>\n<div>{}</div>\n</div>{}</main>",
                 connection_section(visit, tls),
+                wire_section(tls),
                 chain_section(&tls.chain),
                 request_section(visit),
                 steps_section(tls),
@@ -215,6 +285,48 @@ fn connection_section(visit: &Visit<'_>, tls: &TlsDetails) -> String {
     );
     row(&mut rows, "Your address", &escape(&visit.peer.to_string()));
     format!("<section><h2>Your connection</h2><table>{rows}</table></section>\n")
+}
+
+fn wire_section(tls: &TlsDetails) -> String {
+    let Some(t) = &tls.transcript else {
+        return String::new();
+    };
+    let mut rows = String::new();
+    for (from_client, name, len) in &t.messages {
+        let arrow = if *from_client {
+            "client → server"
+        } else {
+            "server → client"
+        };
+        let _ = write!(
+            rows,
+            "<tr><td class=\"muted\">{arrow}</td><td><code>{}</code></td><td>{len} byte{}</td></tr>",
+            escape(name),
+            if *len == 1 { "" } else { "s" }
+        );
+    }
+    let offered: Vec<String> = t
+        .offered_suites
+        .iter()
+        .map(|id| match CipherSuite::from_id(*id) {
+            Some(s) => format!("<b>{}</b>", escape(s.name)),
+            // RFC 5746's signalling value: "I support secure renegotiation", not a suite.
+            None if *id == 0x00FF => "0x00FF (renegotiation SCSV)".to_string(),
+            None => format!("0x{id:04X}"),
+        })
+        .collect();
+    format!(
+        "<section><h2>The handshake as it crossed the wire</h2>\
+         <table class=\"wire\">{rows}</table>\
+         <h3>Your client offered {} cipher suites</h3>\
+         <p class=\"small\">{}</p>\
+         <p class=\"muted\">In bold: the ones this server implements. Its choice was \
+         <code>{}</code>. Numbers are suites this server does not know (most are ECDHE suites \
+         with forward secrecy, or TLS 1.3's).</p></section>\n",
+        t.offered_suites.len(),
+        offered.join(", "),
+        escape(tls.info.suite.name)
+    )
 }
 
 fn chain_section(chain: &[CertSummary]) -> String {
@@ -463,7 +575,18 @@ mod tests {
 
     #[test]
     fn page_shows_the_negotiated_connection() {
-        let details = TlsDetails::new(info(Some("localhost")), Duration::from_millis(3));
+        let details = TlsDetails::new(
+            info(Some("localhost")),
+            Duration::from_millis(3),
+            Some(TranscriptData {
+                messages: vec![
+                    (true, "ClientHello".into(), 517),
+                    (false, "ServerHello".into(), 85),
+                ],
+                offered_suites: vec![0xC02F, 0x0035],
+                client_version: 0x0303,
+            }),
+        );
         let page = front_page(&visit(Some(&details), "GET / HTTP/1.1"));
         assert!(page.contains("TLS_RSA_WITH_AES_256_CBC_SHA"));
         assert!(page.contains("AES-256 in CBC mode"));
@@ -472,11 +595,19 @@ mod tests {
         assert!(page.contains(&"cd".repeat(32)));
         assert!(page.contains("(unreadable"));
         assert!(page.contains("<code>localhost</code>"));
+        assert!(page.contains("<code>ClientHello</code></td><td>517 bytes"));
+        assert!(page.contains("0xC02F, <b>TLS_RSA_WITH_AES_256_CBC_SHA</b>"));
+    }
+
+    #[test]
+    fn rfc_names_become_structure_names() {
+        assert_eq!(message_name("server_hello_done"), "ServerHelloDone");
+        assert_eq!(message_name("finished"), "Finished");
     }
 
     #[test]
     fn everything_from_the_visitor_is_escaped() {
-        let details = TlsDetails::new(info(Some("<img src=x>")), Duration::ZERO);
+        let details = TlsDetails::new(info(Some("<img src=x>")), Duration::ZERO, None);
         let page = front_page(&visit(Some(&details), "GET /<b> HTTP/1.1"));
         assert!(!page.contains("<script>"));
         assert!(!page.contains("<img"));
@@ -494,7 +625,7 @@ mod tests {
 
     #[test]
     fn page_has_no_outside_resources() {
-        let details = TlsDetails::new(info(None), Duration::ZERO);
+        let details = TlsDetails::new(info(None), Duration::ZERO, None);
         let page = front_page(&visit(Some(&details), "GET / HTTP/1.1"));
         assert!(!page.contains("<script"));
         assert!(!page.contains("src=\"http"));

@@ -437,6 +437,15 @@ fn a_hundred_garbage_connections_leave_the_server_serving() {
         let _ = tcp.read_to_end(&mut sink);
     }
     assert_eq!(status_of(&s.url("/"), &[]), "200");
+    // Plain HTTP sent to the TLS port gets a readable 400, as nginx and Go answer.
+    let mut plain = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("write");
+    let mut reply = String::new();
+    let _ = plain.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 400 Bad Request"), "{reply}");
+    assert!(reply.contains("This port speaks HTTPS only"), "{reply}");
     let log = s.stderr();
     assert!(log.matches("handshake failed").count() >= 90, "{log}");
     assert!(log.contains("sent alert"), "alerts are named: {log}");
