@@ -104,7 +104,13 @@ impl std::error::Error for ServerError {}
 /// Bind, print the banner on stdout, serve until `shutdown` resolves.
 pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
     let server = Server::bind(opts).await?;
-    print!("{}", server.banner());
+    {
+        use std::io::Write as _;
+        // Not print!: a closed stdout must not stop the server from serving.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(server.banner().as_bytes());
+        let _ = out.flush();
+    }
     server.serve(shutdown).await
 }
 
@@ -125,7 +131,7 @@ impl Server {
     pub async fn bind(opts: Options) -> Result<Self, ServerError> {
         let identity = match (&opts.cert, &opts.key) {
             (Some(cert), Some(key)) => certs::from_files(cert, key)?,
-            (None, None) => certs::local(&opts.certs_dir, &mut |line| eprintln!("{line}"))?,
+            (None, None) => certs::local(&opts.certs_dir, &mut |line| log::emit(&line))?,
             _ => return Err(ServerError::new("--cert and --key go together")),
         };
         let mut config = tls::ServerConfig::new(identity.chain.clone(), identity.key.clone())
@@ -266,7 +272,7 @@ impl Server {
                 Ok(pair) => pair,
                 Err(e) => {
                     // Out of file descriptors and the like: say so, breathe, go on.
-                    eprintln!("accept failed: {e}");
+                    log::emit(&format!("accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -289,7 +295,9 @@ impl Server {
         tokio::select! {
             () = graceful.shutdown() => {}
             () = tokio::time::sleep(shutdown_timeout) => {
-                eprintln!("shutdown: gave up waiting for open connections after {shutdown_timeout:?}");
+                log::emit(&format!(
+                    "shutdown: gave up waiting for open connections after {shutdown_timeout:?}"
+                ));
             }
         }
         Ok(())

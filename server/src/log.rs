@@ -137,6 +137,13 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
     out
 }
 
+/// Write one log line to stderr. Unlike `eprintln!`, a closed stderr does not panic: losing
+/// the log must not take connections down.
+pub fn emit(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// What one access-log line needs, gathered when the response is made.
 pub struct AccessRecord {
     pub peer: SocketAddr,
@@ -194,7 +201,7 @@ impl LoggedBody {
 
     fn finish(&mut self, complete: bool) {
         if let Some(record) = self.record.take() {
-            eprintln!("{}", record.line(self.sent, complete));
+            emit(&record.line(self.sent, complete));
         }
     }
 }
@@ -242,16 +249,16 @@ impl Drop for LoggedBody {
 
 /// One line for a handshake that did not complete.
 pub fn handshake_failed(peer: SocketAddr, elapsed: Duration, why: &str) {
-    eprintln!(
+    emit(&format!(
         "{peer} - - [{}] handshake failed after {:.1}ms: {why}",
         now_common_log(),
         elapsed.as_secs_f64() * 1000.0
-    );
+    ));
 }
 
 /// With `-v`: what each handshake settled.
 pub fn handshake_done(peer: SocketAddr, d: &TlsDetails) {
-    eprintln!(
+    emit(&format!(
         "{peer} - - [{}] handshake done in {:.1}ms: TLS 1.2 {} sni={} ems={} etm={}",
         now_common_log(),
         d.handshake_time.as_secs_f64() * 1000.0,
@@ -259,14 +266,14 @@ pub fn handshake_done(peer: SocketAddr, d: &TlsDetails) {
         d.info.server_name.as_deref().unwrap_or("-"),
         yes_no(d.info.extended_master_secret),
         yes_no(d.info.encrypt_then_mac),
-    );
+    ));
 }
 
 pub fn connection_error(peer: SocketAddr, message: &str) {
-    eprintln!(
+    emit(&format!(
         "{peer} - - [{}] connection ended: {message}",
         now_common_log()
-    );
+    ));
 }
 
 /// The reason a TLS handshake failed, in words, with the alert involved.
