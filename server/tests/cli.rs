@@ -481,7 +481,7 @@ fn over_the_connection_limit_clients_wait_for_a_slot() {
 fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
     let root = temp_root();
     std::fs::write(root.path().join("four.bin"), vec![7u8; 4 * 1024 * 1024]).expect("write");
-    let s = Running::start(&["--root", &path_str(root.path())]);
+    let s = Running::start(&["--root", &path_str(root.path()), "-v"]);
     let ca = path_str(&ca_path());
     let download = Command::new("curl")
         .args([
@@ -499,8 +499,9 @@ fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("curl");
-    assert!(s.wait_for_log("", Duration::from_millis(400)));
-    std::thread::sleep(Duration::from_millis(400));
+    // Interrupt once the download is under way (the handshake is done, bytes are flowing).
+    assert!(s.wait_for_log("handshake done", Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
     let port = s.port;
     let (code, log) = s.interrupt();
     let out = download.wait_with_output().expect("curl");
