@@ -56,6 +56,7 @@ pub fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n",
         escape(title)
     )
@@ -105,7 +106,7 @@ ol.steps li { margin-bottom: .8rem; }
 .no { background: #f6e0d9; color: #7a2a12; }
 .muted { color: var(--muted); }
 .small { font-size: .9rem; line-height: 1.45; }
-table.wire th, table.wire td { width: auto; }
+table.wire th, table.wire td, .listing th { width: auto; }
 .listing td.size, .listing td.date { white-space: nowrap; color: var(--muted); }
 a { color: #1451a8; }
 ";

@@ -400,7 +400,18 @@ impl ConnContext {
             }
         }
         let peer = Arc::new(Peer { addr, tls: details });
-        self.serve_http(TokioIo::new(stream), peer, watcher).await;
+        // hyper reports a read error between requests as a plain EOF; keep the TLS reason.
+        let (stream, first_error) = log::ErrorWatch::new(stream);
+        let verbose = self.app.verbose;
+        let hyper_end = self
+            .serve_http(TokioIo::new(stream), peer.clone(), watcher)
+            .await;
+        if let Some(end) = first_error.take().or(hyper_end) {
+            // A client closing without close_notify is routine (curl, browsers); a bad MAC is not.
+            if end.important || verbose {
+                log::connection_error(peer.addr, &end.message);
+            }
+        }
     }
 
     async fn serve_plain(
@@ -411,15 +422,25 @@ impl ConnContext {
         watcher: hyper_util::server::graceful::Watcher,
     ) {
         let peer = Arc::new(Peer { addr, tls: None });
-        self.serve_http(TokioIo::new(tcp), peer, watcher).await;
+        let verbose = self.app.verbose;
+        if let Some(end) = self
+            .serve_http(TokioIo::new(tcp), peer.clone(), watcher)
+            .await
+        {
+            if verbose {
+                log::connection_error(peer.addr, &end.message);
+            }
+        }
     }
 
+    /// Serve HTTP/1.1 on `io` until the client or a shutdown ends it; how it ended, if badly.
     async fn serve_http<IO>(
         self,
         io: TokioIo<IO>,
         peer: Arc<Peer>,
         watcher: hyper_util::server::graceful::Watcher,
-    ) where
+    ) -> Option<log::ConnectionEnd>
+    where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let app = self.app.clone();
@@ -430,13 +451,11 @@ impl ConnContext {
             async move { Ok::<_, Infallible>(app.respond(req, &peer).await) }
         });
         let conn = self.http.serve_connection(io, service);
-        if let Err(e) = watcher.watch(conn).await {
-            let text = log::describe_connection_error(&e);
-            // A client closing without close_notify is routine (curl, browsers); a bad MAC is not.
-            if text.important || self.app.verbose {
-                log::connection_error(peer.addr, &text.message);
-            }
-        }
+        watcher
+            .watch(conn)
+            .await
+            .err()
+            .map(|e| log::describe_connection_error(&e))
     }
 }
 

@@ -10,10 +10,12 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tls::pki::x509::{hex_colon, Certificate};
 use tls::suites::CipherSuite;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The facts the banner is made of.
 pub struct BannerFacts<'a> {
@@ -291,10 +293,8 @@ pub fn describe_tls_failure(e: &std::io::Error) -> String {
             format!("client sent alert {alert}{hint}")
         }
         Some(tls::Error::Truncated) => "client closed the connection mid-handshake".to_string(),
-        Some(err) => match err.alert() {
-            Some(alert) => format!("sent alert {alert}: {err}"),
-            None => err.to_string(),
-        },
+        // The Display of a protocol error names the alert we sent.
+        Some(err) => err.to_string(),
         None => format!("I/O error: {e}"),
     }
 }
@@ -309,30 +309,113 @@ pub fn describe_connection_error(e: &hyper::Error) -> ConnectionEnd {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(err) = source {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return match tls::stream::tls_error(io) {
-                Some(tls::Error::Truncated) => ConnectionEnd {
-                    message: "client closed without close_notify".to_string(),
-                    important: false,
-                },
-                Some(tls::Error::AlertReceived(a)) => ConnectionEnd {
-                    message: format!("client sent alert {a}"),
-                    important: *a != tls::alert::AlertDescription::CloseNotify,
-                },
-                Some(tls_err) => ConnectionEnd {
-                    message: describe_tls_failure(io),
-                    important: tls_err.alert().is_some(),
-                },
-                None => ConnectionEnd {
-                    message: format!("I/O error: {io}"),
-                    important: false,
-                },
-            };
+            return describe_io_error(io);
         }
         source = err.source();
     }
     ConnectionEnd {
         message: e.to_string(),
         important: false,
+    }
+}
+
+/// An I/O error on an established connection, and whether it deserves a line without `-v`.
+fn describe_io_error(io: &std::io::Error) -> ConnectionEnd {
+    match tls::stream::tls_error(io) {
+        Some(tls::Error::Truncated) => ConnectionEnd {
+            message: "client closed without close_notify".to_string(),
+            important: false,
+        },
+        Some(tls::Error::AlertReceived(a)) => ConnectionEnd {
+            message: format!("client sent alert {a}"),
+            important: *a != tls::alert::AlertDescription::CloseNotify,
+        },
+        // Something we refused (bad_record_mac: the data was tampered with): always worth a line.
+        Some(tls_err) => ConnectionEnd {
+            message: describe_tls_failure(io),
+            important: tls_err.alert().is_some(),
+        },
+        None => ConnectionEnd {
+            message: format!("I/O error: {io}"),
+            important: false,
+        },
+    }
+}
+
+/// Wraps a connection's stream and keeps the first TLS error it returns (a bad MAC, a peer's
+/// alert), which hyper would otherwise fold into "connection closed".
+pub struct ErrorWatch<IO> {
+    inner: IO,
+    first: FirstError,
+}
+
+/// The handle [`ErrorWatch::new`] gives back, to read the error after the connection ends.
+#[derive(Clone, Default)]
+pub struct FirstError(Arc<Mutex<Option<ConnectionEnd>>>);
+
+impl FirstError {
+    pub fn take(&self) -> Option<ConnectionEnd> {
+        self.0.lock().ok().and_then(|mut e| e.take())
+    }
+
+    fn record(&self, e: &std::io::Error) {
+        if let Ok(mut slot) = self.0.lock() {
+            if slot.is_none() {
+                *slot = Some(describe_io_error(e));
+            }
+        }
+    }
+}
+
+impl<IO> ErrorWatch<IO> {
+    pub fn new(inner: IO) -> (Self, FirstError) {
+        let first = FirstError::default();
+        (
+            Self {
+                inner,
+                first: first.clone(),
+            },
+            first,
+        )
+    }
+
+    fn check<T>(&self, polled: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if let Poll::Ready(Err(e)) = &polled {
+            self.first.record(e);
+        }
+        polled
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for ErrorWatch<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.check(polled)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for ErrorWatch<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.check(polled)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        self.check(polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.check(polled)
     }
 }
 

@@ -629,6 +629,10 @@ mod tests {
         let page = front_page(&visit(Some(&details), "GET / HTTP/1.1"));
         assert!(!page.contains("<script"));
         assert!(!page.contains("src=\"http"));
-        assert!(!page.contains("<link"));
+        // The only link is the empty inline favicon (it stops browsers asking for /favicon.ico).
+        assert_eq!(page.matches("<link").count(), 1);
+        assert!(page.contains("<link rel=\"icon\" href=\"data:,\">"));
+        assert!(!page.contains("url("));
+        assert!(!page.contains("@import"));
     }
 }

@@ -19,6 +19,7 @@ async fn start() -> (
     let opts = server::Options {
         listen: "127.0.0.1:0".parse().expect("addr"),
         certs_dir: certs.path().to_path_buf(),
+        verbose: true,
         ..server::Options::default()
     };
     let server = server::Server::bind(opts).await.expect("bind");
@@ -108,4 +109,42 @@ async fn the_front_page_shows_this_connection_and_shutdown_sends_close_notify() 
         .expect("no panic");
     assert!(result.is_ok());
     assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
+}
+
+#[tokio::test]
+async fn a_tampered_record_ends_only_that_connection_with_bad_record_mac() {
+    let (addr, certs, stop, task) = start().await;
+    let mut victim = connect(addr, certs.path()).await;
+    let (head, _) = get(&mut victim, "/").await;
+    assert!(head.starts_with("HTTP/1.1 200"));
+
+    // An application-data record of the right shape whose ciphertext is junk, written straight
+    // to the socket under the TLS layer: what a man in the middle could inject.
+    let mut forged = vec![0x17, 0x03, 0x03, 0x00, 0x40];
+    forged.extend((0u8..0x40).map(|i| i.wrapping_mul(37)));
+    let written = victim.get_ref().try_write(&forged).expect("raw write");
+    assert_eq!(written, forged.len());
+
+    let mut buf = [0u8; 64];
+    let err = tokio::time::timeout(Duration::from_secs(5), victim.read(&mut buf))
+        .await
+        .expect("answered in time")
+        .expect_err("the server refuses the forged record");
+    assert!(
+        matches!(
+            tls::stream::tls_error(&err),
+            Some(tls::Error::AlertReceived(
+                tls::alert::AlertDescription::BadRecordMac
+            ))
+        ),
+        "{err}"
+    );
+
+    // Everyone else is still served.
+    let mut other = connect(addr, certs.path()).await;
+    let (head, _) = get(&mut other, "/").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(other);
+    stop.send(()).expect("stop");
+    let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
 }
