@@ -114,6 +114,17 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> Result<()
     server.serve(shutdown).await
 }
 
+/// The host part of a URL for this address: `localhost` for loopback and wildcard binds (the
+/// certificate names it), brackets around other IPv6 addresses.
+pub fn url_host(addr: SocketAddr) -> String {
+    let ip = addr.ip();
+    if ip.is_loopback() || ip.is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
+}
+
 /// A bound, configured server that has not started accepting yet.
 pub struct Server {
     https: TcpListener,
@@ -567,15 +578,4 @@ async fn refuse_plain_http(mut tcp: TcpStream, https_url: &str) {
         let _ = tcp.shutdown().await;
     })
     .await;
-}
-
-/// The host part of a URL for this address: `localhost` for loopback and wildcard binds (the
-/// certificate names it), brackets around other IPv6 addresses.
-pub fn url_host(addr: SocketAddr) -> String {
-    let ip = addr.ip();
-    if ip.is_loopback() || ip.is_unspecified() {
-        format!("localhost:{}", addr.port())
-    } else {
-        addr.to_string()
-    }
 }

@@ -319,29 +319,6 @@ pub fn describe_connection_error(e: &hyper::Error) -> ConnectionEnd {
     }
 }
 
-/// An I/O error on an established connection, and whether it deserves a line without `-v`.
-fn describe_io_error(io: &std::io::Error) -> ConnectionEnd {
-    match tls::stream::tls_error(io) {
-        Some(tls::Error::Truncated) => ConnectionEnd {
-            message: "client closed without close_notify".to_string(),
-            important: false,
-        },
-        Some(tls::Error::AlertReceived(a)) => ConnectionEnd {
-            message: format!("client sent alert {a}"),
-            important: *a != tls::alert::AlertDescription::CloseNotify,
-        },
-        // Something we refused (bad_record_mac: the data was tampered with): always worth a line.
-        Some(tls_err) => ConnectionEnd {
-            message: describe_tls_failure(io),
-            important: tls_err.alert().is_some(),
-        },
-        None => ConnectionEnd {
-            message: format!("I/O error: {io}"),
-            important: false,
-        },
-    }
-}
-
 /// Wraps a connection's stream and keeps the first TLS error it returns (a bad MAC, a peer's
 /// alert), which hyper would otherwise fold into "connection closed".
 pub struct ErrorWatch<IO> {
@@ -416,6 +393,29 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for ErrorWatch<IO> {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
         self.check(polled)
+    }
+}
+
+/// An I/O error on an established connection, and whether it deserves a line without `-v`.
+fn describe_io_error(io: &std::io::Error) -> ConnectionEnd {
+    match tls::stream::tls_error(io) {
+        Some(tls::Error::Truncated) => ConnectionEnd {
+            message: "client closed without close_notify".to_string(),
+            important: false,
+        },
+        Some(tls::Error::AlertReceived(a)) => ConnectionEnd {
+            message: format!("client sent alert {a}"),
+            important: *a != tls::alert::AlertDescription::CloseNotify,
+        },
+        // Something we refused (bad_record_mac: the data was tampered with): always worth a line.
+        Some(tls_err) => ConnectionEnd {
+            message: describe_tls_failure(io),
+            important: tls_err.alert().is_some(),
+        },
+        None => ConnectionEnd {
+            message: format!("I/O error: {io}"),
+            important: false,
+        },
     }
 }
 
