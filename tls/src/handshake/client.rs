@@ -10,9 +10,8 @@
 use crate::alert::AlertDescription;
 use crate::config::{CertCheck, ClientConfig};
 use crate::conn::{Core, Input, SessionInfo};
-use crate::crypto::ct::ct_eq;
 use crate::crypto::rsa::RsaPublicKey;
-use crate::handshake::keys::{random32, Secrets, Side, Transcript};
+use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
     ServerHello, TLS12,
@@ -32,8 +31,8 @@ pub(crate) enum ClientState {
     ServerHello(Box<ExpectServerHello>),
     Certificate(Box<ExpectCertificate>),
     ServerHelloDone(Box<ExpectServerHelloDone>),
-    ChangeCipherSpec(Box<ExpectChangeCipherSpec>),
-    Finished(Box<ExpectFinished>),
+    ChangeCipherSpec(Box<KeysAgreed>),
+    Finished(Box<KeysAgreed>),
     Traffic,
 }
 
@@ -93,8 +92,15 @@ impl ClientState {
             (Self::ServerHello(s), Input::Handshake(m)) => (*s).handle(m),
             (Self::Certificate(s), Input::Handshake(m)) => s.handle(core, m),
             (Self::ServerHelloDone(s), Input::Handshake(m)) => s.handle(core, m),
-            (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => s.handle(core),
-            (Self::Finished(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => {
+                Ok(Self::Finished(s.peer_change_cipher_spec(core)?))
+            }
+            // Step 5: the server proves it holds the same keys and saw the same messages.
+            (Self::Finished(s), Input::Handshake(m)) => {
+                s.check_peer_finished(Side::Server, &m)?;
+                core.complete(s.info);
+                Ok(Self::Traffic)
+            }
             (Self::Traffic, Input::Handshake(m)) => match m.payload {
                 // We never renegotiate: say so politely and carry on (RFC 5746 §4.2).
                 HandshakePayload::HelloRequest => {
@@ -373,63 +379,11 @@ impl ExpectServerHelloDone {
             server_chain,
             verification: Some(verification),
         };
-        Ok(ClientState::ChangeCipherSpec(Box::new(
-            ExpectChangeCipherSpec {
-                secrets,
-                transcript,
-                info,
-            },
-        )))
-    }
-}
-
-pub(crate) struct ExpectChangeCipherSpec {
-    secrets: Secrets,
-    transcript: Transcript,
-    info: SessionInfo,
-}
-
-impl ExpectChangeCipherSpec {
-    fn handle(self: Box<Self>, core: &mut Core) -> Result<ClientState, Error> {
-        core.record_layer.activate_decrypter()?;
-        Ok(ClientState::Finished(Box::new(ExpectFinished {
-            secrets: self.secrets,
-            transcript: self.transcript,
-            info: self.info,
+        Ok(ClientState::ChangeCipherSpec(Box::new(KeysAgreed {
+            secrets,
+            transcript,
+            info,
         })))
-    }
-}
-
-pub(crate) struct ExpectFinished {
-    secrets: Secrets,
-    transcript: Transcript,
-    info: SessionInfo,
-}
-
-impl ExpectFinished {
-    /// Step 5: the server proves it holds the same master secret and saw the same messages.
-    fn handle(
-        self: Box<Self>,
-        core: &mut Core,
-        message: HandshakeMessage,
-    ) -> Result<ClientState, Error> {
-        let HandshakePayload::Finished(finished) = &message.payload else {
-            return Err(Error::unexpected(format!(
-                "expected Finished, got {}",
-                message.typ().name()
-            )));
-        };
-        let expected = self
-            .secrets
-            .verify_data(Side::Server, &self.transcript.current_hash());
-        if !ct_eq(&expected, &finished.verify_data) {
-            return Err(Error::protocol(
-                AlertDescription::DecryptError,
-                "server Finished does not verify",
-            ));
-        }
-        core.complete(self.info);
-        Ok(ClientState::Traffic)
     }
 }
 

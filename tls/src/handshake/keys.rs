@@ -1,11 +1,15 @@
 //! The key schedule (RFC 5246 §8.1, §6.3, §7.4.9; RFC 7627): from the pre-master secret to the
 //! master secret, the key block and the Finished verify_data, and the transcript they hash.
 
-use crate::conn::Core;
+use crate::alert::AlertDescription;
+use crate::conn::{Core, SessionInfo};
 use crate::crypto::cipher::RecordCipher;
+use crate::crypto::ct::ct_eq;
 use crate::crypto::prf;
+use crate::handshake::messages::{HandshakeMessage, HandshakePayload};
 use crate::suites::CipherSuite;
 use crate::trace::Event;
+use crate::Error;
 use sha2::{Digest, Sha256};
 
 /// The running SHA-256 of every handshake message so far, over the exact bytes on the wire.
@@ -90,6 +94,50 @@ impl Secrets {
             Side::Server => b"server finished",
         };
         prf::verify_data(&self.master_secret, label, handshake_hash)
+    }
+}
+
+/// Both sides from the key exchange to the end of the handshake: waiting for the peer's
+/// ChangeCipherSpec, then for its Finished.
+pub(crate) struct KeysAgreed {
+    pub(crate) secrets: Secrets,
+    pub(crate) transcript: Transcript,
+    pub(crate) info: SessionInfo,
+}
+
+impl KeysAgreed {
+    /// The peer's ChangeCipherSpec: its records are protected with the new keys from here on.
+    pub(crate) fn peer_change_cipher_spec(
+        self: Box<Self>,
+        core: &mut Core,
+    ) -> Result<Box<Self>, Error> {
+        core.record_layer.activate_decrypter()?;
+        Ok(self)
+    }
+
+    /// The Finished from `peer` must carry the verify_data of our own transcript: proof that it
+    /// holds the same master secret and saw the very same handshake messages.
+    pub(crate) fn check_peer_finished(
+        &self,
+        peer: Side,
+        message: &HandshakeMessage,
+    ) -> Result<(), Error> {
+        let HandshakePayload::Finished(finished) = &message.payload else {
+            return Err(Error::unexpected(format!(
+                "expected Finished, got {}",
+                message.typ().name()
+            )));
+        };
+        let expected = self
+            .secrets
+            .verify_data(peer, &self.transcript.current_hash());
+        if !ct_eq(&expected, &finished.verify_data) {
+            return Err(Error::protocol(
+                AlertDescription::DecryptError,
+                "Finished does not verify",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use crate::alert::AlertDescription;
 use crate::config::ServerConfig;
 use crate::conn::{Core, Input, SessionInfo};
 use crate::crypto::ct::{ct_eq, ct_select};
-use crate::handshake::keys::{random32, Secrets, Side, Transcript};
+use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
     ServerHello, TLS12, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
@@ -22,8 +22,8 @@ use std::sync::Arc;
 pub(crate) enum ServerState {
     ClientHello(Box<ExpectClientHello>),
     ClientKeyExchange(Box<ExpectClientKeyExchange>),
-    ChangeCipherSpec(Box<ExpectChangeCipherSpec>),
-    Finished(Box<ExpectFinished>),
+    ChangeCipherSpec(Box<KeysAgreed>),
+    Finished(Box<KeysAgreed>),
     Traffic,
 }
 
@@ -36,8 +36,10 @@ impl ServerState {
         match (self, input) {
             (Self::ClientHello(s), Input::Handshake(m)) => (*s).handle(core, m),
             (Self::ClientKeyExchange(s), Input::Handshake(m)) => s.handle(core, m),
-            (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => s.handle(core),
-            (Self::Finished(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => {
+                Ok(Self::Finished(s.peer_change_cipher_spec(core)?))
+            }
+            (Self::Finished(s), Input::Handshake(m)) => finish(s, core, m),
             (Self::Traffic, Input::Handshake(m)) => match m.payload {
                 // Renegotiation is refused (DESIGN.md); a warning lets the client carry on.
                 HandshakePayload::ClientHello(_) => {
@@ -273,72 +275,31 @@ impl ExpectClientKeyExchange {
             self.info.suite,
             self.info.encrypt_then_mac,
         );
-        Ok(ServerState::ChangeCipherSpec(Box::new(
-            ExpectChangeCipherSpec {
-                secrets,
-                transcript: self.transcript,
-                info: self.info,
-            },
-        )))
-    }
-}
-
-pub(crate) struct ExpectChangeCipherSpec {
-    secrets: Secrets,
-    transcript: Transcript,
-    info: SessionInfo,
-}
-
-impl ExpectChangeCipherSpec {
-    fn handle(self: Box<Self>, core: &mut Core) -> Result<ServerState, Error> {
-        core.record_layer.activate_decrypter()?;
-        Ok(ServerState::Finished(Box::new(ExpectFinished {
-            secrets: self.secrets,
+        Ok(ServerState::ChangeCipherSpec(Box::new(KeysAgreed {
+            secrets,
             transcript: self.transcript,
             info: self.info,
         })))
     }
 }
 
-pub(crate) struct ExpectFinished {
-    secrets: Secrets,
-    transcript: Transcript,
-    info: SessionInfo,
-}
-
-impl ExpectFinished {
-    /// Step 3: the client's Finished proves it holds the keys (and that nobody altered the
-    /// hellos); ours proves the same to it.
-    fn handle(
-        mut self: Box<Self>,
-        core: &mut Core,
-        message: HandshakeMessage,
-    ) -> Result<ServerState, Error> {
-        let HandshakePayload::Finished(finished) = &message.payload else {
-            return Err(Error::unexpected(format!(
-                "expected Finished, got {}",
-                message.typ().name()
-            )));
-        };
-        let expected = self
-            .secrets
-            .verify_data(Side::Client, &self.transcript.current_hash());
-        if !ct_eq(&expected, &finished.verify_data) {
-            return Err(Error::protocol(
-                AlertDescription::DecryptError,
-                "client Finished does not verify",
-            ));
-        }
-        self.transcript.add(&message.raw);
-        core.send_change_cipher_spec()?;
-        let verify_data = self
-            .secrets
-            .verify_data(Side::Server, &self.transcript.current_hash());
-        core.queue_handshake(&HandshakeMessage::new(HandshakePayload::Finished(
-            Finished { verify_data },
-        )));
-        core.flush_flight()?;
-        core.complete(self.info);
-        Ok(ServerState::Traffic)
-    }
+/// Step 3: the client's Finished proves it holds the keys (and that nobody altered the hellos);
+/// ours proves the same to it.
+fn finish(
+    mut keys: Box<KeysAgreed>,
+    core: &mut Core,
+    message: HandshakeMessage,
+) -> Result<ServerState, Error> {
+    keys.check_peer_finished(Side::Client, &message)?;
+    keys.transcript.add(&message.raw);
+    core.send_change_cipher_spec()?;
+    let verify_data = keys
+        .secrets
+        .verify_data(Side::Server, &keys.transcript.current_hash());
+    core.queue_handshake(&HandshakeMessage::new(HandshakePayload::Finished(
+        Finished { verify_data },
+    )));
+    core.flush_flight()?;
+    core.complete(keys.info);
+    Ok(ServerState::Traffic)
 }
