@@ -3,11 +3,16 @@
 //! program sees: TCP's three-way handshake and four-way close, with the socket's state read
 //! from the kernel's table (`/proc/net/tcp`, `/proc/net/tcp6`; RFC 9293 §3.3.2 state names).
 
+use std::future::Future;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 use tls::explain::{wire_step, Explainer, Step};
 use tls::trace::{Direction, Event, Observer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Prints the narration (`--explain`) and/or every record (`--wire`) of one TLS connection on
 /// stderr as its events arrive.
@@ -253,6 +258,78 @@ pub fn plain_http_step() -> Step {
     s.text("Anyone on the path (Wi-Fi, ISP, proxy) can read them and change them undetected.");
     s.text("Compare with the same page over https://.");
     s
+}
+
+/// How long [`GracefulClose`] waits for the peer's close after sending ours.
+const CLOSE_WAIT_LIMIT: Duration = Duration::from_secs(1);
+
+/// A transport that, on shutdown, sends its own close (close_notify and FIN) and then reads
+/// until the peer closes too, so the socket ends with the orderly four-way close (and the
+/// peer's close_notify is seen) instead of a reset when the peer's last bytes arrive after we
+/// dropped the socket.
+pub struct GracefulClose<IO> {
+    inner: IO,
+    shut: bool,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<IO> GracefulClose<IO> {
+    pub fn new(inner: IO) -> Self {
+        Self {
+            inner,
+            shut: false,
+            deadline: None,
+        }
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for GracefulClose<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for GracefulClose<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.shut {
+            ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
+            this.shut = true;
+        }
+        let deadline = this
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(CLOSE_WAIT_LIMIT)));
+        let mut scratch = [0u8; 4096];
+        loop {
+            if deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            let mut buf = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => continue,
+                // Our side is closed already; a failing peer changes nothing for us.
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
 }
 
 fn step(title: &str) -> Step {

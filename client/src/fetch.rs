@@ -9,7 +9,7 @@
 
 use crate::cli::{HeaderEdit, Options};
 use crate::error::ClientError;
-use crate::explain::{self as narration, Narrator};
+use crate::explain::{self as narration, GracefulClose, Narrator};
 use crate::progress::Progress;
 use crate::tap::{Captured, Tap};
 use crate::trust::{fingerprint_text, ClientPolicy, Exceptions, Seen, Verdict};
@@ -276,7 +276,7 @@ impl<'a> Session<'a> {
                     narration::print_steps(&[narration::plain_http_step()], self.color);
                 }
                 if self.opts.wire || self.opts.explain {
-                    let tcp = WireTap::new(tcp, self.color);
+                    let tcp = GracefulClose::new(WireTap::new(tcp, self.color));
                     let (tap, captured) = Tap::new(tcp, self.opts.verbose);
                     return Ok((Box::new(tap), captured));
                 }
@@ -284,6 +284,10 @@ impl<'a> Session<'a> {
                 return Ok((Box::new(tap), captured));
             }
             match self.handshake(url, tcp).await? {
+                Some(tls) if self.opts.explain => {
+                    let (tap, captured) = Tap::new(GracefulClose::new(tls), self.opts.verbose);
+                    return Ok((Box::new(tap), captured));
+                }
                 Some(tls) => {
                     let (tap, captured) = Tap::new(tls, self.opts.verbose);
                     return Ok((Box::new(tap), captured));
