@@ -7,6 +7,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -201,8 +202,14 @@ pub fn tcp_connected(local: SocketAddr, remote: SocketAddr, took: Duration) -> S
 
 /// Step "[TCP] four-way close": who sent FIN first and the state each socket is left in (the
 /// peer's too when it is on this machine, as on loopback). Waits up to `patience` for the
-/// closing handshake to settle.
-pub fn tcp_closed(local: SocketAddr, remote: SocketAddr, patience: Duration) -> Step {
+/// closing handshake to settle. `peer_closed_first`: what the program saw (the peer ended the
+/// stream before we closed), used when no socket is left in TIME-WAIT to tell.
+pub fn tcp_closed(
+    local: SocketAddr,
+    remote: SocketAddr,
+    patience: Duration,
+    peer_closed_first: Option<bool>,
+) -> Step {
     let deadline = Instant::now() + patience;
     let settled =
         |st: Option<TcpState>| matches!(st, None | Some(TcpState::TimeWait | TcpState::Close));
@@ -214,7 +221,7 @@ pub fn tcp_closed(local: SocketAddr, remote: SocketAddr, patience: Duration) -> 
     let we_closed_first = match (ours, theirs) {
         (Some(TcpState::TimeWait), _) => Some(true),
         (_, Some(TcpState::TimeWait)) => Some(false),
-        _ => None,
+        _ => peer_closed_first.map(|peer| !peer),
     };
     let mut s = step("[TCP] Four-way close");
     let (first, second, a, b) = match we_closed_first {
@@ -230,11 +237,11 @@ pub fn tcp_closed(local: SocketAddr, remote: SocketAddr, patience: Duration) -> 
     ));
     s.text(format!("{local} {a} {remote}  ACK"));
     if we_closed_first.is_none() {
-        s.text("(who sent the first FIN cannot be told from here: neither socket is in TIME-WAIT)");
+        s.text("(who sent the first FIN cannot be told from here)");
     }
     let describe = |st: Option<TcpState>| match st {
         Some(st) => format!("{} ({:02X})", st.name(), st.code()),
-        None => "gone from the kernel's table".to_string(),
+        None => "gone from the kernel's table (closed, or reset)".to_string(),
     };
     s.field(&format!("our socket {local} afterwards"), describe(ours));
     if theirs.is_some() || ours.is_none() {
@@ -243,7 +250,7 @@ pub fn tcp_closed(local: SocketAddr, remote: SocketAddr, patience: Duration) -> 
             describe(theirs),
         );
     }
-    if we_closed_first.is_some() {
+    if ours == Some(TcpState::TimeWait) || theirs == Some(TcpState::TimeWait) {
         s.text(format!(
             "TIME-WAIT on the {first}'s side: the side that closes first keeps the port pair for a while, so late packets cannot land in a new connection."
         ));
@@ -271,15 +278,20 @@ pub struct GracefulClose<IO> {
     inner: IO,
     shut: bool,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    peer_closed_first: Arc<AtomicBool>,
 }
 
 impl<IO> GracefulClose<IO> {
-    pub fn new(inner: IO) -> Self {
-        Self {
+    /// Also returns a flag that turns true if the peer ends the stream before we shut down.
+    pub fn new(inner: IO) -> (Self, Arc<AtomicBool>) {
+        let flag = Arc::new(AtomicBool::new(false));
+        let this = Self {
             inner,
             shut: false,
             deadline: None,
-        }
+            peer_closed_first: flag.clone(),
+        };
+        (this, flag)
     }
 }
 
@@ -289,7 +301,15 @@ impl<IO: AsyncRead + Unpin> AsyncRead for GracefulClose<IO> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = result {
+            if buf.filled().len() == before && !this.shut {
+                this.peer_closed_first.store(true, Ordering::Relaxed);
+            }
+        }
+        result
     }
 }
 

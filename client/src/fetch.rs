@@ -51,6 +51,8 @@ pub struct Session<'a> {
     expected: Option<u64>,
     interactive: bool,
     color: bool,
+    /// `--explain`: set when the peer ended the stream before we closed ours.
+    peer_closed_first: Option<Arc<std::sync::atomic::AtomicBool>>,
     pub report: Report,
 }
 
@@ -91,6 +93,7 @@ impl<'a> Session<'a> {
             expected: None,
             interactive: stderr_tty && std::io::stdin().is_terminal(),
             color: stderr_tty && std::env::var_os("NO_COLOR").is_none(),
+            peer_closed_first: None,
             report: Report::default(),
         }
     }
@@ -256,7 +259,14 @@ impl<'a> Session<'a> {
         if opts.explain {
             if let (Some(local), Some(remote)) = (self.report.local, self.report.remote) {
                 narration::print_steps(
-                    &[narration::tcp_closed(local, remote, Duration::from_secs(1))],
+                    &[narration::tcp_closed(
+                        local,
+                        remote,
+                        Duration::from_secs(1),
+                        self.peer_closed_first
+                            .as_ref()
+                            .map(|f| f.load(std::sync::atomic::Ordering::Relaxed)),
+                    )],
                     self.color,
                 );
             }
@@ -276,7 +286,8 @@ impl<'a> Session<'a> {
                     narration::print_steps(&[narration::plain_http_step()], self.color);
                 }
                 if self.opts.wire || self.opts.explain {
-                    let tcp = GracefulClose::new(WireTap::new(tcp, self.color));
+                    let (tcp, peer_first) = GracefulClose::new(WireTap::new(tcp, self.color));
+                    self.peer_closed_first = Some(peer_first);
                     let (tap, captured) = Tap::new(tcp, self.opts.verbose);
                     return Ok((Box::new(tap), captured));
                 }
@@ -285,7 +296,9 @@ impl<'a> Session<'a> {
             }
             match self.handshake(url, tcp).await? {
                 Some(tls) if self.opts.explain => {
-                    let (tap, captured) = Tap::new(GracefulClose::new(tls), self.opts.verbose);
+                    let (tls, peer_first) = GracefulClose::new(tls);
+                    self.peer_closed_first = Some(peer_first);
+                    let (tap, captured) = Tap::new(tls, self.opts.verbose);
                     return Ok((Box::new(tap), captured));
                 }
                 Some(tls) => {
