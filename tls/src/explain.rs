@@ -27,6 +27,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
 
+/// Hex rows shown of a record taken apart (a page can fill a 16 KiB record).
+const SHOWN_ROWS: usize = 8;
+
 /// Which end of the connection the narration speaks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -71,6 +74,7 @@ pub struct Explainer {
     encrypted: [bool; 2],
     seq: [u64; 2],
     app_records: [usize; 2],
+    app_bytes: [usize; 2],
     step: usize,
 }
 
@@ -360,6 +364,15 @@ impl Step {
             .push(Line::Field(label.to_string(), v.to_string()));
     }
 
+    /// The first `rows` rows of [`Self::dump`], and how much was left out.
+    pub fn dump_head(&mut self, wire: bool, bytes: &[u8], rows: usize) {
+        let shown = bytes.len().min(rows * 16);
+        self.dump(wire, bytes.get(..shown).unwrap_or_default());
+        if bytes.len() > shown {
+            self.text(format!("  … {} more bytes", bytes.len() - shown));
+        }
+    }
+
     /// Hex dump rows of `bytes`; `wire` marks raw network bytes.
     pub fn dump(&mut self, wire: bool, bytes: &[u8]) {
         for row in hex_dump(bytes) {
@@ -387,6 +400,7 @@ impl Explainer {
             encrypted: [false; 2],
             seq: [0; 2],
             app_records: [0; 2],
+            app_bytes: [0; 2],
             step: 0,
         }
     }
@@ -546,7 +560,7 @@ impl Explainer {
                 ));
                 s.text("It proves both sides saw the same handshake (nobody changed the suite list on the way) and hold the same master secret.");
                 if direction == Direction::Received {
-                    s.text("Checked: it matches what we compute ourselves.");
+                    s.text("We compare it with our own computation: a mismatch ends the handshake with decrypt_error.");
                 }
                 vec![s]
             }
@@ -782,6 +796,18 @@ impl Explainer {
         if description == AlertDescription::CloseNotify {
             let mut s = self.step(&format!("close_notify ({flow})"));
             s.text("An encrypted, MACed \"I am done\": an attacker cannot cut the data short and make it look complete.");
+            for (d, label) in [
+                (0, "application data sent"),
+                (1, "application data received"),
+            ] {
+                s.field(
+                    label,
+                    format!(
+                        "{} records, {} bytes",
+                        self.app_records[d], self.app_bytes[d]
+                    ),
+                );
+            }
             return s;
         }
         let mut s = self.step(&format!("Alert ({flow})"));
@@ -813,26 +839,22 @@ impl Explainer {
             return Vec::new();
         }
         self.app_records[d] += 1;
+        self.app_bytes[d] += plaintext.len();
         let flow = self.flow(direction);
+        // One record each way is taken apart; the rest are only counted (shown at close).
         if self.app_records[d] > 1 {
-            let mut s = self.step(&format!("Application data ({flow})"));
-            s.field(
-                &format!("record {seq}"),
-                format!(
-                    "{} bytes of HTTP → {} bytes on the wire",
-                    plaintext.len(),
-                    wire.len()
-                ),
-            );
-            return vec![s];
+            return Vec::new();
         }
         let mut s = self.step(&format!(
             "The first application record ({flow}), taken apart"
         ));
-        s.text("What the application handed over (plaintext):");
-        s.dump(false, plaintext);
+        s.text(format!(
+            "What the application handed over ({} bytes of plaintext):",
+            plaintext.len()
+        ));
+        s.dump_head(false, plaintext, SHOWN_ROWS);
         s.text(format!("What crossed the wire ({} bytes):", wire.len()));
-        s.dump(true, wire);
+        s.dump_head(true, wire, SHOWN_ROWS);
         let sent_by_client = flow.starts_with("client");
         let anatomy = match (self.suite, &self.key_block) {
             (Some(suite), Some(kb)) => {
