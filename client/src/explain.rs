@@ -75,10 +75,12 @@ impl Observer for Narrator {
     }
 }
 
-/// Print steps on stderr, a blank line after each.
+/// Print steps on stderr, a blank line after each (a closed stderr is ignored, not a panic).
 pub fn print_steps(steps: &[Step], color: bool) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
     for step in steps {
-        eprintln!("{}", step.render(color));
+        let _ = writeln!(err, "{}", step.render(color));
     }
 }
 
@@ -426,6 +428,15 @@ mod tests {
         let mapped = parse_proc_addr("0000000000000000FFFF00000100007F:01BB").unwrap();
         assert!(same(mapped, "127.0.0.1:443".parse().unwrap()));
         assert_eq!(parse_proc_addr("zz:1"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn table_parser_never_panics(table in "\\PC*( [0-9A-F:]{0,40}){0,6}\n?\\PC*") {
+            let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+            let _ = find_in_table(&table, a, a);
+            let _ = parse_proc_addr(&table);
+        }
     }
 
     #[test]
