@@ -94,6 +94,14 @@ pub struct Args {
     /// Accepted for curl compatibility: HTTP/1.1 is the only version spoken.
     #[arg(long = "http1.1")]
     pub http1_1: bool,
+    /// Narrate the connection step by step on stderr (TCP, the TLS handshake with its real
+    /// values, one record taken apart, the close): why HTTPS is safer than HTTP.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print every record (or, for http://, every chunk of bytes) as it crossed the wire, in
+    /// hex, next to what it carried decrypted.
+    #[arg(long)]
+    pub wire: bool,
 }
 
 /// A `--resolve` entry.
@@ -137,6 +145,8 @@ pub struct Options {
     pub ciphers: Option<Vec<&'static tls::suites::CipherSuite>>,
     pub keylog: Option<PathBuf>,
     pub user_agent: String,
+    pub explain: bool,
+    pub wire: bool,
 }
 
 impl Options {
@@ -203,6 +213,8 @@ impl Options {
             user_agent: args
                 .user_agent
                 .unwrap_or_else(|| format!("client/{}", env!("CARGO_PKG_VERSION"))),
+            explain: args.explain,
+            wire: args.wire,
         })
     }
 

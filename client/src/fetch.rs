@@ -9,12 +9,14 @@
 
 use crate::cli::{HeaderEdit, Options};
 use crate::error::ClientError;
+use crate::explain::{self as narration, GracefulClose, Narrator};
 use crate::progress::Progress;
 use crate::tap::{Captured, Tap};
 use crate::trust::{fingerprint_text, ClientPolicy, Exceptions, Seen, Verdict};
 use crate::url::{Scheme, Url};
 use crate::verbose::{self, info, VerboseObserver};
 use crate::warning::{parse_choice, Choice, Warning};
+use crate::wire::WireTap;
 use crate::writeout::Report;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -49,6 +51,8 @@ pub struct Session<'a> {
     expected: Option<u64>,
     interactive: bool,
     color: bool,
+    /// `--explain`: set when the peer ended the stream before we closed ours.
+    peer_closed_first: Option<Arc<std::sync::atomic::AtomicBool>>,
     pub report: Report,
 }
 
@@ -89,6 +93,7 @@ impl<'a> Session<'a> {
             expected: None,
             interactive: stderr_tty && std::io::stdin().is_terminal(),
             color: stderr_tty && std::env::var_os("NO_COLOR").is_none(),
+            peer_closed_first: None,
             report: Report::default(),
         }
     }
@@ -251,6 +256,21 @@ impl<'a> Session<'a> {
         }
         drop(sender);
         let _ = tokio::time::timeout(CLOSE_GRACE, conn_task).await;
+        if opts.explain {
+            if let (Some(local), Some(remote)) = (self.report.local, self.report.remote) {
+                narration::print_steps(
+                    &[narration::tcp_closed(
+                        local,
+                        remote,
+                        Duration::from_secs(1),
+                        self.peer_closed_first
+                            .as_ref()
+                            .map(|f| f.load(std::sync::atomic::Ordering::Relaxed)),
+                    )],
+                    self.color,
+                );
+            }
+        }
         Ok(Next::Done)
     }
 
@@ -262,10 +282,25 @@ impl<'a> Session<'a> {
         loop {
             let tcp = self.connect_tcp(url).await?;
             if url.scheme == Scheme::Http {
+                if self.opts.explain {
+                    narration::print_steps(&[narration::plain_http_step()], self.color);
+                }
+                if self.opts.wire || self.opts.explain {
+                    let (tcp, peer_first) = GracefulClose::new(WireTap::new(tcp, self.color));
+                    self.peer_closed_first = Some(peer_first);
+                    let (tap, captured) = Tap::new(tcp, self.opts.verbose);
+                    return Ok((Box::new(tap), captured));
+                }
                 let (tap, captured) = Tap::new(tcp, self.opts.verbose);
                 return Ok((Box::new(tap), captured));
             }
             match self.handshake(url, tcp).await? {
+                Some(tls) if self.opts.explain => {
+                    let (tls, peer_first) = GracefulClose::new(tls);
+                    self.peer_closed_first = Some(peer_first);
+                    let (tap, captured) = Tap::new(tls, self.opts.verbose);
+                    return Ok((Box::new(tap), captured));
+                }
                 Some(tls) => {
                     let (tap, captured) = Tap::new(tls, self.opts.verbose);
                     return Ok((Box::new(tap), captured));
@@ -284,8 +319,10 @@ impl<'a> Session<'a> {
             if self.opts.verbose {
                 eprintln!("*   Trying {addr}...");
             }
+            let attempt = Instant::now();
             match self.within_connect(TcpStream::connect(addr)).await? {
                 Ok(tcp) => {
+                    let took = attempt.elapsed();
                     self.report.time_connect = Some(self.elapsed());
                     self.report.remote = Some(*addr);
                     self.report.local = tcp.local_addr().ok();
@@ -298,6 +335,14 @@ impl<'a> Session<'a> {
                         ));
                     }
                     let _ = tcp.set_nodelay(true);
+                    if self.opts.explain {
+                        if let (Ok(local), Ok(remote)) = (tcp.local_addr(), tcp.peer_addr()) {
+                            narration::print_steps(
+                                &[narration::tcp_connected(local, remote, took)],
+                                self.color,
+                            );
+                        }
+                    }
                     return Ok(tcp);
                 }
                 Err(e) => {
@@ -397,7 +442,12 @@ impl<'a> Session<'a> {
             }
             info(" CApath: none");
         }
-        let observer: Option<Arc<dyn tls::trace::Observer>> = if opts.verbose {
+        let observer: Option<Arc<dyn tls::trace::Observer>> = if opts.explain || opts.wire {
+            let explainer = opts
+                .explain
+                .then(|| tls::explain::Explainer::client(&url.host, self.roots.clone()));
+            Some(Narrator::new(explainer, opts.wire, self.color))
+        } else if opts.verbose {
             Some(Arc::new(VerboseObserver))
         } else {
             None

@@ -6,10 +6,12 @@
 //!  cli (flags) -> fetch (resolve, connect, TLS + trust, hyper, body, redirects)
 //!                   trust (policy, remembered exceptions)   warning (the page and the prompt)
 //!                   verbose (-v)   tap (headers as on the wire)   progress   writeout (-w)
+//!                   explain (--explain: TCP + TLS narration)   wire (--wire: bytes as sent)
 //! ```
 
 pub mod cli;
 pub mod error;
+pub mod explain;
 pub mod fetch;
 pub mod progress;
 pub mod tap;
@@ -17,6 +19,7 @@ pub mod trust;
 pub mod url;
 pub mod verbose;
 pub mod warning;
+pub mod wire;
 pub mod writeout;
 
 use cli::{Args, Options};

@@ -15,6 +15,7 @@ pub mod certs;
 pub mod files;
 pub mod html;
 pub mod log;
+pub mod narrate;
 pub mod response;
 pub mod site;
 
@@ -364,9 +365,19 @@ impl ConnContext {
                     return Err(HandshakeFailure::PlainHttp(tcp));
                 }
             }
-            let observer = transcript
-                .clone()
-                .map(|t| t as Arc<dyn tls::trace::Observer>);
+            let mut observers: Vec<Arc<dyn tls::trace::Observer>> = Vec::new();
+            if let Some(t) = transcript.clone() {
+                observers.push(t);
+            }
+            // -v: the handshake narrated from the server's side.
+            if self.app.verbose {
+                observers.push(narrate::Narrator::new(addr, self.app.tls.clone()));
+            }
+            let observer: Option<Arc<dyn tls::trace::Observer>> = match observers.len() {
+                0 => None,
+                1 => observers.pop(),
+                _ => Some(Arc::new(narrate::Fanout(observers))),
+            };
             tls::stream::accept_observed(self.app.tls.clone(), tcp, observer)
                 .await
                 .map_err(HandshakeFailure::Tls)

@@ -13,6 +13,7 @@ pub mod config;
 pub mod conn;
 pub mod crypto;
 pub mod error;
+pub mod explain;
 pub mod handshake;
 pub mod pki;
 pub mod record;

@@ -1,0 +1,460 @@
+//! `--explain` and `--wire` on real connections: the narration carries the values the connection
+//! really used (client random = key log, certificate fingerprint = `openssl x509`, suite = what
+//! the server chose), `--wire` shows HTTP in the clear and HTTPS only encrypted, and a tshark
+//! capture decrypts with the key log and only with it.
+
+mod common;
+
+use common::*;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What our in-process server settled for each connection: (suite name, client random).
+type Seen = Arc<Mutex<Vec<(&'static str, [u8; 32])>>>;
+
+/// Our TLS stack + hyper on a random port, offering only `suite`; records each session.
+fn our_server(suite: &'static tls::suites::CipherSuite) -> (u16, Seen) {
+    let chain = tls::pki::pem::parse_certificates(&std::fs::read(&certs().good).unwrap()).unwrap();
+    let key = tls::pki::keys::read_private_key(&certs().leaf_key).unwrap();
+    let mut config = tls::ServerConfig::new(chain, key).unwrap();
+    config.common.suites = vec![suite];
+    let config = Arc::new(config);
+    let seen: Seen = Arc::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let config = config.clone();
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = tls::stream::accept(config, tcp).await else {
+                        return;
+                    };
+                    if let Some(info) = tls.info() {
+                        log.lock()
+                            .unwrap()
+                            .push((info.suite.name, info.client_random));
+                    }
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), hyper::service::service_fn(hello))
+                        .await;
+                });
+            }
+        });
+    });
+    (port, seen)
+}
+
+async fn hello(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(
+        b"hello over TLS\n",
+    ))))
+}
+
+/// `openssl s_server -www` offering only `cipher` (OpenSSL name).
+fn s_server_with_cipher(cipher: &str) -> Peer {
+    let port = free_port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-cipher", cipher, "-accept"])
+        .arg(port.to_string())
+        .arg("-cert")
+        .arg(&certs().good)
+        .arg("-key")
+        .arg(&certs().leaf_key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(port);
+    Peer { child, port }
+}
+
+/// A server process of ours, killed when dropped.
+struct Peer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The value after `label: ` on the first narration line that has it.
+fn value<'a>(narration: &'a str, label: &str) -> &'a str {
+    let key = format!("{label}: ");
+    narration
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix(&key))
+        .unwrap_or_else(|| panic!("no '{label}' in:\n{narration}"))
+}
+
+/// `openssl x509 -fingerprint -sha256` of a PEM file: `AB:CD:...`.
+fn openssl_fingerprint(pem: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(pem)
+        .output()
+        .unwrap();
+    let line = text(&out.stdout);
+    line.trim().rsplit('=').next().unwrap().to_string()
+}
+
+/// The key log's `CLIENT_RANDOM <random> <master secret>` fields.
+fn keylog_fields(path: &Path) -> (String, String) {
+    let log = std::fs::read_to_string(path).unwrap();
+    let line = log.lines().last().expect("a key log line");
+    let parts: Vec<&str> = line.split(' ').collect();
+    assert_eq!(parts.len(), 3, "{line}");
+    assert_eq!(parts[0], "CLIENT_RANDOM");
+    (parts[1].to_string(), parts[2].to_string())
+}
+
+/// Checks every narration shares: the randoms and secrets agree with the key log, the
+/// fingerprint with openssl, the first request record was taken apart and its MAC checked.
+fn check_narration(narration: &str, keylog: &Path) {
+    let (random, master) = keylog_fields(keylog);
+    assert_eq!(value(narration, "client random"), random);
+    assert_eq!(value(narration, "master secret"), master);
+    assert!(narration.contains(&format!("key log line: CLIENT_RANDOM {random} {master}")));
+    assert_eq!(
+        value(narration, "SHA-256 fingerprint"),
+        openssl_fingerprint(&certs().good)
+    );
+    assert!(narration.contains("[TCP] Three-way handshake"));
+    assert_eq!(
+        value(narration, "socket state (kernel)"),
+        "ESTABLISHED (01)"
+    );
+    assert!(narration.contains("verdict: trusted"), "{narration}");
+    assert!(narration.contains("→ ok"));
+    assert!(narration.contains("c = m^e mod n: 256 bytes: "));
+    assert!(narration.contains("e (public exponent): 65537"));
+    assert!(narration.contains("client_write_MAC_key"));
+    assert!(narration.contains("The first application record (client → server), taken apart"));
+    assert!(narration.contains(
+        "plain 0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  |GET / HTTP/1.1..|"
+    ));
+    assert!(narration.contains("MAC recomputed: matches"), "{narration}");
+    assert!(narration.contains("close_notify (client → server)"));
+    assert!(narration.contains("[TCP] Four-way close"));
+    assert!(narration.contains("TIME-WAIT (06)"), "{narration}");
+    // The side narrated as sending the first FIN is the one the kernel shows in TIME-WAIT.
+    let port = local_port(narration);
+    let ours = value(
+        narration,
+        &format!("our socket 127.0.0.1:{port} afterwards"),
+    );
+    let first = if ours.starts_with("TIME-WAIT") {
+        "client"
+    } else {
+        "server"
+    };
+    assert!(
+        narration.contains(&format!("FIN  the {first}: \"I will send no more\"")),
+        "{narration}"
+    );
+}
+
+#[test]
+fn narration_of_a_connection_to_openssl_s_server() {
+    let server = s_server_with_cipher("AES256-SHA");
+    let dir = tempfile::tempdir().unwrap();
+    let keylog = dir.path().join("keys.log");
+    let url = format!("https://localhost:{}/", server.port);
+    let out = client(
+        dir.path(),
+        &[
+            "--explain",
+            "--cacert",
+            certs().ca.to_str().unwrap(),
+            "--keylog",
+            keylog.to_str().unwrap(),
+            &url,
+        ],
+    );
+    let narration = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{narration}");
+    check_narration(&narration, &keylog);
+    // s_server -www reports the suite it used in the page it sends back.
+    assert!(text(&out.stdout).contains("Cipher is AES256-SHA"));
+    assert_eq!(
+        value(&narration, "cipher suite chosen"),
+        "0x0035 TLS_RSA_WITH_AES_256_CBC_SHA"
+    );
+    assert!(narration.contains("AES with a 256-bit key in CBC mode"));
+    assert!(narration.contains("HMAC-SHA1"));
+}
+
+#[test]
+fn narration_of_a_connection_to_our_server() {
+    let (port, seen) = our_server(&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA);
+    let dir = tempfile::tempdir().unwrap();
+    let keylog = dir.path().join("keys.log");
+    let url = format!("https://localhost:{port}/");
+    let out = client(
+        dir.path(),
+        &[
+            "--explain",
+            "--cacert",
+            certs().ca.to_str().unwrap(),
+            "--keylog",
+            keylog.to_str().unwrap(),
+            &url,
+        ],
+    );
+    let narration = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{narration}");
+    assert_eq!(text(&out.stdout), "hello over TLS\n");
+    check_narration(&narration, &keylog);
+    let sessions = seen.lock().unwrap().clone();
+    assert_eq!(sessions.len(), 1);
+    let (suite, client_random) = sessions[0];
+    assert_eq!(
+        value(&narration, "cipher suite chosen"),
+        format!("0x002F {suite}")
+    );
+    assert_eq!(
+        value(&narration, "client random"),
+        tls::trace::hex(&client_random)
+    );
+}
+
+/// The client's port, from the TCP step's first arrow line.
+fn local_port(narration: &str) -> u16 {
+    let line = narration.lines().find(|l| l.contains("  SYN  ")).unwrap();
+    let addr = line.split_whitespace().next().unwrap();
+    addr.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// The ASCII column of the dump rows of one kind (`wire` or `plain`), concatenated.
+fn dump_text(output: &str, kind: &str) -> String {
+    let prefix = format!("{kind} ");
+    output
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix(&prefix))
+        .filter_map(|row| {
+            let start = row.find('|')?;
+            row.get(start + 1..row.len() - 1)
+        })
+        .collect()
+}
+
+#[test]
+fn wire_view_http_in_the_clear_https_encrypted() {
+    let http = py_server(None);
+    let dir = tempfile::tempdir().unwrap();
+    let out = client(
+        dir.path(),
+        &["--wire", &format!("http://127.0.0.1:{}/hello", http.port)],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "hello\n");
+    let wire = text(&out.stderr);
+    assert!(wire.contains("bytes of plain TCP (no TLS)"));
+    assert!(dump_text(&wire, "wire").contains("GET /hello HTTP/1.1.."));
+    assert!(dump_text(&wire, "wire").contains("HTTP/1.1 200 OK"));
+
+    let (port, _) = our_server(&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA256);
+    let out = client(
+        dir.path(),
+        &[
+            "--wire",
+            "--cacert",
+            certs().ca.to_str().unwrap(),
+            &format!("https://localhost:{port}/hello"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let wire = text(&out.stderr);
+    assert!(wire.contains(">>> sent: TLS record, application_data (23)"));
+    let raw = dump_text(&wire, "wire");
+    assert!(raw.contains("localhost"), "the SNI is in the clear");
+    assert!(!raw.contains("GET /"), "request line leaked:\n{wire}");
+    assert!(!raw.contains("hello over TLS"));
+    let plain = dump_text(&wire, "plain");
+    assert!(plain.contains("GET /hello HTTP/1.1.."));
+    assert!(plain.contains("hello over TLS"));
+}
+
+#[test]
+fn explain_on_plain_http_says_there_is_no_tls() {
+    let http = py_server(None);
+    let dir = tempfile::tempdir().unwrap();
+    let out = client(
+        dir.path(),
+        &[
+            "--explain",
+            &format!("http://127.0.0.1:{}/hello", http.port),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let narration = text(&out.stderr);
+    assert!(narration.contains("[HTTP] No TLS on this connection"));
+    assert!(dump_text(&narration, "wire").contains("GET /hello HTTP/1.1"));
+    assert!(!narration.contains("[TLS"));
+}
+
+/// A loopback capture of one fetch decrypts with the key log (tshark shows the request line)
+/// and not without it.
+#[test]
+fn tshark_decrypts_a_capture_with_the_key_log() {
+    if Command::new("tshark").arg("--version").output().is_err() {
+        eprintln!("SKIPPED tshark_decrypts_a_capture_with_the_key_log: tshark is not installed (.ci/run installs it)");
+        return;
+    }
+    let server = s_server_with_cipher("AES128-SHA256");
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("fetch.pcap");
+    let keylog = dir.path().join("keys.log");
+    let mut capture = Command::new("tshark")
+        .args(["-i", "lo", "-f"])
+        .arg(format!("tcp port {}", server.port))
+        .arg("-w")
+        .arg(&pcap)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // dumpcap says "Capturing on 'Loopback: lo'" once packets are being taken.
+    let mut stderr = capture.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut seen = String::new();
+        let mut buf = [0u8; 256];
+        let mut told = false;
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if !told && seen.contains("Capturing on") {
+                let _ = tx.send(Ok(()));
+                told = true;
+            }
+        }
+        if !told {
+            let _ = tx.send(Err(seen));
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(Ok(())) => {}
+        Ok(Err(message)) => {
+            let _ = capture.kill();
+            let _ = capture.wait();
+            eprintln!("SKIPPED tshark_decrypts_a_capture_with_the_key_log: cannot capture on lo: {message}");
+            return;
+        }
+        Err(_) => {
+            let _ = capture.kill();
+            let _ = capture.wait();
+            panic!("tshark did not start capturing within 30 s");
+        }
+    }
+    // dumpcap announces the interface a moment before the first packet is taken: knock (a bare
+    // TCP connect) until the capture file grows.
+    let empty = std::fs::metadata(&pcap).map_or(0, |m| m.len());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::metadata(&pcap).map_or(0, |m| m.len()) <= empty {
+        assert!(Instant::now() < deadline, "the capture never saw a packet");
+        drop(std::net::TcpStream::connect(("127.0.0.1", server.port)));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = client(
+        dir.path(),
+        &[
+            "--cacert",
+            certs().ca.to_str().unwrap(),
+            "--keylog",
+            keylog.to_str().unwrap(),
+            &format!("https://localhost:{}/", server.port),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Let the last packets reach the capture file, then stop tshark (SIGTERM, like Ctrl-C).
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &capture.id().to_string()])
+        .status();
+    let _ = capture.wait();
+
+    let decode = format!("tcp.port=={},tls", server.port);
+    let read = |with_keys: bool| {
+        let mut cmd = Command::new("tshark");
+        // "Decode As": TLS on this port, and HTTP inside it (no ALPN answer to go by).
+        cmd.arg("-r").arg(&pcap).args([
+            "-d",
+            &decode,
+            "-d",
+            &format!("tls.port=={},http", server.port),
+        ]);
+        if with_keys {
+            cmd.arg("-o")
+                .arg(format!("tls.keylog_file:{}", keylog.display()));
+        }
+        let out = cmd
+            .args([
+                "-Y",
+                "http.request",
+                "-T",
+                "fields",
+                "-e",
+                "http.request.method",
+                "-e",
+                "http.request.uri",
+            ])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    };
+    let decrypted = read(true);
+    assert!(
+        decrypted.contains("GET\t/"),
+        "tshark with the key log: {decrypted:?}"
+    );
+    let encrypted = read(false);
+    assert!(
+        !encrypted.contains("GET"),
+        "tshark without the key log: {encrypted:?}"
+    );
+    // The capture did see the TLS records, only not inside them.
+    let mut cmd = Command::new("tshark");
+    let records = cmd
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-d", &decode, "-Y", "tls.record.content_type == 23"])
+        .output()
+        .unwrap();
+    assert!(!text(&records.stdout).trim().is_empty());
+}

@@ -1,0 +1,87 @@
+//! `server -v` narrates each handshake from the server's side with the values the connection
+//! really used: the client random and master secret of the key logs (the server's and curl's),
+//! the certificate's fingerprint as `openssl x509` prints it, the suite of the access log, and
+//! the RSA block its private key recovered.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+/// The value after `label: ` on the first line that has it.
+fn value<'a>(text: &'a str, label: &str) -> &'a str {
+    let key = format!("{label}: ");
+    text.lines()
+        .find_map(|l| l.trim_start().strip_prefix(&key))
+        .unwrap_or_else(|| panic!("no '{label}' in:\n{text}"))
+}
+
+#[test]
+fn verbose_narrates_the_handshake_with_its_real_values() {
+    let dir = temp_root();
+    let server_keylog = dir.path().join("server-keys.log");
+    let curl_keylog = dir.path().join("curl-keys.log");
+    let s = Running::start(&[
+        "-v",
+        "--ciphers",
+        "AES256-SHA256",
+        "--keylog",
+        &path_str(&server_keylog),
+    ]);
+    let out = Command::new("curl")
+        .arg("--cacert")
+        .arg(ca_path())
+        .args(["-sS", "-o", "/dev/null", "--max-time", "30"])
+        .arg(s.url("/"))
+        .env("SSLKEYLOGFILE", &curl_keylog)
+        .output()
+        .expect("curl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.wait_for_log("close_notify", Duration::from_secs(10)));
+    let log = s.stderr();
+
+    let keylog = std::fs::read_to_string(&server_keylog).expect("server key log");
+    let fields: Vec<&str> = keylog.lines().next().expect("a line").split(' ').collect();
+    assert_eq!(value(&log, "client random"), fields[1]);
+    assert_eq!(value(&log, "master secret"), fields[2]);
+    // curl's own key log names the same connection.
+    if let Ok(theirs) = std::fs::read_to_string(&curl_keylog) {
+        assert!(
+            theirs.contains(&format!("CLIENT_RANDOM {} {}", fields[1], fields[2])),
+            "{theirs}"
+        );
+    }
+
+    let fingerprint = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(shared_certs().join("localhost.pem"))
+        .output()
+        .expect("openssl");
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout);
+    let fingerprint = fingerprint.trim().rsplit('=').next().unwrap_or_default();
+    assert_eq!(value(&log, "SHA-256 fingerprint"), fingerprint);
+
+    // The suite the access log reports is the one narrated.
+    assert!(log.contains("cipher=AES256-SHA256"), "{log}");
+    assert_eq!(
+        value(&log, "cipher suite chosen"),
+        "0x003D TLS_RSA_WITH_AES_256_CBC_SHA256"
+    );
+    // The server's key opened the RSA block: m = 00 02 … 00 || pre-master.
+    assert!(value(
+        &log,
+        "m (padded, recovered here with the private key: c^d mod n)"
+    )
+    .starts_with("256 bytes: 00 02 "));
+    assert_eq!(value(&log, "m ends with the pre-master secret"), "yes");
+    assert!(log.contains("The first application record (client → server), taken apart"));
+    assert!(log.contains("MAC recomputed: matches"));
+    assert!(log.contains("|GET / HTTP/1.1..|"));
+    // Every narration line of this connection is titled with the client's address.
+    assert!(log.contains("] ClientHello (client → server"));
+}
