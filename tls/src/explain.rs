@@ -127,8 +127,9 @@ impl Explainer {
             }
             Event::PremasterSecret {
                 premaster,
+                padded,
                 encrypted,
-            } => vec![self.premaster(premaster, encrypted)],
+            } => vec![self.premaster(premaster, *padded, encrypted)],
             Event::MasterSecret {
                 master_secret,
                 extended,
@@ -674,7 +675,7 @@ impl Explainer {
         s
     }
 
-    fn premaster(&mut self, premaster: &[u8], encrypted: &[u8]) -> Step {
+    fn premaster(&mut self, premaster: &[u8], padded: Option<&[u8]>, encrypted: &[u8]) -> Step {
         let mut s = self.step("The pre-master secret, delivered with RSA");
         let k = encrypted.len();
         s.field(
@@ -683,8 +684,18 @@ impl Explainer {
         );
         s.text("  = client version (03 03) + 46 random bytes: the seed of every key of this connection.");
         let ps_len = k.saturating_sub(premaster.len() + 3);
-        let recovered = self.recover_padded_block(encrypted);
+        if let Some(m) = padded {
+            s.field(
+                "m (the PKCS#1 v1.5 block: 00 02, random non-zero padding, 00, the secret)",
+                format!("{k} bytes: {}", hex_prefix(m, 16)),
+            );
+        }
+        let recovered = padded
+            .is_none()
+            .then(|| self.recover_padded_block(encrypted))
+            .flatten();
         match &recovered {
+            _ if padded.is_some() => {}
             Some(m) => s.field(
                 "m (padded, recovered here with the private key: c^d mod n)",
                 format!("{k} bytes: {}", hex_prefix(m, 16)),

@@ -44,6 +44,8 @@ pub enum Event<'a> {
     /// (on the server side `encrypted` is what arrived and `premaster` what decryption gave).
     PremasterSecret {
         premaster: &'a [u8],
+        /// The client's PKCS#1 block m (c = m^e mod n); `None` on the server, which only sees c.
+        padded: Option<&'a [u8]>,
         encrypted: &'a [u8],
     },
     /// The 48-byte master secret; `extended` when RFC 7627's session hash went into it.

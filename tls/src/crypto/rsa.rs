@@ -169,6 +169,11 @@ impl RsaPublicKey {
     }
     /// PKCS#1 v1.5 encryption (EME, block type 2, non-zero random padding). Output is `size()` bytes.
     pub fn encrypt_pkcs1v15(&self, msg: &[u8]) -> Result<Vec<u8>, RsaError> {
+        self.raw_public(&self.pkcs1v15_encryption_block(msg)?)
+    }
+    /// The EME-PKCS1-v1_5 block m = 00 02 || non-zero random padding || 00 || msg that
+    /// `encrypt_pkcs1v15` raises to the power e (exposed so the explain view can show m).
+    pub fn pkcs1v15_encryption_block(&self, msg: &[u8]) -> Result<Vec<u8>, RsaError> {
         let k = self.size();
         // RFC 8017 §7.2.1 step 1: at least 8 bytes of padding plus the 3 fixed bytes.
         if msg.len() > k.saturating_sub(11) {
@@ -180,7 +185,7 @@ impl RsaPublicKey {
         em.extend_from_slice(&nonzero_random_bytes(ps_len));
         em.push(0x00);
         em.extend_from_slice(msg);
-        self.raw_public(&em)
+        Ok(em)
     }
     /// Raw public operation m = c^e mod n on a big-endian input of `size()` bytes; output `size()` bytes.
     pub fn raw_public(&self, input: &[u8]) -> Result<Vec<u8>, RsaError> {

@@ -326,19 +326,26 @@ impl ExpectServerHelloDone {
         let mut pre_master_secret = [0u8; 48];
         pre_master_secret[..2].copy_from_slice(&TLS12.to_be_bytes());
         rand::fill(&mut pre_master_secret[2..]);
-        let encrypted = match prev.config.testing_encrypt_premaster {
-            Some(encrypt) => encrypt(&server_key, &pre_master_secret),
-            None => server_key
-                .encrypt_pkcs1v15(&pre_master_secret)
-                .map_err(|e| {
-                    Error::protocol(
-                        AlertDescription::InternalError,
-                        format!("RSA encryption: {e:?}"),
-                    )
-                })?,
+        let rsa_failed = |e: crate::crypto::rsa::RsaError| {
+            Error::protocol(
+                AlertDescription::InternalError,
+                format!("RSA encryption: {e}"),
+            )
+        };
+        // m = 00 02 || random non-zero padding || 00 || pre-master secret; c = m^e mod n.
+        let (padded, encrypted) = match prev.config.testing_encrypt_premaster {
+            Some(encrypt) => (None, encrypt(&server_key, &pre_master_secret)),
+            None => {
+                let m = server_key
+                    .pkcs1v15_encryption_block(&pre_master_secret)
+                    .map_err(rsa_failed)?;
+                let c = server_key.raw_public(&m).map_err(rsa_failed)?;
+                (Some(m), c)
+            }
         };
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
+            padded: padded.as_deref(),
             encrypted: &encrypted,
         });
         let key_exchange =

@@ -260,6 +260,7 @@ impl ExpectClientKeyExchange {
         );
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
+            padded: None,
             encrypted: &key_exchange.encrypted_pre_master_secret,
         });
 
