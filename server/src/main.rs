@@ -1,1 +1,119 @@
-fn main() {}
+//! `server`: HTTPS over our own TLS 1.2, serving a directory or the built-in site.
+//! Exit codes: 0 after a clean shutdown (Ctrl-C), 1 when it cannot start, 2 for usage errors.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "server",
+    version,
+    about = "Serve files (or a page about your own connection) over a hand-rolled TLS 1.2",
+    after_help = "With no --cert/--key, a local CA and a certificate for localhost, 127.0.0.1 and ::1 \
+                  are created in --certs-dir on first run and reused afterwards; trust certs/ca.pem \
+                  in clients (curl --cacert certs/ca.pem https://localhost:8443/)."
+)]
+struct Cli {
+    /// Directory to serve (index.html, directory listings); default: the built-in site.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Address for HTTPS (port 0 picks a free port; the banner shows it).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// Certificate chain in PEM, leaf first (needs --key).
+    #[arg(long, value_name = "CHAIN.pem", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key in PEM (PKCS#8 or PKCS#1).
+    #[arg(long, value_name = "KEY.pem", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Where the local CA and localhost certificate live when no --cert is given.
+    #[arg(long, value_name = "DIR", default_value = "certs")]
+    certs_dir: PathBuf,
+    /// Also serve the same content over plain HTTP on this address, to compare captures.
+    #[arg(long, value_name = "ADDR:PORT")]
+    http: Option<SocketAddr>,
+    /// Append TLS secrets in NSS key log format (else $SSLKEYLOGFILE), for Wireshark.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
+    /// Also log every handshake and connection error.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Cipher suites in order of preference, OpenSSL or IANA names separated by ':'.
+    #[arg(long, value_name = "LIST")]
+    ciphers: Option<String>,
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a client gets to complete the TLS handshake.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
+    handshake_timeout: f64,
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let opts = server::Options {
+        root: cli.root,
+        listen: cli.listen,
+        cert: cli.cert,
+        key: cli.key,
+        certs_dir: cli.certs_dir,
+        http: cli.http,
+        keylog: cli.keylog,
+        verbose: cli.verbose,
+        ciphers: cli.ciphers,
+        max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
+        handshake_timeout: Duration::from_secs_f64(cli.handshake_timeout),
+        ..server::Options::default()
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("server: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(server::run(opts, async {
+        // Ctrl-C (SIGINT) or SIGTERM: stop accepting, finish what is in flight.
+        wait_for_signal().await;
+        eprintln!("Shutting down: finishing requests in flight (Ctrl-C again to quit at once)");
+        tokio::spawn(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    }));
+    if let Err(e) = result {
+        eprintln!("server: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err("expected a number of seconds between 0 and 86400".to_string()),
+    }
+}

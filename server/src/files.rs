@@ -1,0 +1,538 @@
+//! Static files from `--root` (RFC 9110): GET/HEAD, `index.html`, an HTML directory listing,
+//! MIME types by extension, a single byte range (§14), and Last-Modified / ETag validators
+//! (§13) that turn a repeat request into `304 Not Modified`.
+//!
+//! Confinement: the request path is percent-decoded once, `..` is refused outright (never
+//! resolved), dot-files are hidden, and the file's canonical path (all symlinks followed) must
+//! still lie under the canonical root, so a symlink pointing outside is refused as well.
+
+use crate::html;
+use crate::response::{self, Body};
+use hyper::body::Bytes;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+use std::fs::Metadata;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
+
+/// Entries shown in one directory listing at most (the page stays a page).
+const MAX_LISTING: usize = 10_000;
+/// Bytes read from a file per body frame.
+const CHUNK: usize = 64 * 1024;
+
+/// Why a path is not served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a path we can even parse (`%` without two hex digits, not UTF-8, NUL).
+    BadRequest,
+    /// An attempt to leave the root (`..`, a symlink pointing outside).
+    Forbidden,
+    NotFound,
+}
+
+/// Answer a request for `raw_path` (the request target's path, still percent-encoded) under
+/// `root`, which must be canonical (`std::fs::canonicalize`).
+pub async fn serve(
+    root: &Path,
+    method: &Method,
+    raw_path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    if method != Method::GET && method != Method::HEAD {
+        return response::method_not_allowed();
+    }
+    let segments = match request_segments(raw_path) {
+        Ok(s) => s,
+        Err(r) => return refusal_response(r),
+    };
+    let (path, meta) = match locate(root, &segments).await {
+        Ok(found) => found,
+        Err(r) => return refusal_response(r),
+    };
+    if meta.is_dir() {
+        if !raw_path.ends_with('/') {
+            // Relative links in the listing or index.html only work under a trailing slash.
+            let mut location = format!("{raw_path}/");
+            if let Some(q) = query {
+                location.push('?');
+                location.push_str(q);
+            }
+            return response::redirect(&location);
+        }
+        let index = path.join("index.html");
+        if let Ok((index_path, index_meta)) = confine(root, &index).await {
+            if index_meta.is_file() {
+                return serve_file(&index_path, &index_meta, headers).await;
+            }
+        }
+        return listing(&path, raw_path).await;
+    }
+    if meta.is_file() {
+        return serve_file(&path, &meta, headers).await;
+    }
+    refusal_response(Refusal::Forbidden)
+}
+
+/// Split a request path into the segments to join under the root, refusing anything that
+/// could climb out of it.
+pub fn request_segments(raw_path: &str) -> Result<Vec<String>, Refusal> {
+    if !raw_path.starts_with('/') {
+        return Err(Refusal::BadRequest);
+    }
+    let decoded = html::percent_decode(raw_path).ok_or(Refusal::BadRequest)?;
+    let text = String::from_utf8(decoded).map_err(|_| Refusal::BadRequest)?;
+    if text.contains('\0') {
+        return Err(Refusal::BadRequest);
+    }
+    let mut segments = Vec::new();
+    for segment in text.split('/') {
+        match segment {
+            "" | "." => {}
+            // Refused, not resolved: `/a/../b` is never a legitimate link we made.
+            ".." => return Err(Refusal::Forbidden),
+            // A backslash is a separator on Windows; refuse it everywhere for one behaviour.
+            s if s.contains('\\') => return Err(Refusal::Forbidden),
+            // Dot-files (.git, .env) are hidden, as caddy and miniserve do by default.
+            s if s.starts_with('.') => return Err(Refusal::NotFound),
+            s => segments.push(s.to_string()),
+        }
+    }
+    Ok(segments)
+}
+
+/// Parse a `Range` header against a representation of `len` bytes (RFC 9110 §14.1.2).
+/// `None`: ignore it and send everything (other units, several ranges, bad syntax).
+/// `Some(Err(()))`: 416. `Some(Ok((first, last)))`: inclusive byte positions.
+#[allow(clippy::result_unit_err)]
+pub fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = value.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        let suffix: u64 = last.parse().ok()?;
+        if suffix == 0 || len == 0 {
+            return Some(Err(()));
+        }
+        return Some(Ok((len.saturating_sub(suffix), len - 1)));
+    }
+    let first: u64 = first.parse().ok()?;
+    let last: Option<u64> = if last.is_empty() {
+        None
+    } else {
+        Some(last.parse().ok()?)
+    };
+    if last.is_some_and(|l| l < first) {
+        return None;
+    }
+    if first >= len {
+        return Some(Err(()));
+    }
+    let last = last.map_or(len - 1, |l| l.min(len - 1));
+    Some(Ok((first, last)))
+}
+
+/// The Content-Type for a file name (by extension; text types in UTF-8).
+pub fn content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" | "map" => "application/json",
+        "txt" | "md" | "rs" | "toml" | "log" | "sh" | "py" | "c" | "h" => {
+            "text/plain; charset=utf-8"
+        }
+        "csv" => "text/csv; charset=utf-8",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "wasm" => "application/wasm",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "wav" => "audio/wav",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "pem" => "application/x-pem-file",
+        "crt" | "cer" | "der" => "application/pkix-cert",
+        "pcap" | "pcapng" => "application/vnd.tcpdump.pcap",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A file sent in chunks as hyper asks for them (a 50 MiB file never sits in memory).
+pub struct FileBody {
+    file: tokio::fs::File,
+    remaining: u64,
+    buf: Box<[u8]>,
+}
+
+impl FileBody {
+    pub fn new(file: tokio::fs::File, len: u64) -> Self {
+        Self {
+            file,
+            remaining: len,
+            buf: vec![0u8; CHUNK].into_boxed_slice(),
+        }
+    }
+}
+
+impl hyper::body::Body for FileBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, io::Error>>> {
+        let this = self.get_mut();
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = usize::try_from(this.remaining)
+            .unwrap_or(usize::MAX)
+            .min(this.buf.len());
+        let Some(window) = this.buf.get_mut(..want) else {
+            return Poll::Ready(None);
+        };
+        let mut read = ReadBuf::new(window);
+        ready!(Pin::new(&mut this.file).poll_read(cx, &mut read))?;
+        let filled = read.filled();
+        if filled.is_empty() {
+            // The file shrank under us: stop rather than send fewer bytes than we announced.
+            return Poll::Ready(Some(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file shrank while being sent",
+            ))));
+        }
+        this.remaining -= filled.len() as u64;
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::copy_from_slice(
+            filled,
+        )))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// Join `segments` under `root` and check that the real path stays inside.
+async fn locate(root: &Path, segments: &[String]) -> Result<(PathBuf, Metadata), Refusal> {
+    let mut path = root.to_path_buf();
+    path.extend(segments);
+    confine(root, &path).await
+}
+
+/// The canonical path and metadata of `path`, if it exists and resolves under `root`.
+async fn confine(root: &Path, path: &Path) -> Result<(PathBuf, Metadata), Refusal> {
+    let real = tokio::fs::canonicalize(path)
+        .await
+        .map_err(|e| io_refusal(&e))?;
+    if !real.starts_with(root) {
+        return Err(Refusal::Forbidden);
+    }
+    let meta = tokio::fs::metadata(&real)
+        .await
+        .map_err(|e| io_refusal(&e))?;
+    Ok((real, meta))
+}
+
+fn io_refusal(e: &io::Error) -> Refusal {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => Refusal::Forbidden,
+        _ => Refusal::NotFound,
+    }
+}
+
+fn refusal_response(refusal: Refusal) -> Response<Body> {
+    match refusal {
+        Refusal::BadRequest => response::error(StatusCode::BAD_REQUEST, "That path is malformed."),
+        Refusal::Forbidden => response::error(
+            StatusCode::FORBIDDEN,
+            "That path leads outside the served directory.",
+        ),
+        Refusal::NotFound => response::not_found(),
+    }
+}
+
+async fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Body> {
+    let len = meta.len();
+    let modified = meta.modified().unwrap_or(UNIX_EPOCH);
+    let mtime = modified
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
+    let last_modified = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(mtime));
+    let etag = format!("\"{len:x}-{mtime:x}\"");
+
+    if not_modified(headers, &etag, mtime) {
+        return Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header(header::LAST_MODIFIED, &last_modified)
+            .header(header::ETAG, &etag)
+            .body(response::empty())
+            .unwrap_or_else(|_| response::internal_error());
+    }
+
+    let range = header_str(headers, &header::RANGE)
+        .filter(|_| if_range_matches(headers, &etag, &last_modified))
+        .and_then(|v| parse_range(v, len));
+    let (status, first, count) = match range {
+        None => (StatusCode::OK, 0, len),
+        Some(Ok((first, last))) => (StatusCode::PARTIAL_CONTENT, first, last - first + 1),
+        Some(Err(())) => {
+            return Response::builder()
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .body(response::full("Range not satisfiable\n"))
+                .unwrap_or_else(|_| response::internal_error());
+        }
+    };
+
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(f) => f,
+        Err(e) => return refusal_response(io_refusal(&e)),
+    };
+    if first > 0 && file.seek(io::SeekFrom::Start(first)).await.is_err() {
+        return response::internal_error();
+    }
+    let mut builder = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type(path))
+        .header(header::CONTENT_LENGTH, count)
+        .header(header::LAST_MODIFIED, &last_modified)
+        .header(header::ETAG, &etag)
+        .header(header::ACCEPT_RANGES, "bytes");
+    if status == StatusCode::PARTIAL_CONTENT {
+        builder = builder.header(
+            header::CONTENT_RANGE,
+            format!("bytes {first}-{}/{len}", first + count - 1),
+        );
+    }
+    builder
+        .body(response::boxed(FileBody::new(file, count)))
+        .unwrap_or_else(|_| response::internal_error())
+}
+
+/// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since when both are sent.
+fn not_modified(headers: &HeaderMap, etag: &str, mtime: u64) -> bool {
+    if let Some(tags) = header_str(headers, &header::IF_NONE_MATCH) {
+        return tags
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == etag);
+    }
+    header_str(headers, &header::IF_MODIFIED_SINCE)
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
+        .is_some_and(|since| mtime <= since.as_secs())
+}
+
+/// A Range with If-Range applies only if the validator still matches (else: whole file).
+fn if_range_matches(headers: &HeaderMap, etag: &str, last_modified: &str) -> bool {
+    match header_str(headers, &header::IF_RANGE) {
+        None => true,
+        Some(v) => v.trim() == etag || v.trim() == last_modified,
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+}
+
+struct Entry {
+    name: String,
+    is_dir: bool,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+async fn listing(dir: &Path, raw_path: &str) -> Response<Body> {
+    let mut entries = Vec::new();
+    let mut reader = match tokio::fs::read_dir(dir).await {
+        Ok(r) => r,
+        Err(e) => return refusal_response(io_refusal(&e)),
+    };
+    while let Ok(Some(entry)) = reader.next_entry().await {
+        if entries.len() >= MAX_LISTING {
+            break;
+        }
+        // A name that is not UTF-8 could not be requested (we decode paths as UTF-8): skip it.
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        // Follows symlinks, so a link to a directory is listed as one.
+        let meta = tokio::fs::metadata(entry.path()).await.ok();
+        entries.push(Entry {
+            name,
+            is_dir: meta.as_ref().is_some_and(Metadata::is_dir),
+            len: meta.as_ref().map_or(0, Metadata::len),
+            modified: meta.and_then(|m| m.modified().ok()),
+        });
+    }
+    entries.sort_by(|a, b| b.is_dir.cmp(&a.is_dir).then_with(|| a.name.cmp(&b.name)));
+
+    let shown_path = html::percent_decode(raw_path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_else(|| raw_path.to_string());
+    let mut rows = String::new();
+    if raw_path != "/" {
+        rows.push_str("<tr><td><a href=\"../\">../</a></td><td class=\"size\"></td><td class=\"date\"></td></tr>\n");
+    }
+    for e in &entries {
+        let slash = if e.is_dir { "/" } else { "" };
+        let size = if e.is_dir {
+            "-".to_string()
+        } else {
+            human_size(e.len)
+        };
+        let date = e.modified.map(httpdate::fmt_http_date).unwrap_or_default();
+        rows.push_str(&format!(
+            "<tr><td><a href=\"{}{slash}\">{}{slash}</a></td><td class=\"size\">{}</td><td class=\"date\">{}</td></tr>\n",
+            html::encode_segment(&e.name),
+            html::escape(&e.name),
+            html::escape(&size),
+            html::escape(&date),
+        ));
+    }
+    let title = format!("Index of {shown_path}");
+    let body = format!(
+        "<main class=\"narrow\"><h1>{}</h1><section><table class=\"listing\">\n\
+         <tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n{rows}</table></section></main>",
+        html::escape(&title)
+    );
+    response::html(StatusCode::OK, html::page(&title, &body))
+}
+
+fn human_size(len: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if len < 1024 {
+        return format!("{len} B");
+    }
+    let mut value = len as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for next in &UNITS[1..] {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_refuse_climbing_out() {
+        assert_eq!(
+            request_segments("/a/b.txt"),
+            Ok(vec!["a".into(), "b.txt".into()])
+        );
+        assert_eq!(
+            request_segments("//a/./b/"),
+            Ok(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(request_segments("/../etc/passwd"), Err(Refusal::Forbidden));
+        assert_eq!(
+            request_segments("/a/%2e%2e/%2E%2E/x"),
+            Err(Refusal::Forbidden)
+        );
+        assert_eq!(request_segments("/a%2f..%2fb"), Err(Refusal::Forbidden));
+        assert_eq!(request_segments("/..%5csecret"), Err(Refusal::Forbidden));
+        assert_eq!(request_segments("/.git/config"), Err(Refusal::NotFound));
+        assert_eq!(request_segments("/a%00b"), Err(Refusal::BadRequest));
+        assert_eq!(request_segments("/%zz"), Err(Refusal::BadRequest));
+        assert_eq!(request_segments("/%ff"), Err(Refusal::BadRequest));
+        assert_eq!(request_segments("*"), Err(Refusal::BadRequest));
+        // Double encoding decodes once: `%2e` stays a literal (harmless) file name.
+        assert_eq!(request_segments("/%252e%252e"), Ok(vec!["%2e%2e".into()]));
+    }
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some(Ok((0, 9))));
+        assert_eq!(parse_range("bytes=90-", 100), Some(Ok((90, 99))));
+        assert_eq!(parse_range("bytes=90-500", 100), Some(Ok((90, 99))));
+        assert_eq!(parse_range("bytes=-10", 100), Some(Ok((90, 99))));
+        assert_eq!(parse_range("bytes=-500", 100), Some(Ok((0, 99))));
+        assert_eq!(parse_range("bytes=100-", 100), Some(Err(())));
+        assert_eq!(parse_range("bytes=-0", 100), Some(Err(())));
+        assert_eq!(parse_range("bytes=0-0", 0), Some(Err(())));
+        assert_eq!(parse_range("bytes=5-1", 100), None);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(parse_range("items=0-1", 100), None);
+        assert_eq!(parse_range("bytes=x-1", 100), None);
+    }
+
+    #[test]
+    fn content_types_by_extension() {
+        assert_eq!(
+            content_type(Path::new("a/INDEX.HTML")),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(content_type(Path::new("a.png")), "image/png");
+        assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
+    }
+
+    #[test]
+    fn sizes_read_like_ls_h() {
+        assert_eq!(human_size(10), "10 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(50 * 1024 * 1024), "50.0 MiB");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_range_never_panics_and_stays_in_bounds(v in "\\PC*", len in 0u64..1_000_000) {
+            if let Some(Ok((first, last))) = parse_range(&v, len) {
+                proptest::prop_assert!(first <= last && last < len);
+            }
+        }
+
+        #[test]
+        fn segments_never_contain_dot_dot(raw in "/[a-z./%2eE5cC]{0,40}") {
+            if let Ok(segments) = request_segments(&raw) {
+                for s in segments {
+                    proptest::prop_assert!(s != ".." && s != "." && !s.contains('/') && !s.is_empty());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! What the server prints: the startup banner (stdout) and, on stderr, one access-log line per
+//! request — nginx's `combined` format plus duration and the TLS suite — and one line per
+//! failed handshake naming the alert.
+
+use crate::certs::LocalCa;
+use crate::response::Body;
+use crate::site::TlsDetails;
+use hyper::body::{Body as _, Bytes, Frame, SizeHint};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tls::pki::x509::{hex_colon, Certificate};
+use tls::suites::CipherSuite;
+
+/// The facts the banner is made of.
+pub struct BannerFacts<'a> {
+    pub https: SocketAddr,
+    pub http: Option<SocketAddr>,
+    pub root: Option<&'a Path>,
+    pub chain: &'a [Vec<u8>],
+    pub local_ca: Option<&'a LocalCa>,
+    pub certs_dir: &'a Path,
+    pub suites: &'a [&'static CipherSuite],
+    pub key_log: Option<&'a Path>,
+    pub max_connections: usize,
+    pub handshake_timeout: Duration,
+}
+
+/// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
+pub fn banner(f: &BannerFacts<'_>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "server {} — HTTPS with a hand-rolled TLS 1.2",
+        env!("CARGO_PKG_VERSION")
+    );
+    match f.root {
+        Some(root) => {
+            let _ = writeln!(out, "Serving path {}", root.display());
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Serving the built-in site (it shows each visitor their own connection)"
+            );
+        }
+    }
+    let _ = writeln!(out, "Listening on https://{}/", f.https);
+    if let Some(http) = f.http {
+        let _ = writeln!(
+            out,
+            "Listening on http://{http}/ (plain HTTP, same content: compare what a capture sees)"
+        );
+    }
+    if let Some(leaf) = f.chain.first().and_then(|d| Certificate::from_der(d).ok()) {
+        let names: Vec<String> = leaf
+            .dns_names()
+            .iter()
+            .cloned()
+            .chain(leaf.ip_addresses().iter().map(|ip| ip.to_string()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Certificate: {}  SANs: {}",
+            leaf.subject(),
+            names.join(", ")
+        );
+        let days = (leaf.not_after() - time::OffsetDateTime::now_utc().unix_timestamp()) / 86_400;
+        let _ = writeln!(
+            out,
+            "  issued by: {}   expires: {} ({days} days)",
+            leaf.issuer(),
+            leaf.not_after_time().date()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Cipher suites: {}",
+        f.suites
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "Limits: {} connections at once, {}s to finish a handshake",
+        f.max_connections,
+        f.handshake_timeout.as_secs_f64()
+    );
+    if let Some(path) = f.key_log {
+        let _ = writeln!(
+            out,
+            "Key log: {} — anyone with this file can decrypt captured traffic",
+            path.display()
+        );
+    }
+    let url = format!("https://{}/", crate::url_host(f.https));
+    let _ = writeln!(out, "Available at:\n    {url}");
+    if f.https.ip().is_loopback() || f.https.ip().is_unspecified() {
+        let _ = writeln!(out, "    https://127.0.0.1:{}/", f.https.port());
+    }
+    match f.local_ca {
+        Some(ca) => {
+            let cacert = ca.cert_path.display();
+            let _ = writeln!(
+                out,
+                "Local CA{}: {cacert} ({})\n  SHA-256: {}",
+                if ca.created { " (new)" } else { "" },
+                ca.certificate.subject(),
+                hex_colon(&ca.certificate.sha256_fingerprint(), true)
+            );
+            let _ = writeln!(out, "Fetch with trust in that CA:");
+            let _ = writeln!(out, "    curl --cacert {cacert} {url}");
+            let _ = writeln!(out, "    client --cacert {cacert} {url}");
+            let _ = writeln!(
+                out,
+                "    (from the repository: cargo run -p client -- --cacert {cacert} {url})"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Fetch with: curl --cacert <the CA that signed your certificate> {url}"
+            );
+            let _ = writeln!(
+                out,
+                "  (without --cert/--key the server uses a local CA in {})",
+                f.certs_dir.display()
+            );
+        }
+    }
+    let _ = writeln!(out, "Quit by pressing CTRL-C");
+    out
+}
+
+/// What one access-log line needs, gathered when the response is made.
+pub struct AccessRecord {
+    pub peer: SocketAddr,
+    pub request_line: String,
+    pub status: u16,
+    pub user_agent: Option<String>,
+    /// OpenSSL's name of the suite, `None` on plain HTTP.
+    pub suite: Option<&'static str>,
+    pub sni: Option<String>,
+    pub started: Instant,
+}
+
+impl AccessRecord {
+    /// `127.0.0.1:50312 - - [25/Nov/2026:00:45:23 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.5.0" 1.9ms tls=1.2 cipher=AES128-SHA256 sni=localhost`
+    pub fn line(&self, bytes: u64, complete: bool) -> String {
+        let tls = match self.suite {
+            Some(suite) => format!(
+                "tls=1.2 cipher={suite} sni={}",
+                self.sni.as_deref().unwrap_or("-")
+            ),
+            None => "tls=- (plain HTTP)".to_string(),
+        };
+        format!(
+            "{} - - [{}] \"{}\" {} {bytes} \"-\" \"{}\" {:.1}ms {tls}{}",
+            self.peer,
+            now_common_log(),
+            self.request_line,
+            self.status,
+            self.user_agent
+                .as_deref()
+                .unwrap_or("-")
+                .replace('"', "\\\""),
+            self.started.elapsed().as_secs_f64() * 1000.0,
+            if complete { "" } else { " (aborted)" }
+        )
+    }
+}
+
+/// A response body that counts what it sends and writes the access-log line when it is done
+/// (or dropped, when the client went away first), so bytes and duration cover the transfer.
+pub struct LoggedBody {
+    inner: Body,
+    sent: u64,
+    record: Option<AccessRecord>,
+}
+
+impl LoggedBody {
+    pub fn new(inner: Body, record: AccessRecord) -> Self {
+        Self {
+            inner,
+            sent: 0,
+            record: Some(record),
+        }
+    }
+
+    fn finish(&mut self, complete: bool) {
+        if let Some(record) = self.record.take() {
+            eprintln!("{}", record.line(self.sent, complete));
+        }
+    }
+}
+
+impl hyper::body::Body for LoggedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                self.sent += n;
+                if self.inner.is_end_stream() {
+                    self.finish(true);
+                }
+            }
+            Poll::Ready(None) => self.finish(true),
+            Poll::Ready(Some(Err(_))) => self.finish(false),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        // Empty bodies (HEAD, 304) are never polled; a partly sent one means the client left.
+        let complete = self.inner.is_end_stream();
+        self.finish(complete);
+    }
+}
+
+/// One line for a handshake that did not complete.
+pub fn handshake_failed(peer: SocketAddr, elapsed: Duration, why: &str) {
+    eprintln!(
+        "{peer} - - [{}] handshake failed after {:.1}ms: {why}",
+        now_common_log(),
+        elapsed.as_secs_f64() * 1000.0
+    );
+}
+
+/// With `-v`: what each handshake settled.
+pub fn handshake_done(peer: SocketAddr, d: &TlsDetails) {
+    eprintln!(
+        "{peer} - - [{}] handshake done in {:.1}ms: TLS 1.2 {} sni={} ems={} etm={}",
+        now_common_log(),
+        d.handshake_time.as_secs_f64() * 1000.0,
+        d.info.suite.name,
+        d.info.server_name.as_deref().unwrap_or("-"),
+        yes_no(d.info.extended_master_secret),
+        yes_no(d.info.encrypt_then_mac),
+    );
+}
+
+pub fn connection_error(peer: SocketAddr, message: &str) {
+    eprintln!(
+        "{peer} - - [{}] connection ended: {message}",
+        now_common_log()
+    );
+}
+
+/// The reason a TLS handshake failed, in words, with the alert involved.
+pub fn describe_tls_failure(e: &std::io::Error) -> String {
+    match tls::stream::tls_error(e) {
+        Some(tls::Error::AlertReceived(alert)) => {
+            let hint = match alert {
+                tls::alert::AlertDescription::UnknownCa
+                | tls::alert::AlertDescription::BadCertificate
+                | tls::alert::AlertDescription::CertificateUnknown => {
+                    " (the client does not trust our certificate: give it the CA with --cacert)"
+                }
+                _ => "",
+            };
+            format!("client sent alert {alert}{hint}")
+        }
+        Some(tls::Error::Truncated) => "client closed the connection mid-handshake".to_string(),
+        Some(err) => match err.alert() {
+            Some(alert) => format!("sent alert {alert}: {err}"),
+            None => err.to_string(),
+        },
+        None => format!("I/O error: {e}"),
+    }
+}
+
+/// How a served connection ended badly, and whether that is worth a line without `-v`.
+pub struct ConnectionEnd {
+    pub message: String,
+    pub important: bool,
+}
+
+pub fn describe_connection_error(e: &hyper::Error) -> ConnectionEnd {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return match tls::stream::tls_error(io) {
+                Some(tls::Error::Truncated) => ConnectionEnd {
+                    message: "client closed without close_notify".to_string(),
+                    important: false,
+                },
+                Some(tls::Error::AlertReceived(a)) => ConnectionEnd {
+                    message: format!("client sent alert {a}"),
+                    important: *a != tls::alert::AlertDescription::CloseNotify,
+                },
+                Some(tls_err) => ConnectionEnd {
+                    message: describe_tls_failure(io),
+                    important: tls_err.alert().is_some(),
+                },
+                None => ConnectionEnd {
+                    message: format!("I/O error: {io}"),
+                    important: false,
+                },
+            };
+        }
+        source = err.source();
+    }
+    ConnectionEnd {
+        message: e.to_string(),
+        important: false,
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// `25/Nov/2026:00:45:23 +0000`, the Common Log Format's time.
+fn now_common_log() -> String {
+    let format = time::macros::format_description!(
+        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_line_has_the_combined_fields_and_tls() {
+        let record = AccessRecord {
+            peer: SocketAddr::from(([127, 0, 0, 1], 50312)),
+            request_line: "GET /a HTTP/1.1".into(),
+            status: 200,
+            user_agent: Some("curl/8 \"x\"".into()),
+            suite: Some("AES128-SHA256"),
+            sni: Some("localhost".into()),
+            started: Instant::now(),
+        };
+        let line = record.line(612, true);
+        assert!(line.starts_with("127.0.0.1:50312 - - ["), "{line}");
+        assert!(
+            line.contains("] \"GET /a HTTP/1.1\" 200 612 \"-\" \"curl/8 \\\"x\\\"\" "),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("tls=1.2 cipher=AES128-SHA256 sni=localhost"),
+            "{line}"
+        );
+        assert!(record.line(3, false).ends_with("(aborted)"));
+    }
+}

@@ -1,0 +1,545 @@
+//! The `server` program as users run it: started as a process, fetched with curl and
+//! `openssl s_client`, attacked with path tricks, idle and garbage connections, stopped with
+//! Ctrl-C.
+
+mod common;
+
+use common::*;
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn first_run_makes_a_local_ca_reuses_it_and_the_banner_curl_works_as_printed() {
+    let cwd = temp_root();
+    let first = Running::start_in(Some(cwd.path()), &[]);
+    assert!(
+        first.banner.contains("Local CA (new): certs/ca.pem"),
+        "{}",
+        first.banner
+    );
+    assert!(first
+        .stderr()
+        .contains("First run: creating a local root CA"));
+    for f in ["ca.pem", "ca-key.pem", "localhost.pem", "localhost-key.pem"] {
+        assert!(cwd.path().join("certs").join(f).exists(), "certs/{f}");
+    }
+    let fingerprint = |banner: &str| {
+        banner
+            .lines()
+            .find(|l| l.trim_start().starts_with("SHA-256:"))
+            .map(str::to_string)
+            .expect("fingerprint line")
+    };
+    let fp1 = fingerprint(&first.banner);
+    // The fingerprint printed is the CA's (what `openssl x509 -fingerprint -sha256` says).
+    let openssl = Command::new("openssl")
+        .args([
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+            "-in",
+            "certs/ca.pem",
+        ])
+        .current_dir(cwd.path())
+        .output()
+        .expect("openssl x509");
+    let openssl_fp = String::from_utf8_lossy(&openssl.stdout);
+    let hex = fp1.trim().trim_start_matches("SHA-256:").trim();
+    assert!(openssl_fp.contains(hex), "{openssl_fp} vs {hex}");
+
+    // Run the banner's curl line exactly as printed, from the same directory.
+    let curl_line = first
+        .banner
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("curl --cacert"))
+        .expect("curl line in banner")
+        .to_string();
+    assert!(curl_line.starts_with("curl --cacert certs/ca.pem https://localhost:"));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{curl_line} -sS"))
+        .current_dir(cwd.path())
+        .output()
+        .expect("sh");
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(page.contains("Your connection is HTTPS"), "{page}");
+    assert!(page.contains("TLS_RSA_WITH_AES_128_CBC_SHA256"));
+    drop(first);
+
+    let second = Running::start_in(Some(cwd.path()), &[]);
+    assert!(!second.banner.contains("(new)"), "{}", second.banner);
+    assert!(!second.stderr().contains("First run"));
+    assert_eq!(fingerprint(&second.banner), fp1);
+}
+
+#[test]
+fn readme_quick_start_starts_this_server_on_its_default() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let quick = readme
+        .split("## Quick start")
+        .nth(1)
+        .expect("a Quick start section");
+    let first_command = quick
+        .lines()
+        .skip_while(|l| !l.starts_with("```"))
+        .nth(1)
+        .expect("a command block");
+    assert_eq!(first_command.trim(), "cargo run --release -p server");
+    assert!(quick.contains("curl --cacert certs/ca.pem https://localhost:8443/"));
+    let defaults = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("--help")
+        .output()
+        .expect("--help");
+    let help = String::from_utf8_lossy(&defaults.stdout);
+    assert!(help.contains("[default: 127.0.0.1:8443]"), "{help}");
+    assert!(help.contains("[default: certs]"), "{help}");
+}
+
+#[test]
+fn serves_a_directory_like_a_file_server() {
+    let root = temp_root();
+    let r = root.path();
+    std::fs::write(r.join("hello.txt"), "hello, world\n").expect("write");
+    std::fs::create_dir(r.join("sub dir")).expect("mkdir");
+    std::fs::write(r.join("sub dir").join("<b>&\"odd\".html"), "<p>odd</p>").expect("write");
+    std::fs::write(r.join(".hidden"), "secret").expect("write");
+    std::fs::create_dir(r.join("site")).expect("mkdir");
+    std::fs::write(r.join("site").join("index.html"), "<h1>index</h1>").expect("write");
+    let s = Running::start(&["--root", &path_str(r)]);
+
+    // Listing: names escaped, links percent-encoded, dot-files hidden.
+    let listing = curl(&[&s.url("/sub%20dir/")]);
+    let html = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        html.contains("&lt;b&gt;&amp;&quot;odd&quot;.html"),
+        "{html}"
+    );
+    assert!(html.contains("href=\"%3Cb%3E%26%22odd%22.html\""), "{html}");
+    assert!(!html.contains("<b>&"));
+    let top = String::from_utf8_lossy(&curl(&[&s.url("/")]).stdout).into_owned();
+    assert!(top.contains("hello.txt") && top.contains("sub%20dir/") && !top.contains(".hidden"));
+    // The link in the listing fetches the file.
+    let odd = curl(&[&s.url("/sub%20dir/%3Cb%3E%26%22odd%22.html")]);
+    assert_eq!(odd.stdout, b"<p>odd</p>");
+
+    // index.html, redirect to the slash, MIME types.
+    assert_eq!(curl(&[&s.url("/site/")]).stdout, b"<h1>index</h1>");
+    let redirect = curl(&["-i", &s.url("/site")]);
+    let head = String::from_utf8_lossy(&redirect.stdout);
+    assert!(head.starts_with("HTTP/1.1 301"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("location: /site/"),
+        "{head}"
+    );
+    let txt = curl(&["-sI", &s.url("/hello.txt")]);
+    let raw_head = String::from_utf8_lossy(&txt.stdout).into_owned();
+    let head = raw_head.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: text/plain; charset=utf-8"));
+    assert!(
+        head.contains("content-length: 13"),
+        "HEAD keeps the length: {head}"
+    );
+    assert!(txt.stdout.ends_with(b"\r\n\r\n"), "HEAD has no body");
+
+    // Range, 416, conditional requests.
+    let range = curl(&["-i", "-r", "7-11", &s.url("/hello.txt")]);
+    let text = String::from_utf8_lossy(&range.stdout);
+    assert!(text.starts_with("HTTP/1.1 206"), "{text}");
+    assert!(text.contains("content-range: bytes 7-11/13"), "{text}");
+    assert!(text.ends_with("\r\n\r\nworld"), "{text}");
+    assert_eq!(status_of(&s.url("/hello.txt"), &["-r", "100-"]), "416");
+    let last_modified = raw_head
+        .lines()
+        .find_map(|l| {
+            l.get(15..)
+                .filter(|_| l.to_ascii_lowercase().starts_with("last-modified: "))
+        })
+        .expect("last-modified")
+        .trim()
+        .to_string();
+    let ims = format!("If-Modified-Since: {last_modified}");
+    assert_eq!(status_of(&s.url("/hello.txt"), &["-H", &ims]), "304");
+    let old = "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT";
+    assert_eq!(status_of(&s.url("/hello.txt"), &["-H", old]), "200");
+
+    // Error statuses.
+    assert_eq!(status_of(&s.url("/nope.txt"), &[]), "404");
+    assert_eq!(status_of(&s.url("/.hidden"), &[]), "404");
+    assert_eq!(status_of(&s.url("/hello.txt"), &["-X", "POST"]), "405");
+    assert_eq!(status_of(&s.url("/hello.txt"), &["-X", "DELETE"]), "405");
+
+    // One access-log line per request with status, bytes and suite.
+    assert!(s.wait_for_log("\"GET /hello.txt HTTP/1.1\" 206 5 ", Duration::from_secs(5)));
+    let log = s.stderr();
+    assert!(log.contains("\"GET /nope.txt HTTP/1.1\" 404 "), "{log}");
+    assert!(log.contains("cipher=AES128-SHA256 sni=localhost"), "{log}");
+}
+
+#[test]
+fn path_escapes_never_leak_a_byte_from_outside_the_root() {
+    let outer = temp_root();
+    let secret = "TOP-SECRET-CONTENT-1234";
+    std::fs::write(outer.path().join("secret.txt"), secret).expect("write");
+    let root = outer.path().join("root");
+    std::fs::create_dir(&root).expect("mkdir");
+    std::fs::create_dir(root.join("sub")).expect("mkdir");
+    std::fs::write(root.join("ok.txt"), "fine").expect("write");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(outer.path().join("secret.txt"), root.join("link.txt"))
+            .expect("symlink");
+        std::os::unix::fs::symlink(outer.path(), root.join("updir")).expect("symlink");
+    }
+    let s = Running::start(&["--root", &path_str(&root)]);
+    let attempts = [
+        "/../secret.txt",
+        "/sub/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/sub/%2e%2e/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/sub%2f..%2f..%2fsecret.txt",
+        "/%2e%2e%5csecret.txt",
+        "/..\\secret.txt",
+        "/%252e%252e/secret.txt",
+        "/.%2e/secret.txt",
+        "//../secret.txt",
+        "/link.txt",
+        "/updir/secret.txt",
+        "/updir/",
+        "/sub/../../../../../../etc/passwd",
+        "/%00/../secret.txt",
+    ];
+    for path in attempts {
+        let url = format!("https://localhost:{}{path}", s.port);
+        let out = curl(&["--path-as-is", "-i", &url]);
+        let body = String::from_utf8_lossy(&out.stdout);
+        let status = body.split_whitespace().nth(1).unwrap_or("");
+        assert!(
+            ["400", "403", "404"].contains(&status),
+            "{path}: status {status}\n{body}"
+        );
+        assert!(!body.contains(secret), "{path} leaked the secret");
+        assert!(!body.contains("root:"), "{path} leaked /etc/passwd");
+    }
+    // Raw request lines that curl would normalise.
+    for target in ["/../secret.txt", "/sub/../../secret.txt", "../secret.txt"] {
+        let reply = openssl_request(
+            s.port,
+            &format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        );
+        assert!(!reply.contains(secret), "{target} leaked");
+        assert!(
+            reply.contains("HTTP/1.1 403")
+                || reply.contains("HTTP/1.1 400")
+                || reply.contains("HTTP/1.1 404"),
+            "{target}: {reply}"
+        );
+    }
+    assert_eq!(curl(&[&s.url("/ok.txt")]).stdout, b"fine");
+}
+
+/// `openssl s_client` sends a raw request (no normalisation) and returns everything it read.
+fn openssl_request(port: u16, request: &str) -> String {
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-verify_return_error",
+            "-servername",
+            "localhost",
+        ])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-CAfile")
+        .arg(ca_path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl s_client");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(request.as_bytes());
+        // -quiet implies -ign_eof: s_client keeps reading after stdin ends.
+    }
+    let out = child.wait_with_output().expect("s_client output");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn openssl_s_client_fetches_the_front_page() {
+    let s = Running::start(&[]);
+    let reply = openssl_request(
+        s.port,
+        "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    assert!(reply.contains("Your connection is HTTPS"));
+    assert!(reply.contains("<code>localhost</code>"), "SNI shown");
+    assert!(reply.trim_end().ends_with("</html>"));
+}
+
+#[test]
+fn a_50_mib_file_arrives_byte_exact_and_plain_http_serves_the_same() {
+    let root = temp_root();
+    let mut data = vec![0u8; 50 * 1024 * 1024];
+    // Deterministic but not compressible or periodic within a record.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for chunk in data.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let bytes = x.to_le_bytes();
+        chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or(&[]));
+    }
+    std::fs::write(root.path().join("big.bin"), &data).expect("write");
+    let expected = Sha256::digest(&data);
+    let s = Running::start(&["--root", &path_str(root.path()), "--http", "127.0.0.1:0"]);
+    let out_dir = temp_root();
+    let https_copy = out_dir.path().join("https.bin");
+    let out = curl(&["-o", &path_str(&https_copy), &s.url("/big.bin")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = std::fs::read(&https_copy).expect("read");
+    assert_eq!(got.len(), data.len());
+    assert_eq!(Sha256::digest(&got), expected);
+
+    let http_port = s.http_port.expect("http listener");
+    let http_copy = out_dir.path().join("http.bin");
+    let out = Command::new("curl")
+        .args(["-sS", "-o", &path_str(&http_copy)])
+        .arg(format!("http://127.0.0.1:{http_port}/big.bin"))
+        .output()
+        .expect("curl");
+    assert!(out.status.success());
+    assert_eq!(
+        Sha256::digest(std::fs::read(&http_copy).expect("read")),
+        expected
+    );
+    assert!(s.wait_for_log(
+        &format!("\"GET /big.bin HTTP/1.1\" 200 {} ", data.len()),
+        Duration::from_secs(5)
+    ));
+    assert!(s.stderr().contains("tls=- (plain HTTP)"));
+}
+
+#[test]
+fn two_hundred_concurrent_clients_all_succeed() {
+    let s = Running::start(&[]);
+    // 8 curl processes × 25 parallel transfers each = 200 connections at once.
+    let ca = path_str(&ca_path());
+    let children: Vec<_> = (0..8)
+        .map(|p| {
+            let mut cmd = Command::new("curl");
+            cmd.args(["--cacert", &ca, "-sS", "--max-time", "60"])
+                .args(["--parallel", "--parallel-immediate", "--parallel-max", "25"]);
+            for i in 0..25 {
+                cmd.args(["-o", "/dev/null", "-w", "%{http_code}\\n"])
+                    .arg(s.url(&format!("/?client={p}-{i}")));
+            }
+            cmd.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("curl")
+        })
+        .collect();
+    let mut ok = 0;
+    for child in children {
+        let out = child.wait_with_output().expect("curl output");
+        ok += String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| *l == "200")
+            .count();
+    }
+    assert_eq!(ok, 200, "{}", s.stderr());
+    assert!(
+        s.wait_for_log("client=7-24", Duration::from_secs(5))
+            || s.stderr().matches("\" 200 ").count() == 200
+    );
+}
+
+#[test]
+fn a_silent_client_is_dropped_after_the_timeout_while_others_are_served() {
+    let s = Running::start(&["--handshake-timeout", "1"]);
+    let started = Instant::now();
+    let mut silent = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    // Others are served meanwhile.
+    assert_eq!(status_of(&s.url("/"), &[]), "200");
+    let mut buf = [0u8; 16];
+    let n = silent.read(&mut buf).unwrap_or(0);
+    let waited = started.elapsed();
+    assert_eq!(n, 0, "the server closes the idle connection without a word");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "closed too early: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(5),
+        "closed too late: {waited:?}"
+    );
+    assert!(
+        s.wait_for_log("timed out after 1s", Duration::from_secs(2)),
+        "{}",
+        s.stderr()
+    );
+    assert_eq!(status_of(&s.url("/"), &[]), "200");
+}
+
+#[test]
+fn a_hundred_garbage_connections_leave_the_server_serving() {
+    let s = Running::start(&[]);
+    let mut x: u32 = 12345;
+    for i in 0..100u32 {
+        let Ok(mut tcp) = TcpStream::connect(("127.0.0.1", s.port)) else {
+            panic!("connection {i} refused");
+        };
+        let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut junk: Vec<u8> = (0..(64 + i * 13))
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect();
+        match i % 4 {
+            // A TLS record header for a handshake with a junk body.
+            0 => junk
+                .splice(0..5, [0x16, 0x03, 0x03, 0x00, 0x40])
+                .for_each(drop),
+            // An alert record type, wrong version.
+            1 => junk.splice(0..3, [0x15, 0x09, 0x09]).for_each(drop),
+            // An oversized record length.
+            2 => junk
+                .splice(0..5, [0x16, 0x03, 0x01, 0xff, 0xff])
+                .for_each(drop),
+            _ => {}
+        }
+        let _ = tcp.write_all(&junk);
+        let _ = tcp.shutdown(std::net::Shutdown::Write);
+        let mut sink = Vec::new();
+        let _ = tcp.read_to_end(&mut sink);
+    }
+    assert_eq!(status_of(&s.url("/"), &[]), "200");
+    let log = s.stderr();
+    assert!(log.matches("handshake failed").count() >= 90, "{log}");
+    assert!(log.contains("sent alert"), "alerts are named: {log}");
+}
+
+#[test]
+fn over_the_connection_limit_clients_wait_for_a_slot() {
+    let s = Running::start(&["--max-connections", "2", "--handshake-timeout", "2"]);
+    let started = Instant::now();
+    let _a = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    let _b = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    // Both slots are held by silent clients: curl waits until their handshakes time out.
+    assert_eq!(status_of(&s.url("/"), &[]), "200");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1800),
+        "did not wait: {waited:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
+    let root = temp_root();
+    std::fs::write(root.path().join("four.bin"), vec![7u8; 4 * 1024 * 1024]).expect("write");
+    let s = Running::start(&["--root", &path_str(root.path())]);
+    let ca = path_str(&ca_path());
+    let download = Command::new("curl")
+        .args([
+            "--cacert",
+            &ca,
+            "-sS",
+            "--limit-rate",
+            "4M",
+            "-o",
+            "/dev/null",
+        ])
+        .args(["-w", "%{http_code} %{size_download}"])
+        .arg(s.url("/four.bin"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("curl");
+    assert!(s.wait_for_log("", Duration::from_millis(400)));
+    std::thread::sleep(Duration::from_millis(400));
+    let port = s.port;
+    let (code, log) = s.interrupt();
+    let out = download.wait_with_output().expect("curl");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200 4194304", "{log}");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("\"GET /four.bin HTTP/1.1\" 200 4194304"),
+        "{log}"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "no longer listening"
+    );
+}
+
+#[test]
+fn keylog_ciphers_and_usage_errors() {
+    let dir = temp_root();
+    let keylog = dir.path().join("keys.log");
+    let s = Running::start(&["--keylog", &path_str(&keylog), "--ciphers", "AES256-SHA"]);
+    assert!(s
+        .banner
+        .contains("Cipher suites: TLS_RSA_WITH_AES_256_CBC_SHA\n"));
+    assert!(s.banner.contains("anyone with this file can decrypt"));
+    assert_eq!(status_of(&s.url("/"), &[]), "200");
+    assert!(s.wait_for_log("cipher=AES256-SHA ", Duration::from_secs(5)));
+    let lines = std::fs::read_to_string(&keylog).expect("key log");
+    let line = lines.lines().next().expect("a line");
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields.first(), Some(&"CLIENT_RANDOM"));
+    assert_eq!(fields.get(1).map(|f| f.len()), Some(64));
+    assert_eq!(fields.get(2).map(|f| f.len()), Some(96));
+
+    let usage = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    assert_eq!(usage(&["--cert", "x.pem"]).status.code(), Some(2));
+    assert_eq!(usage(&["--max-connections", "0"]).status.code(), Some(2));
+    let bad_suite = usage(&[
+        "--ciphers",
+        "RC4-MD5",
+        "--certs-dir",
+        &path_str(common::shared_certs()),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(bad_suite.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_suite.stderr).contains("--ciphers"));
+    let bad_root = usage(&[
+        "--root",
+        "/nonexistent/dir",
+        "--certs-dir",
+        &path_str(common::shared_certs()),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(bad_root.status.code(), Some(1));
+}

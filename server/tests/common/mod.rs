@@ -1,0 +1,189 @@
+//! Shared by the server's integration tests: one local CA made once per test binary, and a
+//! handle on a running `server` process that reads its banner for the real port.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A certs dir holding `ca.pem` and a localhost certificate, made once (key generation is the
+/// slow part) and reused by every test in this binary.
+pub fn shared_certs() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        server::certs::local(dir.path(), &mut |_| {}).expect("local CA");
+        dir
+    })
+    .path()
+}
+
+pub struct Running {
+    pub child: Child,
+    pub banner: String,
+    pub port: u16,
+    pub http_port: Option<u16>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Running {
+    /// Start the real binary with `args` (plus `--listen 127.0.0.1:0` unless given) and wait
+    /// for its banner.
+    pub fn start(args: &[&str]) -> Self {
+        Self::start_in(None, args)
+    }
+
+    pub fn start_in(cwd: Option<&Path>, args: &[&str]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+        if !args.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        if !args.contains(&"--certs-dir") && !args.contains(&"--cert") && cwd.is_none() {
+            cmd.arg("--certs-dir").arg(shared_certs());
+        }
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        cmd.args(args)
+            .env_remove("SSLKEYLOGFILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn server");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let (Ok(mut s), Some(chunk)) = (sink.lock(), buf.get(..n)) {
+                    s.push_str(&String::from_utf8_lossy(chunk));
+                }
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut banner = String::new();
+        loop {
+            let mut line = String::new();
+            let n = out.read_line(&mut line).expect("read banner");
+            assert!(
+                n > 0,
+                "server exited before its banner:\n{banner}\nstderr:\n{}",
+                stderr.lock().map(|s| s.clone()).unwrap_or_default()
+            );
+            banner.push_str(&line);
+            if line.starts_with("Quit by pressing CTRL-C") {
+                break;
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = out.read_to_end(&mut sink);
+        });
+        let port = port_after(&banner, "Listening on https://").expect("https port in banner");
+        let http_port = port_after(&banner, "Listening on http://");
+        Self {
+            child,
+            banner,
+            port,
+            http_port,
+            stderr,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.port)
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Wait until stderr contains `needle` (the access log is written as responses finish).
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Ask for a graceful stop (SIGINT, as Ctrl-C does) and wait for the exit status.
+    pub fn interrupt(mut self) -> (Option<i32>, String) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(50));
+                return (status.code(), self.stderr());
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                return (None, self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn port_after(banner: &str, prefix: &str) -> Option<u16> {
+    banner.lines().find_map(|l| {
+        let rest = l.strip_prefix(prefix)?;
+        let hostport = rest.split('/').next()?;
+        hostport.rsplit(':').next()?.parse().ok()
+    })
+}
+
+/// `curl --cacert <shared CA> -sS <args>`.
+pub fn curl(args: &[&str]) -> Output {
+    curl_with_ca(&shared_certs().join("ca.pem"), args)
+}
+
+pub fn curl_with_ca(ca: &Path, args: &[&str]) -> Output {
+    Command::new("curl")
+        .arg("--cacert")
+        .arg(ca)
+        .args(["-sS", "--max-time", "60"])
+        .args(args)
+        .output()
+        .expect("run curl")
+}
+
+/// Status code from `curl -o /dev/null -w %{http_code}`.
+pub fn status_of(url: &str, extra: &[&str]) -> String {
+    let mut args = vec!["-o", "/dev/null", "-w", "%{http_code}"];
+    args.extend_from_slice(extra);
+    args.push(url);
+    let out = curl(&args);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn temp_root() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+pub fn ca_path() -> PathBuf {
+    shared_certs().join("ca.pem")
+}
