@@ -23,7 +23,14 @@ fn key_schedule(c: &mut Criterion) {
         b.iter(|| prf::extended_master_secret(black_box(&pre_master), &session_hash))
     });
     group.bench_function("key_block_aes128_sha256", |b| {
-        b.iter(|| prf::key_block(black_box(&master), &client_random, &server_random, ALL_SUITES[0]))
+        b.iter(|| {
+            prf::key_block(
+                black_box(&master),
+                &client_random,
+                &server_random,
+                ALL_SUITES[0],
+            )
+        })
     });
     group.bench_function("verify_data", |b| {
         b.iter(|| prf::verify_data(black_box(&master), b"client finished", &session_hash))
