@@ -188,14 +188,19 @@ for round in $(seq "$rounds"); do
 done
 
 echo
-printf '%-26s %12s %12s %8s   %s\n' "median of $rounds" ours openssl ratio "server CPU per unit (ours / openssl)"
+printf '%-26s %12s %12s %8s   %s\n' "median of $rounds" ours openssl "ratio"  "server CPU per unit (ours / openssl)"
 show() { # test, label, cpu unit
     local o s co cs
     o="$(tr ' ' '\n' <<<"${results[$1 ours]:-}" | grep -v '^$' | median)"
     s="$(tr ' ' '\n' <<<"${results[$1 openssl]:-}" | grep -v '^$' | median)"
     co="$(tr ' ' '\n' <<<"${cpu[$1 ours]:-}" | grep -v '^$' | median)"
     cs="$(tr ' ' '\n' <<<"${cpu[$1 openssl]:-}" | grep -v '^$' | median)"
-    printf '%-26s %12s %12s %8s   %s / %s %s\n' "$2" "$o" "$s" "$(ratio "$o" "$s")" "$co" "$cs" "$3"
+    # The ratio is the median of the per-round ratios (each round measures both back to back).
+    local r
+    r="$(paste <(tr ' ' '\n' <<<"${results[$1 ours]:-}" | grep -v '^$') \
+               <(tr ' ' '\n' <<<"${results[$1 openssl]:-}" | grep -v '^$') |
+         awk '$2 > 0 {print $1 / $2}' | median)"
+    printf '%-26s %12s %12s %8.2f   %s / %s %s\n' "$2" "$o" "$s" "$r" "$co" "$cs" "$3"
 }
 show new "new handshakes/s" "ms/handshake"
 s_reuse="$(tr ' ' '\n' <<<"${results[reuse openssl]}" | grep -v '^$' | median)"
