@@ -1,0 +1,83 @@
+//! Record protection at full size (16 KiB plaintext), per suite: seal one record, open one
+//! record, and `RecordLayer::write_records` over 128 KiB (8 records sealed side by side, the
+//! bulk-download path). Compare with `openssl speed -evp aes-128-cbc-hmac-sha256` and the
+//! anchors in reference/performance.md §1 and §2b (MB/s of plaintext).
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use std::time::Duration;
+use tls::crypto::cipher::RecordCipher;
+use tls::record::{ContentType, RecordLayer, MAX_PLAINTEXT, TLS12};
+use tls::suites::{CipherSuite, ALL_SUITES};
+
+const APPLICATION_DATA: u8 = 23;
+const BATCH: usize = 8 * MAX_PLAINTEXT;
+
+fn cipher(suite: &'static CipherSuite, etm: bool) -> RecordCipher {
+    let mac_key = vec![0x11; suite.mac_len()];
+    let enc_key = vec![0x22; suite.enc_key_len()];
+    RecordCipher::new(suite, &mac_key, &enc_key, etm)
+}
+
+fn label(suite: &CipherSuite, etm: bool) -> String {
+    format!("{}{}", suite.openssl_name, if etm { "+etm" } else { "" })
+}
+
+fn record_protection(c: &mut Criterion) {
+    let plaintext = vec![0x5au8; MAX_PLAINTEXT];
+    let mut group = c.benchmark_group("record_16k");
+    group.throughput(Throughput::Bytes(MAX_PLAINTEXT as u64));
+    group.measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(500));
+    let variants = ALL_SUITES
+        .iter()
+        .map(|s| (*s, false))
+        .chain([(ALL_SUITES[0], true)]);
+    for (suite, etm) in variants {
+        let c = cipher(suite, etm);
+        let name = label(suite, etm);
+        let mut out = Vec::with_capacity(MAX_PLAINTEXT + 256);
+        group.bench_function(BenchmarkId::new("seal", &name), |b| {
+            b.iter(|| {
+                out.clear();
+                c.seal(7, APPLICATION_DATA, TLS12, black_box(&plaintext), &mut out);
+            })
+        });
+        let mut sealed = Vec::new();
+        c.seal(7, APPLICATION_DATA, TLS12, &plaintext, &mut sealed);
+        let mut work = sealed.clone();
+        group.bench_function(BenchmarkId::new("open", &name), |b| {
+            b.iter(|| {
+                work.copy_from_slice(&sealed);
+                c.open(7, APPLICATION_DATA, TLS12, black_box(&mut work))
+                    .expect("open")
+            })
+        });
+    }
+    group.finish();
+
+    // The record layer path a server's bulk download takes: 8 records per call.
+    let data = vec![0x5au8; BATCH];
+    let mut group = c.benchmark_group("write_records_128k");
+    group.throughput(Throughput::Bytes(BATCH as u64));
+    group.measurement_time(Duration::from_secs(2));
+    group.warm_up_time(Duration::from_millis(500));
+    for (suite, etm) in [(ALL_SUITES[0], false), (ALL_SUITES[0], true)] {
+        let mut layer = RecordLayer::new();
+        layer.prepare_encrypter(cipher(suite, etm));
+        layer.activate_encrypter().expect("activate");
+        let mut out = Vec::with_capacity(BATCH + 8 * 128);
+        group.bench_function(BenchmarkId::from_parameter(label(suite, etm)), |b| {
+            b.iter(|| {
+                out.clear();
+                layer
+                    .write_records(ContentType::ApplicationData, black_box(&data), &mut out)
+                    .expect("write_records");
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, record_protection);
+criterion_main!(benches);
