@@ -69,6 +69,8 @@ pub(crate) struct Core {
     joiner: HandshakeJoiner,
     /// Wire bytes waiting for the socket.
     outgoing: Vec<u8>,
+    /// How much of `outgoing` the network has taken (a cursor: no memmove per socket write).
+    outgoing_pos: usize,
     /// Handshake messages waiting to be framed together (one flight, one record when it fits).
     flight: Vec<u8>,
     plaintext: Vec<u8>,
@@ -157,17 +159,25 @@ impl Connection {
 
     /// Bytes to write to the network.
     pub fn outgoing(&self) -> &[u8] {
-        &self.core.outgoing
+        &self.core.outgoing[self.core.outgoing_pos..]
     }
 
     /// The network took `n` bytes of [`Self::outgoing`].
     pub fn consume_outgoing(&mut self, n: usize) {
-        let n = n.min(self.core.outgoing.len());
-        self.core.outgoing.drain(..n);
+        let core = &mut self.core;
+        core.outgoing_pos = (core.outgoing_pos + n).min(core.outgoing.len());
+        if core.outgoing_pos == core.outgoing.len() {
+            core.outgoing.clear();
+            core.outgoing_pos = 0;
+        } else if core.outgoing_pos > core.outgoing.len() / 2 {
+            // Compact now and then so the buffer does not grow while the socket is slow.
+            core.outgoing.drain(..core.outgoing_pos);
+            core.outgoing_pos = 0;
+        }
     }
 
     pub fn wants_write(&self) -> bool {
-        !self.core.outgoing.is_empty()
+        self.core.outgoing_pos < self.core.outgoing.len()
     }
 
     pub fn is_handshaking(&self) -> bool {
@@ -371,6 +381,7 @@ impl Core {
             deframer: Deframer::new(),
             joiner: HandshakeJoiner::new(),
             outgoing: Vec::new(),
+            outgoing_pos: 0,
             flight: Vec::new(),
             plaintext: Vec::new(),
             plaintext_pos: 0,
