@@ -6,6 +6,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use tls::trace::Direction;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A head larger than this is not kept (hyper refuses such heads anyway).
@@ -86,10 +87,34 @@ fn head_end(buf: &[u8]) -> Option<usize> {
     None
 }
 
-pub struct Tap<IO> {
+/// A transport wrapper that shows every chunk of bytes read or written to its sink, as a packet
+/// capture would see them: the `-v` head recorder here, the `--wire` printer in `wire.rs`.
+pub struct ByteTap<IO, S> {
     inner: IO,
-    captured: Arc<Mutex<Captured>>,
+    sink: S,
 }
+
+/// What a [`ByteTap`] does with the bytes it sees.
+pub trait ByteSink: Unpin {
+    fn bytes(&mut self, direction: Direction, bytes: &[u8]);
+}
+
+/// Keeps the request and response heads (see [`Captured`]).
+pub struct HeadSink(Arc<Mutex<Captured>>);
+
+impl ByteSink for HeadSink {
+    fn bytes(&mut self, direction: Direction, bytes: &[u8]) {
+        if let Ok(mut c) = self.0.lock() {
+            match direction {
+                Direction::Sent => keep(&mut c.sent, bytes),
+                Direction::Received => keep(&mut c.received, bytes),
+            }
+            c.echo_new_heads();
+        }
+    }
+}
+
+pub type Tap<IO> = ByteTap<IO, HeadSink>;
 
 impl<IO> Tap<IO> {
     /// Wrap `inner`; with `echo` the heads are printed as `-v` does.
@@ -99,12 +124,15 @@ impl<IO> Tap<IO> {
             ..Captured::default()
         }));
         (
-            Self {
-                inner,
-                captured: captured.clone(),
-            },
+            ByteTap::with_sink(inner, HeadSink(captured.clone())),
             captured,
         )
+    }
+}
+
+impl<IO, S> ByteTap<IO, S> {
+    pub fn with_sink(inner: IO, sink: S) -> Self {
+        Self { inner, sink }
     }
 }
 
@@ -132,7 +160,7 @@ fn keep(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.extend_from_slice(bytes.get(..bytes.len().min(room)).unwrap_or_default());
 }
 
-impl<IO: AsyncRead + Unpin> AsyncRead for Tap<IO> {
+impl<IO: AsyncRead + Unpin, S: ByteSink> AsyncRead for ByteTap<IO, S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -142,17 +170,16 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Tap<IO> {
         let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = result {
-            if let Ok(mut c) = this.captured.lock() {
-                let new = buf.filled().get(before..).unwrap_or_default();
-                keep(&mut c.received, new);
-                c.echo_new_heads();
+            let new = buf.filled().get(before..).unwrap_or_default();
+            if !new.is_empty() {
+                this.sink.bytes(Direction::Received, new);
             }
         }
         result
     }
 }
 
-impl<IO: AsyncWrite + Unpin> AsyncWrite for Tap<IO> {
+impl<IO: AsyncWrite + Unpin, S: ByteSink> AsyncWrite for ByteTap<IO, S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -161,9 +188,9 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Tap<IO> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = result {
-            if let Ok(mut c) = this.captured.lock() {
-                keep(&mut c.sent, buf.get(..n).unwrap_or_default());
-                c.echo_new_heads();
+            let sent = buf.get(..n).unwrap_or_default();
+            if !sent.is_empty() {
+                this.sink.bytes(Direction::Sent, sent);
             }
         }
         result
