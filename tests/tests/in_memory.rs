@@ -371,3 +371,20 @@ fn malformed_premaster_fails_only_at_finished_like_a_wrong_one() {
     assert!(malformed.is_some());
     assert_eq!(malformed, wrong);
 }
+
+#[test]
+fn more_than_the_plaintext_buffer_arrives_in_one_read() {
+    // 1 MiB of records handed over at once: decryption pauses at the buffer limit and resumes
+    // as the application reads, so every byte arrives, in order.
+    let (mut c, mut s) = (client(client_config(pki())), server(server_config(pki())));
+    handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+    let body: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    s.write_plaintext(&body).expect("write");
+    s.send_close_notify();
+    transfer(&mut s, &mut c, usize::MAX).expect("all records in one read");
+    let got = read_all(&mut c);
+    assert_eq!(got.len(), body.len(), "bytes delivered");
+    assert!(got == body, "bytes delivered in order");
+    let mut buf = [0u8; 16];
+    assert_eq!(c.read_plaintext(&mut buf).expect("clean end"), 0);
+}

@@ -217,6 +217,11 @@ impl Connection {
     /// `WouldBlock` means nothing is there yet; `UnexpectedEof` means the transport ended
     /// without close_notify — the data may have been cut short by an attacker.
     pub fn read_plaintext(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.core.plaintext_len() == 0 {
+            // Decryption pauses when the plaintext buffer is full; records may still be waiting.
+            // An error here is kept and reported below.
+            let _ = self.process_new_packets();
+        }
         let available = &self.core.plaintext[self.core.plaintext_pos..];
         if !available.is_empty() {
             let n = available.len().min(buf.len());
