@@ -686,7 +686,10 @@ impl Montgomery {
                 }
             };
         }
-        fixed!(16 24 32 48 64);
+        if let (Ok(m), Ok(a), Ok(out)) = (self.m[..].try_into(), a.try_into(), out.try_into()) {
+            return mont_sqr_16(m, self.m_inv, a, out);
+        }
+        fixed!(24 32 48 64);
         mont_mul_slices(&self.m, self.m_inv, a, a, out);
     }
 }
@@ -738,6 +741,90 @@ fn mont_sqr<const N: usize>(m: &[u64; N], m_inv: u64, a: &[u64; N], out: &mut [u
         carry = (s >> 64) as u64;
     }
     subtract_if_not_below(&p[N..], carry, m, out);
+}
+
+/// Montgomery squaring for 16 limbs (the 1024-bit CRT halves of an RSA-2048 key, where a
+/// private-key operation spends most of its time), in product-scanning ("Comba") form with
+/// the reduction interleaved column by column (the "FIPS" method of Koç, Acar and Kaliski
+/// 1996). Column k sums the doubled cross products a_i·a_j (i < j, i + j = k), the square
+/// a_(k/2)² and the reduction products q_j·m_(k−j) in registers; for k < N its low limb then
+/// fixes q_k (which clears it), for k ≥ N it is output limb k − N. About a quarter faster than
+/// [`mont_sqr`]'s rows, whose u128 carries go through memory once per product.
+fn mont_sqr_16(m: &[u64; 16], m_inv: u64, a: &[u64; 16], out: &mut [u64; 16]) {
+    let mut q = [0u64; 16];
+    let mut t = [0u64; 16];
+    let mut acc = Column::default();
+    // Literal column numbers: after inlining, every loop in `sqr_column` has a fixed trip
+    // count and unrolls completely (a loop over k would leave the inner loops rolled).
+    macro_rules! columns {
+        ($($k:literal)*) => { $( sqr_column($k, m, m_inv, a, &mut q, &mut t, &mut acc); )* };
+    }
+    columns!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30);
+    t[15] = acc.shift();
+    subtract_if_not_below(&t, acc.shift(), m, out);
+}
+
+/// Column `k` of [`mont_sqr_16`].
+#[inline(always)]
+fn sqr_column<const N: usize>(
+    k: usize,
+    m: &[u64; N],
+    m_inv: u64,
+    a: &[u64; N],
+    q: &mut [u64; N],
+    t: &mut [u64; N],
+    acc: &mut Column,
+) {
+    let first = (k + 1).saturating_sub(N);
+    // Each cross product appears twice in a square: sum it once, then double the sum.
+    let mut cross = Column::default();
+    for i in first..k.div_ceil(2) {
+        cross.mac(a[i], a[k - i]);
+    }
+    acc.lo += cross.lo << 1;
+    acc.hi += cross.hi << 1;
+    if k.is_multiple_of(2) {
+        acc.mac(a[k / 2], a[k / 2]);
+    }
+    for j in first..k.min(N) {
+        acc.mac(q[j], m[k - j]);
+    }
+    if k < N {
+        let qk = (acc.lo as u64).wrapping_mul(m_inv);
+        q[k] = qk;
+        acc.mac(qk, m[0]);
+        acc.shift();
+    } else {
+        t[k - N] = acc.shift();
+    }
+}
+
+/// A column sum of product scanning, kept as two u128 sums of 64-bit halves (the products'
+/// low halves in `lo`, their high halves in `hi`): no addition can overflow (a column has at
+/// most a few dozen terms), so no carry flag has to be saved; the value is lo + hi·2^64.
+#[derive(Clone, Copy, Default)]
+struct Column {
+    lo: u128,
+    hi: u128,
+}
+
+impl Column {
+    /// self += a·b.
+    #[inline(always)]
+    fn mac(&mut self, a: u64, b: u64) {
+        let p = u128::from(a) * u128::from(b);
+        self.lo += u128::from(p as u64);
+        self.hi += p >> 64;
+    }
+
+    /// Take the column's low limb; the rest carries into the next column.
+    #[inline(always)]
+    fn shift(&mut self) -> u64 {
+        let limb = self.lo as u64;
+        self.lo = (self.lo >> 64) + self.hi;
+        self.hi = 0;
+        limb
+    }
 }
 
 /// One Montgomery multiplication, CIOS with the multiply and reduce passes merged: for each limb
@@ -1549,6 +1636,65 @@ mod tests {
             let (b, e) = (BigUint::from_bytes_be(&b), BigUint::from_bytes_be(&e));
             let mont = Montgomery::new(&m).unwrap();
             proptest::prop_assert_eq!(mont.pow(&b, &e), b.modpow(&e, &m));
+        }
+    }
+
+    /// `a²·R⁻¹ mod m` by num-bigint, with R = 2^1024: what [`mont_sqr_16`] must return.
+    fn mont_sqr_reference(a: &BigUint, m: &BigUint) -> BigUint {
+        let r_inv = (BigUint::one() << 1024u32).modinv(m).unwrap();
+        (a * a % m) * r_inv % m
+    }
+
+    fn mont_sqr_16_of(a: &BigUint, mont: &Montgomery) -> BigUint {
+        let m: [u64; 16] = mont.m[..].try_into().unwrap();
+        let a: [u64; 16] = limbs_of(a, 16).try_into().unwrap();
+        let mut out = [0u64; 16];
+        mont_sqr_16(&m, mont.m_inv, &a, &mut out);
+        biguint_of(&out)
+    }
+
+    /// The product-scanning square agrees with num-bigint at the edges: 0, 1, m − 1, a
+    /// modulus whose limbs are nearly all ones (the largest column sums), and one just
+    /// above 2^1023 (the smallest 16-limb modulus shape).
+    #[test]
+    fn mont_sqr_16_matches_num_bigint_at_the_edges() {
+        let moduli = [
+            test_key().p().clone(),
+            test_key().q().clone(),
+            (BigUint::one() << 1024u32) - 159u32,
+            (BigUint::one() << 1023u32) + 1u32,
+        ];
+        for m in &moduli {
+            let mont = Montgomery::new(m).unwrap();
+            for a in [
+                BigUint::zero(),
+                BigUint::one(),
+                m - 1u32,
+                m - 2u32,
+                m >> 1u32,
+                (m * 3u32) >> 2u32,
+            ] {
+                assert_eq!(
+                    mont_sqr_16_of(&a, &mont),
+                    mont_sqr_reference(&a, m),
+                    "{a} mod {m}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn mont_sqr_16_matches_num_bigint(
+            m in proptest::collection::vec(proptest::prelude::any::<u8>(), 128),
+            a in proptest::collection::vec(proptest::prelude::any::<u8>(), 128),
+        ) {
+            // A 16-limb odd modulus (top bit set) and any a below it.
+            let m = BigUint::from_bytes_be(&m) | BigUint::one() | (BigUint::one() << 1023u32);
+            let a = BigUint::from_bytes_be(&a) % &m;
+            let mont = Montgomery::new(&m).unwrap();
+            proptest::prop_assert_eq!(mont_sqr_16_of(&a, &mont), mont_sqr_reference(&a, &m));
         }
     }
 
