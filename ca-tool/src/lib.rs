@@ -7,6 +7,8 @@
 //! Exit codes: 0 success, 1 failure (verification failed, refusing to overwrite, ...), 2 usage
 //! or unreadable input.
 
+#![deny(unsafe_code)]
+
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,8 @@
 //!                   explain (--explain: TCP + TLS narration)   wire (--wire: bytes as sent)
 //! ```
 
+#![deny(unsafe_code)]
+
 pub mod cli;
 pub mod error;
 pub mod explain;

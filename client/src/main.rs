@@ -1,5 +1,7 @@
 //! The `client` binary: parse curl-style flags and run (see the library for the parts).
 
+#![deny(unsafe_code)]
+
 use clap::Parser;
 
 fn main() {

@@ -11,6 +11,8 @@
 //! timers cannot help); at most `--max-connections` are open — the next ones wait in the
 //! kernel's accept queue until a slot frees.
 
+#![deny(unsafe_code)]
+
 pub mod certs;
 pub mod files;
 pub mod html;

@@ -1,6 +1,8 @@
 //! `server`: HTTPS over our own TLS 1.2, serving a directory or the built-in site.
 //! Exit codes: 0 after a clean shutdown (Ctrl-C), 1 when it cannot start, 2 for usage errors.
 
+#![deny(unsafe_code)]
+
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -7,6 +7,8 @@
 //! The protocol core (`record`, `handshake`, `conn`) is synchronous and does no I/O: bytes in,
 //! bytes out. Only `stream` knows tokio.
 
+#![deny(unsafe_code)]
+
 pub mod alert;
 pub mod codec;
 pub mod config;
@@ -19,6 +21,7 @@ pub mod pki;
 pub mod record;
 pub mod stream;
 pub mod suites;
+pub mod text;
 pub mod trace;
 
 pub use config::{ClientConfig, ServerConfig};

@@ -125,15 +125,7 @@ impl KeyLog for KeyLogFile {
     }
 }
 
-/// Lowercase hex, no separators.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::text::hex;
 
 #[cfg(test)]
 mod tests {

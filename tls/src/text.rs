@@ -1,0 +1,64 @@
+//! Text shown to people: one copy of each helper that turns bytes or peer-chosen strings into
+//! something safe to print.
+//!
+//! Every string a peer chose (a certificate's names, SNI, ALPN, HTTP headers from the network)
+//! goes through [`escape_peer`] at the point it is printed, so it cannot carry terminal control
+//! sequences: an `ESC [2J` in a subjectAltName must not erase the warning printed above it.
+
+use std::fmt::Write as _;
+
+/// A peer-chosen string made safe for a terminal or a log line: printable ASCII is kept, a
+/// backslash doubles, and every other byte (controls, ESC, DEL, non-ASCII) becomes `\xNN` — the
+/// form curl and nginx's logs use, so the output stays one line and shows exactly what was sent.
+pub fn escape_peer(s: &str) -> String {
+    escape_peer_bytes(s.as_bytes())
+}
+
+/// [`escape_peer`] for raw bytes (an SNI or an IA5String that may not be UTF-8).
+pub fn escape_peer_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out
+}
+
+/// Lowercase hex, no separators.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_removes_terminal_controls() {
+        let e = escape_peer("evil\x1b[2J.example\r\n\u{7}");
+        assert_eq!(e, "evil\\x1b[2J.example\\x0d\\x0a\\x07");
+        assert!(!e.bytes().any(|b| b < 0x20 || b == 0x7f));
+    }
+
+    #[test]
+    fn escape_keeps_plain_names_and_marks_non_ascii() {
+        assert_eq!(escape_peer("www.example.com"), "www.example.com");
+        assert_eq!(escape_peer("a\\b"), "a\\\\b");
+        assert_eq!(escape_peer("é"), "\\xc3\\xa9");
+        assert_eq!(escape_peer_bytes(&[0, 0x7f]), "\\x00\\x7f");
+    }
+
+    #[test]
+    fn hex_is_lowercase_without_separators() {
+        assert_eq!(hex(&[0xab, 0x01]), "ab01");
+    }
+}
