@@ -322,6 +322,11 @@ async fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Respon
         Ok(f) => f,
         Err(e) => return refusal_response(io_refusal(&e)),
     };
+    match holds_private_key(&mut file).await {
+        Ok(false) => {}
+        Ok(true) => return refusal_response(Refusal::Forbidden),
+        Err(_) => return response::internal_error(),
+    }
     if first > 0 && file.seek(io::SeekFrom::Start(first)).await.is_err() {
         return response::internal_error();
     }
@@ -341,6 +346,32 @@ async fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Respon
     builder
         .body(response::boxed(FileBody::new(file, count)))
         .unwrap_or_else(|_| response::internal_error())
+}
+
+/// Bytes of a file's head searched for a PEM private key (a key, even after a few
+/// certificates of a combined file, starts well within this).
+const KEY_SNIFF: usize = 64 * 1024;
+
+/// Whether the start of `file` holds a PEM private key block (`-----BEGIN PRIVATE KEY-----`,
+/// `RSA PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`…): such a file is never served, whatever its name
+/// or place. Leaves the file positioned at its start.
+async fn holds_private_key(file: &mut tokio::fs::File) -> io::Result<bool> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    (&mut *file)
+        .take(KEY_SNIFF as u64)
+        .read_to_end(&mut head)
+        .await?;
+    file.seek(io::SeekFrom::Start(0)).await?;
+    Ok(is_private_key_pem(&head))
+}
+
+/// A line `-----BEGIN <anything> PRIVATE KEY-----` anywhere in `text`.
+pub fn is_private_key_pem(text: &[u8]) -> bool {
+    text.split(|&b| b == b'\n').any(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        line.starts_with(b"-----BEGIN ") && line.ends_with(b"PRIVATE KEY-----")
+    })
 }
 
 /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since when both are sent.
@@ -499,6 +530,21 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
         assert_eq!(parse_range("items=0-1", 100), None);
         assert_eq!(parse_range("bytes=x-1", 100), None);
+    }
+
+    #[test]
+    fn private_key_blocks_are_recognised() {
+        assert!(is_private_key_pem(b"-----BEGIN PRIVATE KEY-----\nMIIE\n"));
+        assert!(is_private_key_pem(
+            b"-----BEGIN CERTIFICATE-----\r\nMII\r\n-----END CERTIFICATE-----\r\n-----BEGIN RSA PRIVATE KEY-----\r\n"
+        ));
+        assert!(is_private_key_pem(
+            b"x\n-----BEGIN ENCRYPTED PRIVATE KEY-----"
+        ));
+        assert!(!is_private_key_pem(b"-----BEGIN CERTIFICATE-----\nMII\n"));
+        assert!(!is_private_key_pem(
+            b"see -----BEGIN PRIVATE KEY----- in the docs"
+        ));
     }
 
     #[test]

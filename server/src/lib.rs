@@ -175,6 +175,9 @@ impl Server {
             ),
             None => None,
         };
+        if let Some(root) = &root {
+            check_root_exposes_no_secret(root, &opts, identity.local_ca.is_some())?;
+        }
         let https = TcpListener::bind(opts.listen)
             .await
             .map_err(|e| ServerError::new(format!("cannot listen on {}: {e}", opts.listen)))?;
@@ -563,6 +566,38 @@ impl App {
             }
         }
     }
+}
+
+/// Refuse a `--root` that would publish our own secrets: the private key in use, or the
+/// certificate directory that holds the local CA's key (`server --root .` after a first run).
+fn check_root_exposes_no_secret(
+    root: &std::path::Path,
+    opts: &Options,
+    local_ca: bool,
+) -> Result<(), ServerError> {
+    let mut guarded: Vec<(&std::path::Path, &str)> = Vec::new();
+    if local_ca {
+        guarded.push((
+            &opts.certs_dir,
+            "the certificate directory (it holds the CA's private key)",
+        ));
+    }
+    if let Some(key) = &opts.key {
+        guarded.push((key, "the private key in use"));
+    }
+    for (path, what) in guarded {
+        // Canonical paths: `certs`, `./certs` and a symlink to it are the same directory.
+        if let Ok(real) = std::fs::canonicalize(path) {
+            if real.starts_with(root) {
+                return Err(ServerError::new(format!(
+                    "--root {} contains {what}, {}: refusing to serve it",
+                    root.display(),
+                    real.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 const SERVER_NAME: &str = concat!("server/", env!("CARGO_PKG_VERSION"));

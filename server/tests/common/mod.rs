@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A certs dir holding `ca.pem` and a localhost certificate, made once (key generation is the
@@ -186,4 +186,38 @@ pub fn path_str(p: &Path) -> String {
 
 pub fn ca_path() -> PathBuf {
     shared_certs().join("ca.pem")
+}
+
+/// Run `cmd` to completion, but kill it after `limit` (a hung peer must not stall CI). Panics
+/// naming the Debian `package` when the program is missing, and when the limit is reached.
+pub fn output_within(cmd: &mut Command, limit: Duration, package: &str) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => panic!(
+            "cannot run {:?} ({e}): install the Debian package {package}",
+            cmd.get_program()
+        ),
+    };
+    wait_within(child, limit)
+}
+
+/// Wait for a spawned `child` (stdout/stderr piped) for at most `limit`, then kill it.
+pub fn wait_within(child: Child, limit: Duration) -> Output {
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("collect output"),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("process {pid} still running after {limit:?}: killed");
+        }
+    }
 }
