@@ -57,7 +57,7 @@ pub async fn serve(
     if meta.is_dir() {
         if !raw_path.ends_with('/') {
             // Relative links in the listing or index.html only work under a trailing slash.
-            let mut location = format!("{raw_path}/");
+            let mut location = slash_redirect(&segments);
             if let Some(q) = query {
                 location.push('?');
                 location.push_str(q);
@@ -103,6 +103,18 @@ pub fn request_segments(raw_path: &str) -> Result<Vec<String>, Refusal> {
         }
     }
     Ok(segments)
+}
+
+/// Where a directory asked for without its trailing slash redirects: rebuilt from the decoded
+/// segments, so it is always one path on this host. Echoing `//images` back as `//images/`
+/// would be a scheme-relative URL, which a browser reads as the host `images`.
+pub fn slash_redirect(segments: &[String]) -> String {
+    let mut location = String::from("/");
+    for s in segments {
+        location.push_str(&html::encode_segment(s));
+        location.push('/');
+    }
+    location
 }
 
 /// Parse a `Range` header against a representation of `len` bytes (RFC 9110 §14.1.2).
@@ -530,6 +542,23 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
         assert_eq!(parse_range("items=0-1", 100), None);
         assert_eq!(parse_range("bytes=x-1", 100), None);
+    }
+
+    #[test]
+    fn slash_redirects_stay_on_this_host() {
+        for raw in ["//images", "///images", "/./images", "//images/../x"] {
+            if let Ok(segments) = request_segments(raw) {
+                let location = slash_redirect(&segments);
+                assert!(
+                    location.starts_with('/') && !location.starts_with("//"),
+                    "{raw} -> {location}"
+                );
+            }
+        }
+        assert_eq!(
+            slash_redirect(&request_segments("//sub dir").unwrap_or_default()),
+            "/sub%20dir/"
+        );
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub struct Options {
     pub certs_dir: PathBuf,
     /// Also serve the same content over plain HTTP here.
     pub http: Option<SocketAddr>,
-    /// Append NSS key log lines here (else `SSLKEYLOGFILE`, if set).
+    /// Append NSS key log lines here (`SSLKEYLOGFILE` is ignored). Also lets `-v` show the
+    /// pre-master, master secret and key block.
     pub keylog: Option<PathBuf>,
     pub verbose: bool,
     /// OpenSSL-style suite list, e.g. `AES128-SHA256:AES256-SHA`.
@@ -154,11 +155,15 @@ impl Server {
             config.common.suites = tls::suites::parse_suite_list(list)
                 .map_err(|e| ServerError::new(format!("--ciphers: {e}")))?;
         }
-        let key_log_path = opts.keylog.clone().or_else(|| {
-            std::env::var_os("SSLKEYLOGFILE")
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from)
-        });
+        // Only an explicit --keylog writes secrets: a server inheriting SSLKEYLOGFILE from a
+        // shell would silently make every visitor's traffic decryptable (the client, like curl,
+        // does honour it).
+        let key_log_path = opts.keylog.clone();
+        if key_log_path.is_none()
+            && std::env::var_os("SSLKEYLOGFILE").is_some_and(|p| !p.is_empty())
+        {
+            log::emit("SSLKEYLOGFILE is set but the server ignores it: use --keylog FILE");
+        }
         if let Some(path) = &key_log_path {
             let file = tls::trace::KeyLogFile::open(path)
                 .map_err(|e| ServerError::new(format!("key log {}: {e}", path.display())))?;
@@ -376,7 +381,11 @@ impl ConnContext {
             }
             // -v: the handshake narrated from the server's side.
             if self.app.verbose {
-                observers.push(narrate::Narrator::new(addr, self.app.tls.clone()));
+                observers.push(narrate::Narrator::new(
+                    addr,
+                    self.app.tls.clone(),
+                    self.app.key_log_path.is_some(),
+                ));
             }
             let observer: Option<Arc<dyn tls::trace::Observer>> = match observers.len() {
                 0 => None,
@@ -505,8 +514,11 @@ impl App {
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let referer = req
+            .headers()
+            .get(header::REFERER)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let head = req.method() == Method::HEAD;
         let mut res = self
             .route(&req, peer, &request_line, user_agent.as_deref())
@@ -525,6 +537,7 @@ impl App {
             request_line,
             status: parts.status.as_u16(),
             user_agent,
+            referer,
             suite: peer.tls.as_ref().map(|t| t.info.suite.openssl_name),
             sni: peer.tls.as_ref().and_then(|t| t.info.server_name.clone()),
             started,

@@ -36,10 +36,12 @@ struct Cli {
     /// Also serve the same content over plain HTTP on this address, to compare captures.
     #[arg(long, value_name = "ADDR:PORT")]
     http: Option<SocketAddr>,
-    /// Append TLS secrets in NSS key log format (else $SSLKEYLOGFILE), for Wireshark.
+    /// Append TLS secrets in NSS key log format, for Wireshark; with -v, also narrate them.
+    /// The server ignores $SSLKEYLOGFILE: secrets are written only when asked for here.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
-    /// Also log every handshake and connection error.
+    /// Also log every handshake and connection error, and narrate each handshake (its
+    /// secrets only with --keylog).
     #[arg(short, long)]
     verbose: bool,
     /// Cipher suites in order of preference, OpenSSL or IANA names separated by ':'.

@@ -92,3 +92,150 @@ fn a_pem_private_key_is_never_served_whatever_its_name() {
     }
     assert_eq!(curl(&[&s.url("/cert.pem")]).stdout, cert.as_bytes());
 }
+
+#[test]
+fn the_trailing_slash_redirect_stays_a_path_on_this_host() {
+    let root = temp_root();
+    std::fs::create_dir(root.path().join("images")).expect("mkdir");
+    let s = Running::start(&["--root", &path_str(root.path())]);
+    for (path, expected) in [
+        ("//images", "/images/"),
+        ("///images", "/images/"),
+        ("/./images?x=1", "/images/?x=1"),
+        ("/images", "/images/"),
+    ] {
+        let out = curl(&[
+            "--path-as-is",
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %header{location}",
+            &format!("https://localhost:{}{path}", s.port),
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("301 {expected}"),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn no_secret_is_written_or_narrated_without_keylog() {
+    let dir = temp_root();
+    let ignored = dir.path().join("server-env-keys.log");
+    let curl_keylog = dir.path().join("curl-keys.log");
+    // -v and an inherited SSLKEYLOGFILE, but no --keylog.
+    let s = Running::start_with(None, &["-v"], &[("SSLKEYLOGFILE", &ignored)]);
+    let out = output_within(
+        Command::new("curl")
+            .arg("--cacert")
+            .arg(ca_path())
+            .args(["-sS", "-o", "/dev/null", "--max-time", "30"])
+            .arg(s.url("/"))
+            .env("SSLKEYLOGFILE", &curl_keylog),
+        Duration::from_secs(60),
+        "curl",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        s.wait_for_log("\"GET / HTTP/1.1\" 200", Duration::from_secs(20)),
+        "{}",
+        s.stderr()
+    );
+    let log = s.stderr();
+    assert!(!ignored.exists(), "the server wrote SSLKEYLOGFILE");
+    assert!(
+        log.contains("SSLKEYLOGFILE is set but the server ignores it"),
+        "{log}"
+    );
+    // The connection's real master secret, from curl's side, appears nowhere in the log.
+    let theirs = std::fs::read_to_string(&curl_keylog)
+        .expect("curl writes SSLKEYLOGFILE (Debian's curl, built with OpenSSL)");
+    let master = theirs
+        .lines()
+        .find_map(|l| l.strip_prefix("CLIENT_RANDOM "))
+        .and_then(|rest| rest.split(' ').nth(1))
+        .expect("a CLIENT_RANDOM line");
+    assert_eq!(master.len(), 96);
+    assert!(
+        !log.to_ascii_lowercase().contains(master),
+        "master secret in the log"
+    );
+    assert!(!log.contains("CLIENT_RANDOM"), "{log}");
+    // The narration still runs, with the secrets' places marked.
+    for label in [
+        "pre-master secret",
+        "master secret",
+        "client_write_key (16 bytes)",
+    ] {
+        assert!(
+            log.contains(&format!(
+                "{label}: (hidden: the server shows secrets only with --keylog FILE)"
+            )),
+            "{label}: {log}"
+        );
+    }
+    assert!(log.contains("MAC recomputed: matches"), "{log}");
+}
+
+#[test]
+fn a_sni_with_terminal_escapes_is_logged_escaped() {
+    let s = Running::start(&["-v"]);
+    let evil = "evil\x1b[2J\"x\x07.example";
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-quiet", "-servername", evil, "-connect"])
+        .arg(format!("127.0.0.1:{}", s.port))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .expect("openssl s_client (install the Debian package openssl)");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        let _ = stdin.write_all(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: ua\xe2\x80\xae\tz\r\nReferer: r\"\r\nConnection: close\r\n\r\n",
+        );
+    }
+    let out = wait_within(child, Duration::from_secs(60));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("HTTP/1.1 200"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        s.wait_for_log("\"GET / HTTP/1.1\" 200", Duration::from_secs(20)),
+        "{}",
+        s.stderr()
+    );
+    let log = s.stderr();
+    let escaped = "evil\\x1b[2J\\x22x\\x07.example";
+    assert!(
+        log.contains("\"r\\x22\" \"ua\\xe2\\x80\\xae\\x09z\" "),
+        "referer and user agent escaped: {log}"
+    );
+    assert!(
+        log.contains(&format!("sni={escaped}\n")),
+        "access log: {log}"
+    );
+    assert!(
+        log.contains(&format!("sni={escaped} ems=")),
+        "-v line: {log}"
+    );
+    assert!(
+        log.contains("server_name (SNI): evil\\x1b[2J\"x\\x07.example"),
+        "narration: {log}"
+    );
+    assert!(
+        !log.contains('\x1b') && !log.contains('\x07'),
+        "raw control bytes in: {log:?}"
+    );
+}

@@ -37,6 +37,11 @@ impl Running {
     }
 
     pub fn start_in(cwd: Option<&Path>, args: &[&str]) -> Self {
+        Self::start_with(cwd, args, &[])
+    }
+
+    /// [`Self::start_in`] with extra environment variables.
+    pub fn start_with(cwd: Option<&Path>, args: &[&str], envs: &[(&str, &Path)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
         if !args.contains(&"--listen") {
             cmd.args(["--listen", "127.0.0.1:0"]);
@@ -49,6 +54,7 @@ impl Running {
         }
         cmd.args(args)
             .env_remove("SSLKEYLOGFILE")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
