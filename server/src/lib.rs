@@ -19,6 +19,7 @@ pub mod html;
 pub mod log;
 pub mod narrate;
 pub mod response;
+pub mod send_timeout;
 pub mod site;
 
 use hyper::body::Incoming;
@@ -60,6 +61,8 @@ pub struct Options {
     pub ciphers: Option<String>,
     pub max_connections: usize,
     pub handshake_timeout: Duration,
+    /// A client whose socket accepts no byte for this long is dropped (`--send-timeout`).
+    pub send_timeout: Duration,
     /// How long in-flight requests get after shutdown is asked for.
     pub shutdown_timeout: Duration,
 }
@@ -78,6 +81,7 @@ impl Default for Options {
             ciphers: None,
             max_connections: 256,
             handshake_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -138,6 +142,7 @@ pub struct Server {
     certs_dir: PathBuf,
     max_connections: usize,
     handshake_timeout: Duration,
+    send_timeout: Duration,
     shutdown_timeout: Duration,
 }
 
@@ -212,6 +217,7 @@ impl Server {
             certs_dir: opts.certs_dir,
             max_connections: opts.max_connections.max(1),
             handshake_timeout: opts.handshake_timeout,
+            send_timeout: opts.send_timeout,
             shutdown_timeout: opts.shutdown_timeout,
         })
     }
@@ -245,6 +251,7 @@ impl Server {
             key_log: self.app.key_log_path.as_deref(),
             max_connections: self.max_connections,
             handshake_timeout: self.handshake_timeout,
+            send_timeout: self.send_timeout,
         })
     }
 
@@ -257,6 +264,7 @@ impl Server {
             app,
             max_connections,
             handshake_timeout,
+            send_timeout,
             shutdown_timeout,
             ..
         } = self;
@@ -274,6 +282,7 @@ impl Server {
             app,
             http: builder,
             handshake_timeout,
+            send_timeout,
         };
         tokio::pin!(shutdown);
         loop {
@@ -341,6 +350,7 @@ struct ConnContext {
     app: Arc<App>,
     http: http1::Builder,
     handshake_timeout: Duration,
+    send_timeout: Duration,
 }
 
 /// What a request handler knows about its connection.
@@ -392,6 +402,7 @@ impl ConnContext {
                 1 => observers.pop(),
                 _ => Some(Arc::new(narrate::Fanout(observers))),
             };
+            let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
             tls::stream::accept_observed(self.app.tls.clone(), tcp, observer)
                 .await
                 .map_err(HandshakeFailure::Tls)
@@ -459,6 +470,7 @@ impl ConnContext {
     ) {
         let peer = Arc::new(Peer { addr, tls: None });
         let verbose = self.app.verbose;
+        let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
         if let Some(end) = self
             .serve_http(TokioIo::new(tcp), peer.clone(), watcher)
             .await

@@ -29,6 +29,7 @@ pub struct BannerFacts<'a> {
     pub key_log: Option<&'a Path>,
     pub max_connections: usize,
     pub handshake_timeout: Duration,
+    pub send_timeout: Duration,
 }
 
 /// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
@@ -89,9 +90,10 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Limits: {} connections at once, {}s to finish a handshake",
+        "Limits: {} connections at once, {}s to finish a handshake, {}s without write progress",
         f.max_connections,
-        f.handshake_timeout.as_secs_f64()
+        f.handshake_timeout.as_secs_f64(),
+        f.send_timeout.as_secs_f64()
     );
     if let Some(path) = f.key_log {
         let _ = writeln!(
@@ -307,6 +309,15 @@ pub fn handshake_done(peer: SocketAddr, d: &TlsDetails) {
             .alpn_protocol
             .as_deref()
             .map_or_else(|| "-".to_string(), peer_field_bytes),
+    ));
+}
+
+/// The send timeout fired: the client stopped reading what we send.
+pub fn send_timed_out(peer: SocketAddr, limit: Duration) {
+    emit(&format!(
+        "{peer} - - [{}] send timed out: no write progress for {}s (the client stopped reading): connection dropped",
+        now_common_log(),
+        limit.as_secs_f64()
     ));
 }
 

@@ -53,6 +53,10 @@ struct Cli {
     /// Seconds a client gets to complete the TLS handshake.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
     handshake_timeout: f64,
+    /// Seconds a client may stop reading (no byte of a response accepted) before it is
+    /// dropped, like nginx's send_timeout.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
+    send_timeout: f64,
 }
 
 fn main() {
@@ -75,6 +79,7 @@ fn main() {
         ciphers: cli.ciphers,
         max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
         handshake_timeout: Duration::from_secs_f64(cli.handshake_timeout),
+        send_timeout: Duration::from_secs_f64(cli.send_timeout),
         ..server::Options::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {

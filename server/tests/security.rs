@@ -239,3 +239,59 @@ fn a_sni_with_terminal_escapes_is_logged_escaped() {
         "raw control bytes in: {log:?}"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_send_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let root = temp_root();
+    // Far more than the loopback socket buffers on both sides can hold.
+    let big = vec![0x5au8; 64 * 1024 * 1024];
+    std::fs::write(root.path().join("big.bin"), &big).expect("write");
+    let s = Running::start(&[
+        "--root",
+        &path_str(root.path()),
+        "--send-timeout",
+        "1",
+        "--max-connections",
+        "1",
+    ]);
+    assert!(
+        s.banner.contains("1s without write progress"),
+        "{}",
+        s.banner
+    );
+    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
+    let config = std::sync::Arc::new(tls::ClientConfig::new(roots));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
+        .await
+        .expect("connect");
+    let mut stalled = tls::stream::connect(config, "localhost", tcp)
+        .await
+        .expect("handshake");
+    stalled
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("request");
+    stalled.flush().await.expect("flush");
+    // Read nothing: the server fills the socket buffers, then makes no progress.
+    // (Blocking this single-threaded test runtime is fine: the client must do nothing now.)
+    let fired = s.wait_for_log(
+        "send timed out: no write progress for 1s",
+        Duration::from_secs(60),
+    );
+    assert!(fired, "{}", s.stderr());
+    assert!(
+        s.wait_for_log("\"GET /big.bin HTTP/1.1\" 200 ", Duration::from_secs(10)),
+        "{}",
+        s.stderr()
+    );
+    let log = s.stderr();
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"GET /big.bin HTTP/1.1\" 200 "))
+        .unwrap_or_default();
+    assert!(line.ends_with("(aborted)"), "{line}");
+    // Its only slot is free again: the next client is served (curl's --max-time bounds it).
+    assert_eq!(status_of(&s.url("/"), &[]), "200", "{}", s.stderr());
+    drop(stalled);
+}
