@@ -624,3 +624,95 @@ fn keylog_ciphers_and_usage_errors() {
     ]);
     assert_eq!(bad_root.status.code(), Some(1));
 }
+
+/// Header value (case-insensitive name) from a `curl -i` reply.
+fn header<'a>(reply: &'a str, name: &str) -> Option<&'a str> {
+    reply.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[test]
+fn ranges_and_validators_follow_rfc_9110() {
+    let root = temp_root();
+    std::fs::write(root.path().join("hello.txt"), "hello, world\n").expect("write");
+    let s = Running::start(&["--root", &path_str(root.path())]);
+    let url = s.url("/hello.txt");
+    let get = |extra: &[&str]| {
+        let mut args = vec!["-i"];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        String::from_utf8_lossy(&curl(&args).stdout).into_owned()
+    };
+    let plain = get(&[]);
+    let etag = header(&plain, "etag").expect("etag").to_string();
+    let last_modified = header(&plain, "last-modified").expect("date").to_string();
+
+    // A suffix range: the last 6 bytes.
+    let r = get(&["-r", "-6"]);
+    assert!(r.starts_with("HTTP/1.1 206"), "{r}");
+    assert_eq!(header(&r, "content-range"), Some("bytes 7-12/13"), "{r}");
+    assert!(r.ends_with("\r\n\r\nworld\n"), "{r}");
+    // Unsatisfiable: 416 with the length, `bytes */13`.
+    let r = get(&["-r", "13-"]);
+    assert!(r.starts_with("HTTP/1.1 416"), "{r}");
+    assert_eq!(header(&r, "content-range"), Some("bytes */13"), "{r}");
+    // Several ranges: the whole file with 200 (our documented choice, RFC 9110 §14.2).
+    let r = get(&["-r", "0-1,5-6"]);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert_eq!(header(&r, "content-range"), None, "{r}");
+    assert!(r.ends_with("\r\n\r\nhello, world\n"), "{r}");
+    // HEAD with Range: the 206 head (as nginx answers), and no body.
+    let r = get(&["-I", "-r", "0-4"]);
+    assert!(r.starts_with("HTTP/1.1 206"), "{r}");
+    assert_eq!(header(&r, "content-range"), Some("bytes 0-4/13"), "{r}");
+    assert_eq!(header(&r, "content-length"), Some("5"), "{r}");
+    assert!(r.ends_with("\r\n\r\n"), "{r}");
+
+    // If-Range: the range applies only while the validator matches.
+    for validator in [etag.as_str(), last_modified.as_str()] {
+        let r = get(&["-r", "0-4", "-H", &format!("If-Range: {validator}")]);
+        assert!(r.starts_with("HTTP/1.1 206"), "{validator}: {r}");
+        assert!(r.ends_with("\r\n\r\nhello"), "{r}");
+    }
+    for stale in ["\"0-0\"", "W/\"0-0\"", "Mon, 01 Jan 2001 00:00:00 GMT"] {
+        let r = get(&["-r", "0-4", "-H", &format!("If-Range: {stale}")]);
+        assert!(r.starts_with("HTTP/1.1 200"), "{stale}: {r}");
+        assert!(r.ends_with("\r\n\r\nhello, world\n"), "{r}");
+    }
+
+    // If-None-Match decides when both it and If-Modified-Since are sent (§13.2.2).
+    let ims = format!("If-Modified-Since: {last_modified}");
+    let r = get(&["-H", "If-None-Match: \"other\"", "-H", &ims]);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    let r = get(&["-H", &format!("If-None-Match: {etag}"), "-H", &ims]);
+    assert!(r.starts_with("HTTP/1.1 304"), "{r}");
+    let r = get(&["-H", &format!("If-None-Match: \"x\", W/{etag}")]);
+    assert!(r.starts_with("HTTP/1.1 304"), "weak comparison: {r}");
+}
+
+#[cfg(unix)]
+#[test]
+fn listings_do_not_show_what_symlinks_outside_the_root_point_at() {
+    let outer = temp_root();
+    // A size that would read "12.1 KiB" in a listing.
+    std::fs::write(outer.path().join("secret.bin"), vec![1u8; 12_345]).expect("write");
+    let root = outer.path().join("root");
+    std::fs::create_dir(&root).expect("mkdir");
+    std::fs::write(root.join("ok.txt"), "fine").expect("write");
+    std::os::unix::fs::symlink(outer.path().join("secret.bin"), root.join("out-link.bin"))
+        .expect("symlink");
+    std::os::unix::fs::symlink(outer.path(), root.join("out-dir")).expect("symlink");
+    std::os::unix::fs::symlink(root.join("ok.txt"), root.join("in-link.txt")).expect("symlink");
+    std::os::unix::fs::symlink(root.join("gone"), root.join("broken")).expect("symlink");
+    let s = Running::start(&["--root", &path_str(&root)]);
+    let page = String::from_utf8_lossy(&curl(&[&s.url("/")]).stdout).into_owned();
+    assert!(
+        page.contains("ok.txt") && page.contains("in-link.txt"),
+        "{page}"
+    );
+    for hidden in ["out-link.bin", "out-dir", "broken", "12.1 KiB"] {
+        assert!(!page.contains(hidden), "{hidden} listed:\n{page}");
+    }
+}
