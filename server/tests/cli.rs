@@ -111,10 +111,11 @@ fn readme_quick_start_starts_this_server_on_its_default() {
         .expect("a command block");
     assert_eq!(first_command.trim(), "cargo run --release -p server");
     assert!(quick.contains("curl --cacert certs/ca.pem https://localhost:8443/"));
-    let defaults = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("--help")
-        .output()
-        .expect("--help");
+    let defaults = output_within(
+        Command::new(env!("CARGO_BIN_EXE_server")).arg("--help"),
+        Duration::from_secs(30),
+        "(the server under test)",
+    );
     let help = String::from_utf8_lossy(&defaults.stdout);
     assert!(help.contains("[default: 127.0.0.1:8443]"), "{help}");
     assert!(help.contains("[default: certs]"), "{help}");
@@ -596,14 +597,17 @@ fn keylog_ciphers_and_usage_errors() {
     assert_eq!(fields.get(1).map(|f| f.len()), Some(64));
     assert_eq!(fields.get(2).map(|f| f.len()), Some(96));
 
+    // Bounded: a server that wrongly accepted these would serve forever.
     let usage = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(args)
-            .output()
-            .expect("run")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_server")).args(args),
+            Duration::from_secs(60),
+            "(the server under test)",
+        )
     };
     assert_eq!(usage(&["--cert", "x.pem"]).status.code(), Some(2));
     assert_eq!(usage(&["--max-connections", "0"]).status.code(), Some(2));
+    assert_eq!(usage(&["--send-timeout", "0"]).status.code(), Some(2));
     let bad_suite = usage(&[
         "--ciphers",
         "RC4-MD5",

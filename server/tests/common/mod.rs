@@ -132,25 +132,45 @@ impl Running {
             sink.close();
         });
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut banner = String::new();
-        loop {
-            let mut line = String::new();
-            let n = out.read_line(&mut line).expect("read banner");
-            assert!(
-                n > 0,
-                "server exited before its banner:\n{banner}\nstderr:\n{}",
-                stderr.text()
-            );
-            banner.push_str(&line);
-            if line.starts_with("Quit by pressing CTRL-C") {
-                break;
-            }
-        }
-        // Keep draining stdout so the server never blocks on a full pipe.
+        // The banner is read on a thread so that a server that never prints it fails the test
+        // after a bound instead of hanging it.
+        let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            let mut banner = String::new();
+            loop {
+                let mut line = String::new();
+                match out.read_line(&mut line) {
+                    Ok(n) if n > 0 => {}
+                    _ => {
+                        let _ = tx.send(Err(banner));
+                        return;
+                    }
+                }
+                banner.push_str(&line);
+                if line.starts_with("Quit by pressing CTRL-C") {
+                    break;
+                }
+            }
+            let _ = tx.send(Ok(banner));
+            // Keep draining stdout so the server never blocks on a full pipe.
             let mut sink = Vec::new();
             let _ = out.read_to_end(&mut sink);
         });
+        let banner = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Ok(banner)) => banner,
+            Ok(Err(partial)) => {
+                // Its whole stderr (the reason) once the pipe closes.
+                stderr.wait_until(Duration::from_secs(10), |_, closed| closed);
+                panic!(
+                    "server exited before its banner:\n{partial}\nstderr:\n{}",
+                    stderr.text()
+                )
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no banner within 120 s; stderr:\n{}", stderr.text());
+            }
+        };
         let port = port_after(&banner, "Listening on https://").expect("https port in banner");
         let http_port = port_after(&banner, "Listening on http://");
         Self {
