@@ -90,3 +90,58 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for SendTimeout<IO> {
         self.watch(cx, polled)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn peer() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 9))
+    }
+
+    #[tokio::test]
+    async fn a_write_nobody_reads_fails_after_the_limit() {
+        let (ours, _theirs) = tokio::io::duplex(16);
+        let mut io = SendTimeout::new(ours, Duration::from_millis(200), peer());
+        let started = tokio::time::Instant::now();
+        let err = io
+            .write_all(&[0u8; 64])
+            .await
+            .expect_err("the pipe holds 16 bytes and nobody reads");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    }
+
+    /// The limit is between two writes, not over the whole transfer (nginx's send_timeout): a
+    /// reader slower than the limit overall, but never stalled that long, is served.
+    #[tokio::test]
+    async fn a_slow_reader_that_keeps_reading_is_not_dropped() {
+        let (ours, mut theirs) = tokio::io::duplex(16);
+        let limit = Duration::from_secs(1);
+        let mut io = SendTimeout::new(ours, limit, peer());
+        let reader = tokio::spawn(async move {
+            let mut got = 0usize;
+            let mut buf = [0u8; 16];
+            // Pacing, not synchronisation: the slow reader is the behaviour under test.
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            while got < 16 * 15 {
+                tick.tick().await;
+                match theirs.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+            got
+        });
+        let started = tokio::time::Instant::now();
+        io.write_all(&[7u8; 16 * 15])
+            .await
+            .expect("never stalled for the limit");
+        assert!(
+            started.elapsed() > limit,
+            "the transfer outlasted the limit"
+        );
+        assert_eq!(reader.await.expect("reader"), 16 * 15);
+    }
+}
