@@ -1,10 +1,12 @@
 //! Static files from `--root` (RFC 9110): GET/HEAD, `index.html`, an HTML directory listing,
-//! MIME types by extension, a single byte range (§14), and Last-Modified / ETag validators
-//! (§13) that turn a repeat request into `304 Not Modified`.
+//! MIME types by extension, a single byte range (§14; several ranges get the whole file),
+//! and Last-Modified / ETag validators (§13) that turn a repeat request into
+//! `304 Not Modified`.
 //!
 //! Confinement: the request path is percent-decoded once, `..` is refused outright (never
 //! resolved), dot-files are hidden, and the file's canonical path (all symlinks followed) must
-//! still lie under the canonical root, so a symlink pointing outside is refused as well.
+//! still lie under the canonical root, so a symlink pointing outside is refused as well — and
+//! left out of directory listings, which would otherwise show its target's size and date.
 
 use crate::html;
 use crate::response::{self, Body};
@@ -57,7 +59,7 @@ pub async fn serve(
     if meta.is_dir() {
         if !raw_path.ends_with('/') {
             // Relative links in the listing or index.html only work under a trailing slash.
-            let mut location = format!("{raw_path}/");
+            let mut location = slash_redirect(&segments);
             if let Some(q) = query {
                 location.push('?');
                 location.push_str(q);
@@ -70,7 +72,7 @@ pub async fn serve(
                 return serve_file(&index_path, &index_meta, headers).await;
             }
         }
-        return listing(&path, raw_path).await;
+        return listing(root, &path, raw_path).await;
     }
     if meta.is_file() {
         return serve_file(&path, &meta, headers).await;
@@ -105,12 +107,34 @@ pub fn request_segments(raw_path: &str) -> Result<Vec<String>, Refusal> {
     Ok(segments)
 }
 
+/// Where a directory asked for without its trailing slash redirects: rebuilt from the decoded
+/// segments, so it is always one path on this host. Echoing `//images` back as `//images/`
+/// would be a scheme-relative URL, which a browser reads as the host `images`.
+pub fn slash_redirect(segments: &[String]) -> String {
+    let mut location = String::from("/");
+    for s in segments {
+        location.push_str(&html::encode_segment(s));
+        location.push('/');
+    }
+    location
+}
+
 /// Parse a `Range` header against a representation of `len` bytes (RFC 9110 §14.1.2).
 /// `None`: ignore it and send everything (other units, several ranges, bad syntax).
+///
+/// Several ranges (`bytes=0-1,5-6`) get the whole file with 200, which RFC 9110 §14.2 allows
+/// (a server may ignore Range): simpler than nginx's multipart/byteranges, and immune to the
+/// overlapping-ranges amplification that made Apache cap them (CVE-2011-3192).
 /// `Some(Err(()))`: 416. `Some(Ok((first, last)))`: inclusive byte positions.
 #[allow(clippy::result_unit_err)]
 pub fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
-    let spec = value.trim().strip_prefix("bytes=")?.trim();
+    // Range units compare case-insensitively (RFC 9110 §14.1).
+    let value = value.trim();
+    let spec = value
+        .get(..6)
+        .filter(|unit| unit.eq_ignore_ascii_case("bytes="))
+        .and_then(|_| value.get(6..))?
+        .trim();
     if spec.contains(',') {
         return None;
     }
@@ -322,6 +346,11 @@ async fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Respon
         Ok(f) => f,
         Err(e) => return refusal_response(io_refusal(&e)),
     };
+    match holds_private_key(&mut file).await {
+        Ok(false) => {}
+        Ok(true) => return refusal_response(Refusal::Forbidden),
+        Err(_) => return response::internal_error(),
+    }
     if first > 0 && file.seek(io::SeekFrom::Start(first)).await.is_err() {
         return response::internal_error();
     }
@@ -341,6 +370,32 @@ async fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Respon
     builder
         .body(response::boxed(FileBody::new(file, count)))
         .unwrap_or_else(|_| response::internal_error())
+}
+
+/// Bytes of a file's head searched for a PEM private key (a key, even after a few
+/// certificates of a combined file, starts well within this).
+const KEY_SNIFF: usize = 64 * 1024;
+
+/// Whether the start of `file` holds a PEM private key block (`-----BEGIN PRIVATE KEY-----`,
+/// `RSA PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`…): such a file is never served, whatever its name
+/// or place. Leaves the file positioned at its start.
+async fn holds_private_key(file: &mut tokio::fs::File) -> io::Result<bool> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    (&mut *file)
+        .take(KEY_SNIFF as u64)
+        .read_to_end(&mut head)
+        .await?;
+    file.seek(io::SeekFrom::Start(0)).await?;
+    Ok(is_private_key_pem(&head))
+}
+
+/// A line `-----BEGIN <anything> PRIVATE KEY-----` anywhere in `text`.
+pub fn is_private_key_pem(text: &[u8]) -> bool {
+    text.split(|&b| b == b'\n').any(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        line.starts_with(b"-----BEGIN ") && line.ends_with(b"PRIVATE KEY-----")
+    })
 }
 
 /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since when both are sent.
@@ -378,7 +433,7 @@ struct Entry {
     modified: Option<SystemTime>,
 }
 
-async fn listing(dir: &Path, raw_path: &str) -> Response<Body> {
+async fn listing(root: &Path, dir: &Path, raw_path: &str) -> Response<Body> {
     let mut entries = Vec::new();
     let mut reader = match tokio::fs::read_dir(dir).await {
         Ok(r) => r,
@@ -395,13 +450,17 @@ async fn listing(dir: &Path, raw_path: &str) -> Response<Body> {
         if name.starts_with('.') {
             continue;
         }
-        // Follows symlinks, so a link to a directory is listed as one.
-        let meta = tokio::fs::metadata(entry.path()).await.ok();
+        // Listed only if it could be served: a symlink out of the root (or a broken one) is
+        // left out, so the page never shows the size or date of a file outside. A link that
+        // stays inside is listed as what it points to.
+        let Ok((_, meta)) = confine(root, &entry.path()).await else {
+            continue;
+        };
         entries.push(Entry {
             name,
-            is_dir: meta.as_ref().is_some_and(Metadata::is_dir),
-            len: meta.as_ref().map_or(0, Metadata::len),
-            modified: meta.and_then(|m| m.modified().ok()),
+            is_dir: meta.is_dir(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
         });
     }
     entries.sort_by(|a, b| b.is_dir.cmp(&a.is_dir).then_with(|| a.name.cmp(&b.name)));
@@ -498,7 +557,41 @@ mod tests {
         assert_eq!(parse_range("bytes=5-1", 100), None);
         assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
         assert_eq!(parse_range("items=0-1", 100), None);
+        assert_eq!(parse_range("Bytes=0-1", 100), Some(Ok((0, 1))));
+        assert_eq!(parse_range("bytés=0-1", 100), None);
         assert_eq!(parse_range("bytes=x-1", 100), None);
+    }
+
+    #[test]
+    fn slash_redirects_stay_on_this_host() {
+        for raw in ["//images", "///images", "/./images", "//images/../x"] {
+            if let Ok(segments) = request_segments(raw) {
+                let location = slash_redirect(&segments);
+                assert!(
+                    location.starts_with('/') && !location.starts_with("//"),
+                    "{raw} -> {location}"
+                );
+            }
+        }
+        assert_eq!(
+            slash_redirect(&request_segments("//sub dir").unwrap_or_default()),
+            "/sub%20dir/"
+        );
+    }
+
+    #[test]
+    fn private_key_blocks_are_recognised() {
+        assert!(is_private_key_pem(b"-----BEGIN PRIVATE KEY-----\nMIIE\n"));
+        assert!(is_private_key_pem(
+            b"-----BEGIN CERTIFICATE-----\r\nMII\r\n-----END CERTIFICATE-----\r\n-----BEGIN RSA PRIVATE KEY-----\r\n"
+        ));
+        assert!(is_private_key_pem(
+            b"x\n-----BEGIN ENCRYPTED PRIVATE KEY-----"
+        ));
+        assert!(!is_private_key_pem(b"-----BEGIN CERTIFICATE-----\nMII\n"));
+        assert!(!is_private_key_pem(
+            b"see -----BEGIN PRIVATE KEY----- in the docs"
+        ));
     }
 
     #[test]
@@ -524,6 +617,43 @@ mod tests {
             if let Some(Ok((first, last))) = parse_range(&v, len) {
                 proptest::prop_assert!(first <= last && last < len);
             }
+        }
+
+        /// Headers shaped like real ones (`bytes=`, digits, `-`, `,`, spaces, huge numbers),
+        /// which an arbitrary string almost never is: every answer is checked against a
+        /// model of RFC 9110 §14.1.2.
+        #[test]
+        fn parse_range_agrees_with_the_rfc_on_range_shaped_headers(
+            first in proptest::option::of(0u64..2_000),
+            last in proptest::option::of(0u64..2_000),
+            huge in proptest::bool::weighted(0.1),
+            more in proptest::bool::weighted(0.2),
+            unit in proptest::sample::select(vec!["bytes=", "bytes= ", "Bytes=", "items="]),
+            // Empty and one-byte files are where off-by-ones live: draw them often.
+            len in proptest::prop_oneof![proptest::strategy::Just(0u64), proptest::strategy::Just(1), 2u64..1_500],
+        ) {
+            let first_text = first.map(|f| if huge { format!("{f}99999999999999999999") } else { f.to_string() });
+            let spec = format!(
+                "{unit}{}-{}{}",
+                first_text.clone().unwrap_or_default(),
+                last.map(|l| l.to_string()).unwrap_or_default(),
+                if more { ",0-1" } else { "" }
+            );
+            let got = parse_range(&spec, len);
+            let expected = if unit == "items=" || more || (first.is_none() && last.is_none()) || (huge && first.is_some()) {
+                None
+            } else {
+                match (first, last) {
+                    (None, Some(0)) => Some(Err(())),
+                    (None, Some(_)) if len == 0 => Some(Err(())),
+                    (None, Some(n)) => Some(Ok((len.saturating_sub(n), len - 1))),
+                    (Some(f), Some(l)) if l < f => None,
+                    (Some(f), _) if f >= len => Some(Err(())),
+                    (Some(f), l) => Some(Ok((f, l.map_or(len - 1, |l| l.min(len - 1))))),
+                    (None, None) => None,
+                }
+            };
+            proptest::prop_assert_eq!(got, expected, "{}", spec);
         }
 
         #[test]

@@ -19,6 +19,7 @@ pub mod html;
 pub mod log;
 pub mod narrate;
 pub mod response;
+pub mod send_timeout;
 pub mod site;
 
 use hyper::body::Incoming;
@@ -52,13 +53,16 @@ pub struct Options {
     pub certs_dir: PathBuf,
     /// Also serve the same content over plain HTTP here.
     pub http: Option<SocketAddr>,
-    /// Append NSS key log lines here (else `SSLKEYLOGFILE`, if set).
+    /// Append NSS key log lines here (`SSLKEYLOGFILE` is ignored). Also lets `-v` show the
+    /// pre-master, master secret and key block.
     pub keylog: Option<PathBuf>,
     pub verbose: bool,
     /// OpenSSL-style suite list, e.g. `AES128-SHA256:AES256-SHA`.
     pub ciphers: Option<String>,
     pub max_connections: usize,
     pub handshake_timeout: Duration,
+    /// A client whose socket accepts no byte for this long is dropped (`--send-timeout`).
+    pub send_timeout: Duration,
     /// How long in-flight requests get after shutdown is asked for.
     pub shutdown_timeout: Duration,
 }
@@ -77,6 +81,7 @@ impl Default for Options {
             ciphers: None,
             max_connections: 256,
             handshake_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -137,6 +142,7 @@ pub struct Server {
     certs_dir: PathBuf,
     max_connections: usize,
     handshake_timeout: Duration,
+    send_timeout: Duration,
     shutdown_timeout: Duration,
 }
 
@@ -154,11 +160,15 @@ impl Server {
             config.common.suites = tls::suites::parse_suite_list(list)
                 .map_err(|e| ServerError::new(format!("--ciphers: {e}")))?;
         }
-        let key_log_path = opts.keylog.clone().or_else(|| {
-            std::env::var_os("SSLKEYLOGFILE")
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from)
-        });
+        // Only an explicit --keylog writes secrets: a server inheriting SSLKEYLOGFILE from a
+        // shell would silently make every visitor's traffic decryptable (the client, like curl,
+        // does honour it).
+        let key_log_path = opts.keylog.clone();
+        if key_log_path.is_none()
+            && std::env::var_os("SSLKEYLOGFILE").is_some_and(|p| !p.is_empty())
+        {
+            log::emit("SSLKEYLOGFILE is set but the server ignores it: use --keylog FILE");
+        }
         if let Some(path) = &key_log_path {
             let file = tls::trace::KeyLogFile::open(path)
                 .map_err(|e| ServerError::new(format!("key log {}: {e}", path.display())))?;
@@ -175,6 +185,9 @@ impl Server {
             ),
             None => None,
         };
+        if let Some(root) = &root {
+            check_root_exposes_no_secret(root, &opts, identity.local_ca.is_some())?;
+        }
         let https = TcpListener::bind(opts.listen)
             .await
             .map_err(|e| ServerError::new(format!("cannot listen on {}: {e}", opts.listen)))?;
@@ -204,6 +217,7 @@ impl Server {
             certs_dir: opts.certs_dir,
             max_connections: opts.max_connections.max(1),
             handshake_timeout: opts.handshake_timeout,
+            send_timeout: opts.send_timeout,
             shutdown_timeout: opts.shutdown_timeout,
         })
     }
@@ -237,6 +251,7 @@ impl Server {
             key_log: self.app.key_log_path.as_deref(),
             max_connections: self.max_connections,
             handshake_timeout: self.handshake_timeout,
+            send_timeout: self.send_timeout,
         })
     }
 
@@ -249,6 +264,7 @@ impl Server {
             app,
             max_connections,
             handshake_timeout,
+            send_timeout,
             shutdown_timeout,
             ..
         } = self;
@@ -266,6 +282,7 @@ impl Server {
             app,
             http: builder,
             handshake_timeout,
+            send_timeout,
         };
         tokio::pin!(shutdown);
         loop {
@@ -333,6 +350,7 @@ struct ConnContext {
     app: Arc<App>,
     http: http1::Builder,
     handshake_timeout: Duration,
+    send_timeout: Duration,
 }
 
 /// What a request handler knows about its connection.
@@ -373,13 +391,18 @@ impl ConnContext {
             }
             // -v: the handshake narrated from the server's side.
             if self.app.verbose {
-                observers.push(narrate::Narrator::new(addr, self.app.tls.clone()));
+                observers.push(narrate::Narrator::new(
+                    addr,
+                    self.app.tls.clone(),
+                    self.app.key_log_path.is_some(),
+                ));
             }
             let observer: Option<Arc<dyn tls::trace::Observer>> = match observers.len() {
                 0 => None,
                 1 => observers.pop(),
                 _ => Some(Arc::new(narrate::Fanout(observers))),
             };
+            let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
             tls::stream::accept_observed(self.app.tls.clone(), tcp, observer)
                 .await
                 .map_err(HandshakeFailure::Tls)
@@ -447,6 +470,7 @@ impl ConnContext {
     ) {
         let peer = Arc::new(Peer { addr, tls: None });
         let verbose = self.app.verbose;
+        let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
         if let Some(end) = self
             .serve_http(TokioIo::new(tcp), peer.clone(), watcher)
             .await
@@ -502,8 +526,11 @@ impl App {
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let referer = req
+            .headers()
+            .get(header::REFERER)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let head = req.method() == Method::HEAD;
         let mut res = self
             .route(&req, peer, &request_line, user_agent.as_deref())
@@ -522,6 +549,7 @@ impl App {
             request_line,
             status: parts.status.as_u16(),
             user_agent,
+            referer,
             suite: peer.tls.as_ref().map(|t| t.info.suite.openssl_name),
             sni: peer.tls.as_ref().and_then(|t| t.info.server_name.clone()),
             started,
@@ -563,6 +591,38 @@ impl App {
             }
         }
     }
+}
+
+/// Refuse a `--root` that would publish our own secrets: the private key in use, or the
+/// certificate directory that holds the local CA's key (`server --root .` after a first run).
+fn check_root_exposes_no_secret(
+    root: &std::path::Path,
+    opts: &Options,
+    local_ca: bool,
+) -> Result<(), ServerError> {
+    let mut guarded: Vec<(&std::path::Path, &str)> = Vec::new();
+    if local_ca {
+        guarded.push((
+            &opts.certs_dir,
+            "the certificate directory (it holds the CA's private key)",
+        ));
+    }
+    if let Some(key) = &opts.key {
+        guarded.push((key, "the private key in use"));
+    }
+    for (path, what) in guarded {
+        // Canonical paths: `certs`, `./certs` and a symlink to it are the same directory.
+        if let Ok(real) = std::fs::canonicalize(path) {
+            if real.starts_with(root) {
+                return Err(ServerError::new(format!(
+                    "--root {} contains {what}, {}: refusing to serve it",
+                    root.display(),
+                    real.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 const SERVER_NAME: &str = concat!("server/", env!("CARGO_PKG_VERSION"));

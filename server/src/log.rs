@@ -29,6 +29,7 @@ pub struct BannerFacts<'a> {
     pub key_log: Option<&'a Path>,
     pub max_connections: usize,
     pub handshake_timeout: Duration,
+    pub send_timeout: Duration,
 }
 
 /// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
@@ -89,9 +90,10 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Limits: {} connections at once, {}s to finish a handshake",
+        "Limits: {} connections at once, {}s to finish a handshake, {}s without write progress",
         f.max_connections,
-        f.handshake_timeout.as_secs_f64()
+        f.handshake_timeout.as_secs_f64(),
+        f.send_timeout.as_secs_f64()
     );
     if let Some(path) = f.key_log {
         let _ = writeln!(
@@ -152,6 +154,7 @@ pub struct AccessRecord {
     pub request_line: String,
     pub status: u16,
     pub user_agent: Option<String>,
+    pub referer: Option<String>,
     /// OpenSSL's name of the suite, `None` on plain HTTP.
     pub suite: Option<&'static str>,
     pub sni: Option<String>,
@@ -160,28 +163,58 @@ pub struct AccessRecord {
 
 impl AccessRecord {
     /// `127.0.0.1:50312 - - [25/Nov/2026:00:45:23 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.5.0" 1.9ms tls=1.2 cipher=AES128-SHA256 sni=localhost`
+    /// Every peer-chosen field (request line, Referer, User-Agent, SNI) is escaped: one request
+    /// is one line, and it cannot forge another or drive the terminal reading the log.
     pub fn line(&self, bytes: u64, complete: bool) -> String {
         let tls = match self.suite {
             Some(suite) => format!(
                 "tls=1.2 cipher={suite} sni={}",
-                self.sni.as_deref().unwrap_or("-")
+                self.sni
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), peer_field)
             ),
             None => "tls=- (plain HTTP)".to_string(),
         };
+        let quoted = |v: &Option<String>| v.as_deref().map_or_else(|| "-".to_string(), peer_field);
         format!(
-            "{} - - [{}] \"{}\" {} {bytes} \"-\" \"{}\" {:.1}ms {tls}{}",
+            "{} - - [{}] \"{}\" {} {bytes} \"{}\" \"{}\" {:.1}ms {tls}{}",
             self.peer,
             now_common_log(),
-            self.request_line,
+            peer_field(&self.request_line),
             self.status,
-            self.user_agent
-                .as_deref()
-                .unwrap_or("-")
-                .replace('"', "\\\""),
+            quoted(&self.referer),
+            quoted(&self.user_agent),
             self.started.elapsed().as_secs_f64() * 1000.0,
             if complete { "" } else { " (aborted)" }
         )
     }
+}
+
+/// A peer-chosen string as a log field: [`tls::text::escape_peer`], and `"` as `\x22` (nginx's
+/// form) so a quoted field cannot be closed early, nor a space-separated one split.
+pub fn peer_field(s: &str) -> String {
+    peer_field_bytes(s.as_bytes())
+}
+
+/// [`peer_field`] for bytes (an ALPN protocol name need not be UTF-8).
+pub fn peer_field_bytes(b: &[u8]) -> String {
+    tls::text::escape_peer_bytes(b).replace('"', "\\x22")
+}
+
+/// Our own text that may quote a peer (an error's Display): control characters escaped.
+pub fn terminal_safe(s: &str) -> String {
+    if s.chars().any(is_unsafe_char) {
+        tls::text::escape_peer(s)
+    } else {
+        s.to_string()
+    }
+}
+
+/// C0/C1 controls, DEL, and the invisible direction and format marks that can reorder or hide
+/// what a terminal shows.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 /// A response body that counts what it sends and writes the access-log line when it is done
@@ -252,29 +285,47 @@ impl Drop for LoggedBody {
 /// One line for a handshake that did not complete.
 pub fn handshake_failed(peer: SocketAddr, elapsed: Duration, why: &str) {
     emit(&format!(
-        "{peer} - - [{}] handshake failed after {:.1}ms: {why}",
+        "{peer} - - [{}] handshake failed after {:.1}ms: {}",
         now_common_log(),
-        elapsed.as_secs_f64() * 1000.0
+        elapsed.as_secs_f64() * 1000.0,
+        terminal_safe(why)
     ));
 }
 
 /// With `-v`: what each handshake settled.
 pub fn handshake_done(peer: SocketAddr, d: &TlsDetails) {
     emit(&format!(
-        "{peer} - - [{}] handshake done in {:.1}ms: TLS 1.2 {} sni={} ems={} etm={}",
+        "{peer} - - [{}] handshake done in {:.1}ms: TLS 1.2 {} sni={} ems={} etm={} alpn={}",
         now_common_log(),
         d.handshake_time.as_secs_f64() * 1000.0,
         d.info.suite.name,
-        d.info.server_name.as_deref().unwrap_or("-"),
+        d.info
+            .server_name
+            .as_deref()
+            .map_or_else(|| "-".to_string(), peer_field),
         yes_no(d.info.extended_master_secret),
         yes_no(d.info.encrypt_then_mac),
+        d.info
+            .alpn_protocol
+            .as_deref()
+            .map_or_else(|| "-".to_string(), peer_field_bytes),
+    ));
+}
+
+/// The send timeout fired: the client stopped reading what we send.
+pub fn send_timed_out(peer: SocketAddr, limit: Duration) {
+    emit(&format!(
+        "{peer} - - [{}] send timed out: no write progress for {}s (the client stopped reading): connection dropped",
+        now_common_log(),
+        limit.as_secs_f64()
     ));
 }
 
 pub fn connection_error(peer: SocketAddr, message: &str) {
     emit(&format!(
-        "{peer} - - [{}] connection ended: {message}",
-        now_common_log()
+        "{peer} - - [{}] connection ended: {}",
+        now_common_log(),
+        terminal_safe(message)
     ));
 }
 
@@ -448,6 +499,7 @@ mod tests {
             request_line: "GET /a HTTP/1.1".into(),
             status: 200,
             user_agent: Some("curl/8 \"x\"".into()),
+            referer: None,
             suite: Some("AES128-SHA256"),
             sni: Some("localhost".into()),
             started: Instant::now(),
@@ -455,7 +507,7 @@ mod tests {
         let line = record.line(612, true);
         assert!(line.starts_with("127.0.0.1:50312 - - ["), "{line}");
         assert!(
-            line.contains("] \"GET /a HTTP/1.1\" 200 612 \"-\" \"curl/8 \\\"x\\\"\" "),
+            line.contains("] \"GET /a HTTP/1.1\" 200 612 \"-\" \"curl/8 \\x22x\\x22\" "),
             "{line}"
         );
         assert!(
@@ -463,5 +515,29 @@ mod tests {
             "{line}"
         );
         assert!(record.line(3, false).ends_with("(aborted)"));
+    }
+
+    #[test]
+    fn peer_strings_cannot_forge_a_line_or_drive_the_terminal() {
+        let record = AccessRecord {
+            peer: SocketAddr::from(([127, 0, 0, 1], 1)),
+            request_line: "GET /\x1b[2J\" 200 0 HTTP/1.1".into(),
+            status: 404,
+            user_agent: Some("ua\r\n127.0.0.1:2 - - forged".into()),
+            referer: Some("r\u{7}".into()),
+            suite: Some("AES128-SHA"),
+            sni: Some("evil\x1b]0;title\x07 x".into()),
+            started: Instant::now(),
+        };
+        let line = record.line(0, true);
+        assert!(!line.chars().any(|c| c.is_control()), "{line}");
+        assert!(
+            line.contains("\"GET /\\x1b[2J\\x22 200 0 HTTP/1.1\" 404"),
+            "{line}"
+        );
+        assert!(line.contains("\"r\\x07\" \"ua\\x0d\\x0a127.0.0.1:2 - - forged\""));
+        assert!(line.ends_with("sni=evil\\x1b]0;title\\x07 x"), "{line}");
+        assert_eq!(terminal_safe("fine — ok"), "fine — ok");
+        assert_eq!(terminal_safe("a\u{202e}b"), "a\\xe2\\x80\\xaeb");
     }
 }

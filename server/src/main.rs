@@ -36,10 +36,12 @@ struct Cli {
     /// Also serve the same content over plain HTTP on this address, to compare captures.
     #[arg(long, value_name = "ADDR:PORT")]
     http: Option<SocketAddr>,
-    /// Append TLS secrets in NSS key log format (else $SSLKEYLOGFILE), for Wireshark.
+    /// Append TLS secrets in NSS key log format, for Wireshark; with -v, also narrate them.
+    /// The server ignores $SSLKEYLOGFILE: secrets are written only when asked for here.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
-    /// Also log every handshake and connection error.
+    /// Also log every handshake and connection error, and narrate each handshake (its
+    /// secrets only with --keylog).
     #[arg(short, long)]
     verbose: bool,
     /// Cipher suites in order of preference, OpenSSL or IANA names separated by ':'.
@@ -51,6 +53,10 @@ struct Cli {
     /// Seconds a client gets to complete the TLS handshake.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
     handshake_timeout: f64,
+    /// Seconds a client may stop reading (no byte of a response accepted) before it is
+    /// dropped, like nginx's send_timeout.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
+    send_timeout: f64,
 }
 
 fn main() {
@@ -73,6 +79,7 @@ fn main() {
         ciphers: cli.ciphers,
         max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
         handshake_timeout: Duration::from_secs_f64(cli.handshake_timeout),
+        send_timeout: Duration::from_secs_f64(cli.send_timeout),
         ..server::Options::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {

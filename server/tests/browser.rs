@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Running;
+use common::{output_within, Running};
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,7 +13,8 @@ use std::time::Duration;
 fn chromium_renders_the_built_in_page_over_our_tls() {
     let server = Running::start(&[]);
     let profile = tempfile::tempdir().expect("profile dir");
-    let out = Command::new("chromium")
+    let mut chromium = Command::new("chromium");
+    chromium
         .args([
             "--headless",
             "--no-sandbox",
@@ -30,9 +31,9 @@ fn chromium_renders_the_built_in_page_over_our_tls() {
             "--dump-dom",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(server.url("/"))
-        .output()
-        .expect("chromium runs (.ci/run installs the Debian package)");
+        .arg(server.url("/"));
+    // Bounded: a browser that hangs must not stall CI.
+    let out = output_within(&mut chromium, Duration::from_secs(120), "chromium");
     let dom = String::from_utf8_lossy(&out.stdout);
     assert!(
         dom.contains("Your connection is HTTPS (TLS 1.2)"),

@@ -26,6 +26,16 @@ fn first_run_makes_a_local_ca_reuses_it_and_the_banner_curl_works_as_printed() {
     for f in ["ca.pem", "ca-key.pem", "localhost.pem", "localhost-key.pem"] {
         assert!(cwd.path().join("certs").join(f).exists(), "certs/{f}");
     }
+    // The private keys are readable by their owner only.
+    #[cfg(unix)]
+    for f in ["ca-key.pem", "localhost-key.pem"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(cwd.path().join("certs").join(f))
+            .expect("key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "certs/{f} has mode {:o}", mode & 0o777);
+    }
     let fingerprint = |banner: &str| {
         banner
             .lines()
@@ -35,18 +45,20 @@ fn first_run_makes_a_local_ca_reuses_it_and_the_banner_curl_works_as_printed() {
     };
     let fp1 = fingerprint(&first.banner);
     // The fingerprint printed is the CA's (what `openssl x509 -fingerprint -sha256` says).
-    let openssl = Command::new("openssl")
-        .args([
-            "x509",
-            "-noout",
-            "-fingerprint",
-            "-sha256",
-            "-in",
-            "certs/ca.pem",
-        ])
-        .current_dir(cwd.path())
-        .output()
-        .expect("openssl x509");
+    let openssl = output_within(
+        Command::new("openssl")
+            .args([
+                "x509",
+                "-noout",
+                "-fingerprint",
+                "-sha256",
+                "-in",
+                "certs/ca.pem",
+            ])
+            .current_dir(cwd.path()),
+        Duration::from_secs(30),
+        "openssl",
+    );
     let openssl_fp = String::from_utf8_lossy(&openssl.stdout);
     let hex = fp1.trim().trim_start_matches("SHA-256:").trim();
     assert!(openssl_fp.contains(hex), "{openssl_fp} vs {hex}");
@@ -60,12 +72,14 @@ fn first_run_makes_a_local_ca_reuses_it_and_the_banner_curl_works_as_printed() {
         .expect("curl line in banner")
         .to_string();
     assert!(curl_line.starts_with("curl --cacert certs/ca.pem https://localhost:"));
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{curl_line} -sS"))
-        .current_dir(cwd.path())
-        .output()
-        .expect("sh");
+    let out = output_within(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("{curl_line} -sS --max-time 60"))
+            .current_dir(cwd.path()),
+        Duration::from_secs(90),
+        "curl",
+    );
     let page = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -97,10 +111,11 @@ fn readme_quick_start_starts_this_server_on_its_default() {
         .expect("a command block");
     assert_eq!(first_command.trim(), "cargo run --release -p server");
     assert!(quick.contains("curl --cacert certs/ca.pem https://localhost:8443/"));
-    let defaults = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("--help")
-        .output()
-        .expect("--help");
+    let defaults = output_within(
+        Command::new(env!("CARGO_BIN_EXE_server")).arg("--help"),
+        Duration::from_secs(30),
+        "(the server under test)",
+    );
     let help = String::from_utf8_lossy(&defaults.stdout);
     assert!(help.contains("[default: 127.0.0.1:8443]"), "{help}");
     assert!(help.contains("[default: certs]"), "{help}");
@@ -269,12 +284,12 @@ fn openssl_request(port: u16, request: &str) -> String {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("openssl s_client");
+        .expect("openssl s_client (install the Debian package openssl)");
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(request.as_bytes());
         // -quiet implies -ign_eof: s_client keeps reading after stdin ends.
     }
-    let out = child.wait_with_output().expect("s_client output");
+    let out = wait_within(child, Duration::from_secs(60));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -321,11 +336,13 @@ fn a_50_mib_file_arrives_byte_exact_and_plain_http_serves_the_same() {
 
     let http_port = s.http_port.expect("http listener");
     let http_copy = out_dir.path().join("http.bin");
-    let out = Command::new("curl")
-        .args(["-sS", "-o", &path_str(&http_copy)])
-        .arg(format!("http://127.0.0.1:{http_port}/big.bin"))
-        .output()
-        .expect("curl");
+    let out = output_within(
+        Command::new("curl")
+            .args(["-sS", "--max-time", "120", "-o", &path_str(&http_copy)])
+            .arg(format!("http://127.0.0.1:{http_port}/big.bin")),
+        Duration::from_secs(150),
+        "curl",
+    );
     assert!(out.status.success());
     assert_eq!(
         Sha256::digest(std::fs::read(&http_copy).expect("read")),
@@ -355,12 +372,12 @@ fn two_hundred_concurrent_clients_all_succeed() {
             cmd.stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
-                .expect("curl")
+                .expect("curl (install the Debian package curl)")
         })
         .collect();
     let mut ok = 0;
     for child in children {
-        let out = child.wait_with_output().expect("curl output");
+        let out = wait_within(child, Duration::from_secs(120));
         ok += String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| *l == "200")
@@ -368,12 +385,11 @@ fn two_hundred_concurrent_clients_all_succeed() {
     }
     assert_eq!(ok, 200, "{}", s.stderr());
     // 200 separate connections (distinct client ports), not a few reused ones.
-    let started = Instant::now();
-    while s.stderr().matches("/?client=").count() < 200
-        && started.elapsed() < Duration::from_secs(5)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        s.wait_for_lines("/?client=", 200, Duration::from_secs(30)),
+        "{}",
+        s.stderr()
+    );
     let log = s.stderr();
     let peers: std::collections::HashSet<&str> = log
         .lines()
@@ -386,15 +402,19 @@ fn two_hundred_concurrent_clients_all_succeed() {
 #[test]
 fn a_silent_client_is_dropped_after_the_timeout_while_others_are_served() {
     let s = Running::start(&["--handshake-timeout", "1"]);
-    let started = Instant::now();
     let mut silent = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    // The server's clock starts at accept, which is after our connect returns.
+    let started = Instant::now();
+    // A fail-safe only: the event waited for is the server closing the socket.
     silent
-        .set_read_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");
     // Others are served meanwhile.
     assert_eq!(status_of(&s.url("/"), &[]), "200");
     let mut buf = [0u8; 16];
-    let n = silent.read(&mut buf).unwrap_or(0);
+    let n = silent
+        .read(&mut buf)
+        .expect("the server closes the socket (not our fail-safe read timeout)");
     let waited = started.elapsed();
     assert_eq!(n, 0, "the server closes the idle connection without a word");
     assert!(
@@ -402,11 +422,7 @@ fn a_silent_client_is_dropped_after_the_timeout_while_others_are_served() {
         "closed too early: {waited:?}"
     );
     assert!(
-        waited < Duration::from_secs(5),
-        "closed too late: {waited:?}"
-    );
-    assert!(
-        s.wait_for_log("timed out after 1s", Duration::from_secs(2)),
+        s.wait_for_log("timed out after 1s", Duration::from_secs(30)),
         "{}",
         s.stderr()
     );
@@ -467,8 +483,8 @@ fn over_the_connection_limit_clients_wait_for_a_slot() {
     let started = Instant::now();
     let _a = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
     let _b = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
-    std::thread::sleep(Duration::from_millis(200));
-    // Both slots are held by silent clients: curl waits until their handshakes time out.
+    // Both slots are held by silent clients: curl waits until their handshakes time out. No
+    // pause needed: the kernel's accept queue is FIFO, so the server takes a and b before curl.
     assert_eq!(status_of(&s.url("/"), &[]), "200");
     let waited = started.elapsed();
     assert!(
@@ -477,44 +493,76 @@ fn over_the_connection_limit_clients_wait_for_a_slot() {
     );
 }
 
-#[test]
-fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
+#[tokio::test]
+async fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let root = temp_root();
-    std::fs::write(root.path().join("four.bin"), vec![7u8; 4 * 1024 * 1024]).expect("write");
-    let s = Running::start(&["--root", &path_str(root.path()), "-v"]);
-    let ca = path_str(&ca_path());
-    let download = Command::new("curl")
-        .args([
-            "--cacert",
-            &ca,
-            "-sS",
-            "--limit-rate",
-            "4M",
-            "-o",
-            "/dev/null",
-        ])
-        .args(["-w", "%{http_code} %{size_download}"])
-        .arg(s.url("/four.bin"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("curl");
-    // Interrupt once the download is under way (the handshake is done, bytes are flowing).
-    assert!(s.wait_for_log("handshake done", Duration::from_secs(10)));
-    std::thread::sleep(Duration::from_millis(300));
-    let port = s.port;
-    let (code, log) = s.interrupt();
-    let out = download.wait_with_output().expect("curl");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "200 4194304", "{log}");
+    // Far more than the loopback socket buffers hold: when we stop reading, the server is
+    // still writing.
+    let len = 32 * 1024 * 1024;
+    let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    std::fs::write(root.path().join("big.bin"), &data).expect("write");
+    let s = Running::start(&["--root", &path_str(root.path())]);
+    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
+    let config = std::sync::Arc::new(tls::ClientConfig::new(roots));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
+        .await
+        .expect("connect");
+    let mut client = tls::stream::connect(config, "localhost", tcp)
+        .await
+        .expect("handshake");
+    client
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    client.flush().await.expect("flush");
+    // Read the first MiB, then interrupt while the rest is still to come.
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while got.len() < 1024 * 1024 {
+        let n = client.read(&mut buf).await.expect("read");
+        assert!(n > 0, "ended early");
+        got.extend_from_slice(buf.get(..n).unwrap_or_default());
+    }
+    s.send_interrupt();
+    // (Blocking this single-threaded runtime is fine: the client must stay still meanwhile.)
+    assert!(
+        s.wait_for_log(
+            "Shutting down: finishing requests in flight",
+            Duration::from_secs(30)
+        ),
+        "{}",
+        s.stderr()
+    );
+    assert!(
+        !s.stderr().contains("\"GET /big.bin"),
+        "the transfer had already finished when the interrupt landed"
+    );
+    loop {
+        let n = client.read(&mut buf).await.expect("read to a clean end");
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(buf.get(..n).unwrap_or_default());
+    }
+    let split = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of head");
+    let head = String::from_utf8_lossy(got.get(..split).unwrap_or_default()).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let body = got.get(split + 4..).unwrap_or_default();
+    assert_eq!(body.len(), data.len());
+    assert!(body == data.as_slice(), "the body arrived intact");
+    let (code, log) = s.wait_exit();
     assert_eq!(code, Some(0), "{log}");
-    assert!(
-        log.contains("\"GET /four.bin HTTP/1.1\" 200 4194304"),
-        "{log}"
-    );
-    assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "no longer listening"
-    );
+    // The access line comes after the shutdown notice: the interrupt landed mid-transfer.
+    let notice = log.find("Shutting down").expect("notice");
+    let access = log
+        .find(&format!("\"GET /big.bin HTTP/1.1\" 200 {len} "))
+        .expect("a complete access line");
+    assert!(notice < access, "{log}");
+    assert!(!log.contains("(aborted)"), "{log}");
 }
 
 #[test]
@@ -549,14 +597,17 @@ fn keylog_ciphers_and_usage_errors() {
     assert_eq!(fields.get(1).map(|f| f.len()), Some(64));
     assert_eq!(fields.get(2).map(|f| f.len()), Some(96));
 
+    // Bounded: a server that wrongly accepted these would serve forever.
     let usage = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(args)
-            .output()
-            .expect("run")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_server")).args(args),
+            Duration::from_secs(60),
+            "(the server under test)",
+        )
     };
     assert_eq!(usage(&["--cert", "x.pem"]).status.code(), Some(2));
     assert_eq!(usage(&["--max-connections", "0"]).status.code(), Some(2));
+    assert_eq!(usage(&["--send-timeout", "0"]).status.code(), Some(2));
     let bad_suite = usage(&[
         "--ciphers",
         "RC4-MD5",
@@ -576,4 +627,96 @@ fn keylog_ciphers_and_usage_errors() {
         "127.0.0.1:0",
     ]);
     assert_eq!(bad_root.status.code(), Some(1));
+}
+
+/// Header value (case-insensitive name) from a `curl -i` reply.
+fn header<'a>(reply: &'a str, name: &str) -> Option<&'a str> {
+    reply.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[test]
+fn ranges_and_validators_follow_rfc_9110() {
+    let root = temp_root();
+    std::fs::write(root.path().join("hello.txt"), "hello, world\n").expect("write");
+    let s = Running::start(&["--root", &path_str(root.path())]);
+    let url = s.url("/hello.txt");
+    let get = |extra: &[&str]| {
+        let mut args = vec!["-i"];
+        args.extend_from_slice(extra);
+        args.push(&url);
+        String::from_utf8_lossy(&curl(&args).stdout).into_owned()
+    };
+    let plain = get(&[]);
+    let etag = header(&plain, "etag").expect("etag").to_string();
+    let last_modified = header(&plain, "last-modified").expect("date").to_string();
+
+    // A suffix range: the last 6 bytes.
+    let r = get(&["-r", "-6"]);
+    assert!(r.starts_with("HTTP/1.1 206"), "{r}");
+    assert_eq!(header(&r, "content-range"), Some("bytes 7-12/13"), "{r}");
+    assert!(r.ends_with("\r\n\r\nworld\n"), "{r}");
+    // Unsatisfiable: 416 with the length, `bytes */13`.
+    let r = get(&["-r", "13-"]);
+    assert!(r.starts_with("HTTP/1.1 416"), "{r}");
+    assert_eq!(header(&r, "content-range"), Some("bytes */13"), "{r}");
+    // Several ranges: the whole file with 200 (our documented choice, RFC 9110 §14.2).
+    let r = get(&["-r", "0-1,5-6"]);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert_eq!(header(&r, "content-range"), None, "{r}");
+    assert!(r.ends_with("\r\n\r\nhello, world\n"), "{r}");
+    // HEAD with Range: the 206 head (as nginx answers), and no body.
+    let r = get(&["-I", "-r", "0-4"]);
+    assert!(r.starts_with("HTTP/1.1 206"), "{r}");
+    assert_eq!(header(&r, "content-range"), Some("bytes 0-4/13"), "{r}");
+    assert_eq!(header(&r, "content-length"), Some("5"), "{r}");
+    assert!(r.ends_with("\r\n\r\n"), "{r}");
+
+    // If-Range: the range applies only while the validator matches.
+    for validator in [etag.as_str(), last_modified.as_str()] {
+        let r = get(&["-r", "0-4", "-H", &format!("If-Range: {validator}")]);
+        assert!(r.starts_with("HTTP/1.1 206"), "{validator}: {r}");
+        assert!(r.ends_with("\r\n\r\nhello"), "{r}");
+    }
+    for stale in ["\"0-0\"", "W/\"0-0\"", "Mon, 01 Jan 2001 00:00:00 GMT"] {
+        let r = get(&["-r", "0-4", "-H", &format!("If-Range: {stale}")]);
+        assert!(r.starts_with("HTTP/1.1 200"), "{stale}: {r}");
+        assert!(r.ends_with("\r\n\r\nhello, world\n"), "{r}");
+    }
+
+    // If-None-Match decides when both it and If-Modified-Since are sent (§13.2.2).
+    let ims = format!("If-Modified-Since: {last_modified}");
+    let r = get(&["-H", "If-None-Match: \"other\"", "-H", &ims]);
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    let r = get(&["-H", &format!("If-None-Match: {etag}"), "-H", &ims]);
+    assert!(r.starts_with("HTTP/1.1 304"), "{r}");
+    let r = get(&["-H", &format!("If-None-Match: \"x\", W/{etag}")]);
+    assert!(r.starts_with("HTTP/1.1 304"), "weak comparison: {r}");
+}
+
+#[cfg(unix)]
+#[test]
+fn listings_do_not_show_what_symlinks_outside_the_root_point_at() {
+    let outer = temp_root();
+    // A size that would read "12.1 KiB" in a listing.
+    std::fs::write(outer.path().join("secret.bin"), vec![1u8; 12_345]).expect("write");
+    let root = outer.path().join("root");
+    std::fs::create_dir(&root).expect("mkdir");
+    std::fs::write(root.join("ok.txt"), "fine").expect("write");
+    std::os::unix::fs::symlink(outer.path().join("secret.bin"), root.join("out-link.bin"))
+        .expect("symlink");
+    std::os::unix::fs::symlink(outer.path(), root.join("out-dir")).expect("symlink");
+    std::os::unix::fs::symlink(root.join("ok.txt"), root.join("in-link.txt")).expect("symlink");
+    std::os::unix::fs::symlink(root.join("gone"), root.join("broken")).expect("symlink");
+    let s = Running::start(&["--root", &path_str(&root)]);
+    let page = String::from_utf8_lossy(&curl(&[&s.url("/")]).stdout).into_owned();
+    assert!(
+        page.contains("ok.txt") && page.contains("in-link.txt"),
+        "{page}"
+    );
+    for hidden in ["out-link.bin", "out-dir", "broken", "12.1 KiB"] {
+        assert!(!page.contains(hidden), "{hidden} listed:\n{page}");
+    }
 }

@@ -107,8 +107,9 @@ async fn the_front_page_shows_this_connection_and_shutdown_sends_close_notify() 
         .await
         .expect("serve returns")
         .expect("no panic");
+    // serve() returned, so its listeners are dropped. (Not probed by connecting: the port is
+    // free now and another test's server may already have it.)
     assert!(result.is_ok());
-    assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
 }
 
 #[tokio::test]

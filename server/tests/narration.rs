@@ -29,14 +29,16 @@ fn verbose_narrates_the_handshake_with_its_real_values() {
         "--keylog",
         &path_str(&server_keylog),
     ]);
-    let out = Command::new("curl")
-        .arg("--cacert")
-        .arg(ca_path())
-        .args(["-sS", "-o", "/dev/null", "--max-time", "30"])
-        .arg(s.url("/"))
-        .env("SSLKEYLOGFILE", &curl_keylog)
-        .output()
-        .expect("curl");
+    let out = output_within(
+        Command::new("curl")
+            .arg("--cacert")
+            .arg(ca_path())
+            .args(["-sS", "-o", "/dev/null", "--max-time", "30"])
+            .arg(s.url("/"))
+            .env("SSLKEYLOGFILE", &curl_keylog),
+        Duration::from_secs(60),
+        "curl",
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -49,19 +51,23 @@ fn verbose_narrates_the_handshake_with_its_real_values() {
     let fields: Vec<&str> = keylog.lines().next().expect("a line").split(' ').collect();
     assert_eq!(value(&log, "client random"), fields[1]);
     assert_eq!(value(&log, "master secret"), fields[2]);
-    // curl's own key log names the same connection.
-    if let Ok(theirs) = std::fs::read_to_string(&curl_keylog) {
-        assert!(
-            theirs.contains(&format!("CLIENT_RANDOM {} {}", fields[1], fields[2])),
-            "{theirs}"
-        );
-    }
+    // curl's own key log names the same connection (Debian's curl is built with OpenSSL,
+    // which honours SSLKEYLOGFILE).
+    let theirs = std::fs::read_to_string(&curl_keylog).unwrap_or_else(|e| {
+        panic!("curl wrote no key log ({e}): install the Debian package curl (built with OpenSSL)")
+    });
+    assert!(
+        theirs.contains(&format!("CLIENT_RANDOM {} {}", fields[1], fields[2])),
+        "{theirs}"
+    );
 
-    let fingerprint = Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-        .arg(shared_certs().join("localhost.pem"))
-        .output()
-        .expect("openssl");
+    let fingerprint = output_within(
+        Command::new("openssl")
+            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+            .arg(shared_certs().join("localhost.pem")),
+        Duration::from_secs(30),
+        "openssl",
+    );
     let fingerprint = String::from_utf8_lossy(&fingerprint.stdout);
     let fingerprint = fingerprint.trim().rsplit('=').next().unwrap_or_default();
     assert_eq!(value(&log, "SHA-256 fingerprint"), fingerprint);
