@@ -12,7 +12,9 @@ use crate::error::ClientError;
 use crate::explain::{self as narration, GracefulClose, Narrator};
 use crate::progress::Progress;
 use crate::tap::{Captured, Tap};
-use crate::trust::{fingerprint_text, ClientPolicy, Exceptions, Seen, Verdict};
+use crate::trust::{
+    config_dir, fingerprint_text, ClientPolicy, Exceptions, Seen, Verdict, EXCEPTIONS_FILE,
+};
 use crate::url::{Scheme, Url};
 use crate::verbose::{self, info, VerboseObserver};
 use crate::warning::{parse_choice, Choice, Warning};
@@ -607,13 +609,15 @@ impl<'a> Session<'a> {
             }
             Choice::ContinueAndRemember => {
                 self.accepted.insert(site.to_string(), fingerprint);
-                let exceptions = self.exceptions.get_or_insert_with(Exceptions::load_default);
-                exceptions.insert(site, fingerprint);
+                self.exceptions();
+                let Some(exceptions) = self.exceptions.as_mut() else {
+                    return Ok(());
+                };
                 let path = exceptions
                     .path()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
-                match exceptions.save() {
+                match exceptions.remember(site, fingerprint) {
                     Ok(()) => eprintln!(
                         "Remembered: certificate {} for {site} (in {path}).",
                         fingerprint_text(&fingerprint)
@@ -646,8 +650,22 @@ impl<'a> Session<'a> {
         Ok(roots)
     }
 
+    /// The remembered exceptions, loaded once. A file we refuse (other users can write it) is
+    /// said so and treated as empty: it can only make us trust less.
     fn exceptions(&mut self) -> &Exceptions {
-        self.exceptions.get_or_insert_with(Exceptions::load_default)
+        let show = self.opts.show_errors();
+        self.exceptions
+            .get_or_insert_with(|| match Exceptions::load_default() {
+                Ok(exceptions) => exceptions,
+                Err(why) => {
+                    if show {
+                        eprintln!("client: warning: {why}");
+                    }
+                    config_dir()
+                        .map(|dir| Exceptions::empty_at(&dir.join(EXCEPTIONS_FILE)))
+                        .unwrap_or_default()
+                }
+            })
     }
 
     /// `--keylog FILE`, else `SSLKEYLOGFILE`.
