@@ -193,18 +193,19 @@ fn keylog_file_gets_the_master_secret() {
     let cfg = tempfile::tempdir().unwrap();
     let keylog = cfg.path().join("keys.log");
     let url = format!("https://localhost:{}/", server.port);
-    let out = Command::new(CLIENT)
-        .args([
-            &url,
-            "--cacert",
-            certs().ca.to_str().unwrap(),
-            "-o",
-            "/dev/null",
-        ])
-        .env("SSLKEYLOGFILE", &keylog)
-        .env("CLIENT_CONFIG_DIR", cfg.path())
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(CLIENT)
+            .args([
+                &url,
+                "--cacert",
+                certs().ca.to_str().unwrap(),
+                "-o",
+                "/dev/null",
+            ])
+            .env("SSLKEYLOGFILE", &keylog)
+            .env("CLIENT_CONFIG_DIR", cfg.path()),
+        PROGRAM_LIMIT,
+    );
     assert_eq!(out.status.code(), Some(0));
     let log = std::fs::read_to_string(&keylog).unwrap();
     let line = log.lines().next().unwrap();

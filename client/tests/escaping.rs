@@ -32,25 +32,26 @@ fn evil_cert() -> &'static PathBuf {
         )
         .unwrap();
         let cert = dir.join("evil.pem");
-        let out = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-new",
-                "-utf8",
-                "-days",
-                "30",
-                "-extensions",
-                "ext",
-            ])
-            .arg("-key")
-            .arg(&certs().leaf_key)
-            .arg("-config")
-            .arg(&config)
-            .arg("-out")
-            .arg(&cert)
-            .output()
-            .expect("openssl (Debian package openssl)");
+        let out = output_within(
+            Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-new",
+                    "-utf8",
+                    "-days",
+                    "30",
+                    "-extensions",
+                    "ext",
+                ])
+                .arg("-key")
+                .arg(&certs().leaf_key)
+                .arg("-config")
+                .arg(&config)
+                .arg("-out")
+                .arg(&cert),
+            PROGRAM_LIMIT,
+        );
         assert!(out.status.success(), "{}", text(&out.stderr));
         let der = tls::pki::pem::parse_certificates(&std::fs::read(&cert).unwrap()).unwrap();
         assert!(
