@@ -12,7 +12,9 @@ use crate::error::ClientError;
 use crate::explain::{self as narration, GracefulClose, Narrator};
 use crate::progress::Progress;
 use crate::tap::{Captured, Tap};
-use crate::trust::{fingerprint_text, ClientPolicy, Exceptions, Seen, Verdict};
+use crate::trust::{
+    config_dir, fingerprint_text, ClientPolicy, Exceptions, Seen, Verdict, EXCEPTIONS_FILE,
+};
 use crate::url::{Scheme, Url};
 use crate::verbose::{self, info, VerboseObserver};
 use crate::warning::{parse_choice, Choice, Warning};
@@ -26,6 +28,7 @@ use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tls::text::{escape_peer, escape_peer_bytes};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -124,7 +127,10 @@ impl<'a> Session<'a> {
                     }
                     self.report.num_redirects += 1;
                     if opts.verbose {
-                        info(&format!("Issue another request to this URL: '{next}'"));
+                        info(&format!(
+                            "Issue another request to this URL: '{}'",
+                            escape_peer(&next.to_string())
+                        ));
                     }
                     // curl (and browsers) turn a POST into a GET after 301/302/303 unless the
                     // method was forced with -X.
@@ -151,7 +157,9 @@ impl<'a> Session<'a> {
             .title_case_headers(true)
             .handshake::<_, Full<Bytes>>(TokioIo::new(io))
             .await
-            .map_err(|e| ClientError::new(56, format!("Recv failure: {e}")))?;
+            .map_err(|e| {
+                ClientError::new(56, format!("Recv failure: {}", escape_peer(&e.to_string())))
+            })?;
         let conn_task = tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -213,7 +221,17 @@ impl<'a> Session<'a> {
         self.report.redirect_url = redirect.as_ref().map(ToString::to_string);
 
         if opts.include || opts.head {
-            self.sink()?.write_all(&raw_head)?;
+            let to_terminal = self.opts.output.is_none()
+                && !self.opts.remote_name
+                && std::io::stdout().is_terminal();
+            // Piped, the head goes out byte for byte as curl writes it; on a terminal the
+            // server's bytes could carry control sequences, so each line is escaped.
+            let head = if to_terminal {
+                escape_head(&raw_head)
+            } else {
+                raw_head
+            };
+            self.sink()?.write_all(&head)?;
         }
         let mut body = response.into_body();
         if let (Some(next), true) = (&redirect, opts.location) {
@@ -476,7 +494,10 @@ impl<'a> Session<'a> {
                     }
                     Some(other) => Err(ClientError::new(
                         35,
-                        format!("TLS handshake with {site} failed: {other}"),
+                        format!(
+                            "TLS handshake with {site} failed: {}",
+                            escape_peer(&other.to_string())
+                        ),
                     )),
                     None => Err(ClientError::new(
                         35,
@@ -493,10 +514,7 @@ impl<'a> Session<'a> {
                     session.suite.openssl_name
                 ));
                 match &session.alpn_protocol {
-                    Some(p) => info(&format!(
-                        "ALPN: server accepted {}",
-                        String::from_utf8_lossy(p)
-                    )),
+                    Some(p) => info(&format!("ALPN: server accepted {}", escape_peer_bytes(p))),
                     None => info("ALPN: server did not agree on a protocol. Uses default."),
                 }
             }
@@ -525,7 +543,8 @@ impl<'a> Session<'a> {
             };
             if let (Some(why), true) = (why, opts.show_errors()) {
                 eprintln!(
-                    "client: warning: the certificate of {site} is not trusted ({error}); {why}"
+                    "client: warning: the certificate of {site} is not trusted ({}); {why}",
+                    escape_peer(&error.to_string())
                 );
             }
         }
@@ -542,7 +561,10 @@ impl<'a> Session<'a> {
     ) -> Result<(), ClientError> {
         let refusal = certificate_error(error);
         if self.opts.verbose {
-            info(&format!("SSL certificate problem: {error}"));
+            info(&format!(
+                "SSL certificate problem: {}",
+                escape_peer(&error.to_string())
+            ));
         }
         let Some(seen) = seen else {
             return Err(refusal);
@@ -587,13 +609,15 @@ impl<'a> Session<'a> {
             }
             Choice::ContinueAndRemember => {
                 self.accepted.insert(site.to_string(), fingerprint);
-                let exceptions = self.exceptions.get_or_insert_with(Exceptions::load_default);
-                exceptions.insert(site, fingerprint);
+                self.exceptions();
+                let Some(exceptions) = self.exceptions.as_mut() else {
+                    return Ok(());
+                };
                 let path = exceptions
                     .path()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
-                match exceptions.save() {
+                match exceptions.remember(site, fingerprint) {
                     Ok(()) => eprintln!(
                         "Remembered: certificate {} for {site} (in {path}).",
                         fingerprint_text(&fingerprint)
@@ -626,8 +650,22 @@ impl<'a> Session<'a> {
         Ok(roots)
     }
 
+    /// The remembered exceptions, loaded once. A file we refuse (other users can write it) is
+    /// said so and treated as empty: it can only make us trust less.
     fn exceptions(&mut self) -> &Exceptions {
-        self.exceptions.get_or_insert_with(Exceptions::load_default)
+        let show = self.opts.show_errors();
+        self.exceptions
+            .get_or_insert_with(|| match Exceptions::load_default() {
+                Ok(exceptions) => exceptions,
+                Err(why) => {
+                    if show {
+                        eprintln!("client: warning: {why}");
+                    }
+                    config_dir()
+                        .map(|dir| Exceptions::empty_at(&dir.join(EXCEPTIONS_FILE)))
+                        .unwrap_or_default()
+                }
+            })
     }
 
     /// `--keylog FILE`, else `SSLKEYLOGFILE`.
@@ -795,8 +833,28 @@ pub fn certificate_error(e: &tls::pki::CertError) -> ClientError {
                 "SSL: no alternative certificate subject name matches target host name '{host}'"
             ),
         ),
-        _ => ClientError::new(60, format!("SSL certificate problem: {e}")),
+        _ => ClientError::new(
+            60,
+            format!("SSL certificate problem: {}", escape_peer(&e.to_string())),
+        ),
     }
+}
+
+/// A response head for a terminal: each line escaped, its line ending kept.
+fn escape_head(head: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(head.len());
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        let (content, ending): (&[u8], &[u8]) = if let Some(c) = line.strip_suffix(b"\r\n") {
+            (c, b"\r\n")
+        } else if let Some(c) = line.strip_suffix(b"\n") {
+            (c, b"\n")
+        } else {
+            (line, b"")
+        };
+        out.extend_from_slice(escape_peer_bytes(content).as_bytes());
+        out.extend_from_slice(ending);
+    }
+    out
 }
 
 /// A head from hyper's parsed response, when the raw one could not be kept.
@@ -827,7 +885,10 @@ fn response_error(e: &hyper::Error, in_body: bool) -> ClientError {
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             if let Some(tls) = tls::stream::tls_error(io) {
-                return ClientError::new(56, format!("Recv failure: TLS: {tls}"));
+                return ClientError::new(
+                    56,
+                    format!("Recv failure: TLS: {}", escape_peer(&tls.to_string())),
+                );
             }
             return ClientError::new(56, format!("Recv failure: {}", io_reason(io)));
         }
@@ -839,7 +900,7 @@ fn response_error(e: &hyper::Error, in_body: bool) -> ClientError {
         }
         return ClientError::new(52, "Empty reply from server");
     }
-    ClientError::new(56, format!("Recv failure: {e}"))
+    ClientError::new(56, format!("Recv failure: {}", escape_peer(&e.to_string())))
 }
 
 /// An I/O error's reason without Rust's " (os error N)" suffix.

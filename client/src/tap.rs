@@ -6,6 +6,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use tls::text::escape_peer;
 use tls::trace::Direction;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -147,7 +148,8 @@ pub fn print_head(head: &[u8], prefix: &str) {
         .unwrap_or_else(|| text.to_string());
     for line in body.lines() {
         out.push_str(prefix);
-        out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        // The server chose these bytes: no terminal control sequence gets through.
+        out.push_str(&escape_peer(line.strip_suffix('\r').unwrap_or(line)));
         out.push('\n');
     }
     out.push_str(prefix.trim_end());

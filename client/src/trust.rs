@@ -48,25 +48,31 @@ pub struct Exceptions {
 }
 
 impl Exceptions {
-    /// Load from the config directory (an absent file is an empty list).
-    pub fn load_default() -> Self {
+    /// Load from the config directory (an absent file is an empty list). `Err` says why the
+    /// file was refused (see [`Self::load`]).
+    pub fn load_default() -> Result<Self, String> {
         match config_dir() {
             Some(dir) => Self::load(&dir.join(EXCEPTIONS_FILE)),
-            None => Self::default(),
+            None => Ok(Self::default()),
         }
     }
 
     /// Load a file; lines that do not parse are skipped (the file is meant for people to read,
-    /// and a stray edit must not lock anybody out of everything).
-    pub fn load(path: &Path) -> Self {
-        let text = std::fs::metadata(path)
-            .ok()
-            .filter(|m| m.len() <= MAX_FILE_LEN)
-            .and_then(|_| std::fs::read_to_string(path).ok())
-            .unwrap_or_default();
-        Self {
+    /// and a stray edit must not lock anybody out of everything). A file other users can write
+    /// is refused: anyone could have added an exception to it and so vouched for any server.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = read_checked(path)?;
+        Ok(Self {
             path: Some(path.to_path_buf()),
             entries: parse(&text),
+        })
+    }
+
+    /// An empty list that [`Self::remember`] writes to `path`.
+    pub fn empty_at(path: &Path) -> Self {
+        Self {
+            path: Some(path.to_path_buf()),
+            entries: Vec::new(),
         }
     }
 
@@ -86,7 +92,7 @@ impl Exceptions {
             .map(|e| &e.fingerprint)
     }
 
-    /// Remember `fingerprint` for `site`, replacing what was there.
+    /// Remember `fingerprint` for `site` (in memory only), replacing what was there.
     pub fn insert(&mut self, site: &str, fingerprint: [u8; 32]) {
         self.entries.retain(|e| e.site != site);
         self.entries.push(Exception {
@@ -95,30 +101,129 @@ impl Exceptions {
         });
     }
 
-    /// Write the file (directory 0700, file 0600), through a temporary file and a rename so a
-    /// crash never leaves half a file.
-    pub fn save(&self) -> std::io::Result<()> {
+    /// Remember `fingerprint` for `site` in the file. Under a lock on `<file>.lock` the file is
+    /// read again (another run may have added entries since we loaded it), the entry added, and
+    /// the whole written to a new temporary file (mode 0600, created exclusively, so a symlink
+    /// planted there is not followed) that is renamed over the old one: no crash or concurrent
+    /// run leaves half a file or loses an entry.
+    pub fn remember(&mut self, site: &str, fingerprint: [u8; 32]) -> std::io::Result<()> {
         let path = self
             .path
-            .as_deref()
+            .clone()
             .ok_or_else(|| std::io::Error::other("no config directory (set HOME)"))?;
-        if let Some(dir) = path.parent() {
-            let mut builder = std::fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            builder.create(dir)?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir)?;
+
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path(&path))?;
+        // Released when `lock` is dropped (closed), also on every early return below.
+        lock.lock()?;
+        let text = read_checked(&path).map_err(std::io::Error::other)?;
+        self.entries = parse(&text);
+        self.insert(site, fingerprint);
+        write_atomically(&dir, &path, render(&self.entries).as_bytes())
+    }
+}
+
+/// `cert_override.txt` -> `cert_override.txt.lock`
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// The file's text ("" when it does not exist); refused when other users may write it, or
+/// when it is too large to be ours.
+fn read_checked(path: &Path) -> Result<String, String> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "not using the certificate exceptions in {}: other users can write to it \
+                 (mode {mode:04o}), so anyone could have added one. Check its entries, then \
+                 run: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
         }
-        let tmp = path.with_extension("tmp");
+    }
+    if meta.len() > MAX_FILE_LEN {
+        return Err(format!(
+            "not using the certificate exceptions in {}: larger than {MAX_FILE_LEN} bytes",
+            path.display()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Write `bytes` to `path` through a fresh temporary file in `dir` and a rename.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| EXCEPTIONS_FILE.to_string());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    write_via_temp(dir, &base, path, bytes, nanos)
+}
+
+/// [`write_atomically`] with the temporary names' salt given (tests plant files at them).
+fn write_via_temp(
+    dir: &Path,
+    base: &str,
+    path: &Path,
+    bytes: &[u8],
+    nanos: u32,
+) -> std::io::Result<()> {
+    // A name taken (a leftover, or something planted) is skipped, never opened: bounded tries.
+    for attempt in 0..100u32 {
+        let tmp = dir.join(format!(
+            ".{base}.{}.{nanos:x}.{attempt}.tmp",
+            std::process::id()
+        ));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        std::io::Write::write_all(&mut file, render(&self.entries).as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        let mut file = match options.open(&tmp) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        let written = (|| {
+            // Exactly 0600 whatever the umask.
+            #[cfg(unix)]
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+            std::io::Write::write_all(&mut file, bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return written;
     }
+    Err(std::io::Error::other(
+        "no free temporary file name next to the exceptions file",
+    ))
 }
 
 /// How the certificate check of one connection ended.
@@ -274,24 +379,135 @@ mod tests {
     fn file_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub").join(EXCEPTIONS_FILE);
-        let mut ex = Exceptions::load(&path);
+        let mut ex = Exceptions::load(&path).unwrap();
         assert!(ex.entries().is_empty());
-        ex.insert("localhost:8443", [0xAB; 32]);
-        ex.insert("127.0.0.1:8443", [0x01; 32]);
-        ex.insert("localhost:8443", [0xCD; 32]);
-        ex.save().unwrap();
+        ex.remember("localhost:8443", [0xAB; 32]).unwrap();
+        ex.remember("127.0.0.1:8443", [0x01; 32]).unwrap();
+        ex.remember("localhost:8443", [0xCD; 32]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("localhost:8443:\tOID.2.16.840.1.101.3.4.2.1\tCD:CD:"));
-        let back = Exceptions::load(&path);
+        let back = Exceptions::load(&path).unwrap();
         assert_eq!(back.entries().len(), 2);
         assert_eq!(back.lookup("localhost:8443"), Some(&[0xCD; 32]));
         assert_eq!(back.lookup("localhost:9"), None);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(mode(&path), 0o600);
+        // No temporary file is left behind; only the file and its lock.
+        let mut names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["cert_override.txt", "cert_override.txt.lock"]);
+    }
+
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn chmod(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn a_0644_file_becomes_0600_and_keeps_its_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EXCEPTIONS_FILE);
+        std::fs::write(
+            &path,
+            render(&[Exception {
+                site: "old:1".into(),
+                fingerprint: [7; 32],
+            }]),
+        )
+        .unwrap();
+        chmod(&path, 0o644);
+        let mut ex = Exceptions::load(&path).unwrap();
+        ex.remember("new:2", [8; 32]).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let back = Exceptions::load(&path).unwrap();
+        assert_eq!(back.lookup("old:1"), Some(&[7; 32]));
+        assert_eq!(back.lookup("new:2"), Some(&[8; 32]));
+    }
+
+    #[test]
+    fn a_file_others_can_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EXCEPTIONS_FILE);
+        std::fs::write(
+            &path,
+            render(&[Exception {
+                site: "h:1".into(),
+                fingerprint: [7; 32],
+            }]),
+        )
+        .unwrap();
+        for unsafe_mode in [0o620, 0o602, 0o666] {
+            chmod(&path, unsafe_mode);
+            let why = Exceptions::load(&path).unwrap_err();
+            assert!(why.contains("other users can write to it"), "{why}");
+            assert!(why.contains(&format!("mode {unsafe_mode:04o}")), "{why}");
+            assert!(why.contains("chmod 600"), "{why}");
+            // Nor is it extended (which would launder the planted entries into a 0600 file).
+            let mut ex = Exceptions::empty_at(&path);
+            assert!(ex.remember("x:2", [1; 32]).is_err());
+            assert_eq!(mode(&path), unsafe_mode);
         }
+        chmod(&path, 0o600);
+        assert_eq!(
+            Exceptions::load(&path).unwrap().lookup("h:1"),
+            Some(&[7; 32])
+        );
+    }
+
+    #[test]
+    fn concurrent_writers_keep_each_others_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EXCEPTIONS_FILE);
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    // Each run loaded the file before the others wrote, as two clients would.
+                    let mut ex = Exceptions::load(&path).unwrap();
+                    for i in 0..15 {
+                        ex.remember(&format!("host{w}:{i}"), [w as u8; 32]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let back = Exceptions::load(&path).unwrap();
+        assert_eq!(back.entries().len(), 60, "{:?}", back.entries());
+    }
+
+    #[test]
+    fn a_symlink_at_a_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EXCEPTIONS_FILE);
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        // The old fixed name, and the first names this run would try.
+        std::os::unix::fs::symlink(&victim, path.with_extension("tmp")).unwrap();
+        for attempt in 0..3 {
+            let tmp = dir.path().join(format!(
+                ".{EXCEPTIONS_FILE}.{}.{:x}.{attempt}.tmp",
+                std::process::id(),
+                42
+            ));
+            std::os::unix::fs::symlink(&victim, tmp).unwrap();
+        }
+        write_via_temp(dir.path(), EXCEPTIONS_FILE, &path, b"new\n", 42).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(mode(&path), 0o600);
+        let mut ex = Exceptions::load(&path).unwrap();
+        ex.remember("h:1", [3; 32]).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use tls::alert::AlertLevel;
 use tls::handshake::messages::HandshakeType;
 use tls::pki::verify::dns_name_matches;
 use tls::pki::x509::Certificate;
+use tls::text::escape_peer;
 use tls::trace::{Direction, Event, Observer};
 
 /// Print an info line (`* text`) to stderr.
@@ -57,7 +58,10 @@ pub fn print_certificate_block(seen: &Seen, host: &str) {
         return;
     };
     info("Server certificate:");
-    info(&format!(" subject: {}", leaf.subject().to_curl_string()));
+    info(&format!(
+        " subject: {}",
+        escape_peer(&leaf.subject().to_curl_string())
+    ));
     info(&format!(" start date: {}", date(leaf.not_before())));
     info(&format!(" expire date: {}", date(leaf.not_after())));
     if seen.verdict == Verdict::Trusted {
@@ -67,7 +71,10 @@ pub fn print_certificate_block(seen: &Seen, host: &str) {
             ));
         }
     }
-    info(&format!(" issuer: {}", leaf.issuer().to_curl_string()));
+    info(&format!(
+        " issuer: {}",
+        escape_peer(&leaf.issuer().to_curl_string())
+    ));
     for (level, cert) in seen.chain.iter().enumerate() {
         info(&format!(
             "  Certificate level {level}: Public key type {} ({} bits), signed using {}",
@@ -79,18 +86,24 @@ pub fn print_certificate_block(seen: &Seen, host: &str) {
     match (&seen.verdict, &seen.error) {
         (Verdict::Trusted, _) | (_, None) => info(" SSL certificate verify ok."),
         (Verdict::Insecure, Some(e)) => info(&format!(
-            " SSL certificate verify result: {e} ({}), continuing anyway.",
+            " SSL certificate verify result: {} ({}), continuing anyway.",
+            escape_peer(&e.to_string()),
             e.openssl_code()
         )),
         (Verdict::Exception, Some(e)) => info(&format!(
-            " SSL certificate verify result: {e} ({}), continuing: remembered exception.",
+            " SSL certificate verify result: {} ({}), continuing: remembered exception.",
+            escape_peer(&e.to_string()),
             e.openssl_code()
         )),
         (Verdict::AcceptedNow, Some(e)) => info(&format!(
-            " SSL certificate verify result: {e} ({}), continuing: accepted by the user.",
+            " SSL certificate verify result: {} ({}), continuing: accepted by the user.",
+            escape_peer(&e.to_string()),
             e.openssl_code()
         )),
-        (Verdict::Refused { .. }, Some(e)) => info(&format!(" SSL certificate problem: {e}")),
+        (Verdict::Refused { .. }, Some(e)) => info(&format!(
+            " SSL certificate problem: {}",
+            escape_peer(&e.to_string())
+        )),
     }
 }
 
@@ -147,7 +160,7 @@ fn matched_name(cert: &Certificate, host: &str) -> Option<String> {
     cert.dns_names()
         .iter()
         .find(|pattern| dns_name_matches(pattern, host))
-        .map(|pattern| format!("\"{pattern}\""))
+        .map(|pattern| format!("\"{}\"", escape_peer(pattern)))
 }
 
 #[cfg(test)]

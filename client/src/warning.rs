@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use tls::pki::verify::matches_host;
 use tls::pki::x509::Certificate;
 use tls::pki::{CertError, CertErrorKind};
+use tls::text::escape_peer;
 
 /// What the user chose at the prompt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +87,7 @@ impl Warning<'_> {
             chrome_code(self.error),
             firefox_code(self.error),
             self.error.openssl_code(),
-            self.error
+            escape_peer(&self.error.to_string())
         );
         let _ = writeln!(out);
         let _ = writeln!(out, "{bold}  Certificate details:{reset}");
@@ -104,8 +105,8 @@ impl Warning<'_> {
                 let _ = writeln!(
                     out,
                     "    {depth}: {}{mark}\n       issuer: {}",
-                    cert.subject().to_curl_string(),
-                    cert.issuer().to_curl_string()
+                    escape_peer(&cert.subject().to_curl_string()),
+                    escape_peer(&cert.issuer().to_curl_string())
                 );
             }
         }
@@ -131,7 +132,7 @@ impl Warning<'_> {
             self.chain
                 .get(depth)
                 .or(self.chain.last())
-                .map(|c| c.issuer().to_curl_string())
+                .map(|c| escape_peer(&c.issuer().to_curl_string()))
                 .unwrap_or_default()
         };
         match &self.error.kind {
@@ -192,7 +193,10 @@ impl Warning<'_> {
             CertErrorKind::NotACa => "The certificate was signed by a certificate that is \
                  not allowed to issue certificates (it is not a CA)."
                 .into(),
-            _ => format!("The certificate failed verification: {}.", self.error),
+            _ => format!(
+                "The certificate failed verification: {}.",
+                escape_peer(&self.error.to_string())
+            ),
         }
     }
 
@@ -282,19 +286,27 @@ pub fn date(unix: i64) -> String {
     t.format(&format).unwrap_or_else(|_| unix.to_string())
 }
 
-/// `DNS:localhost, IP:127.0.0.1`
+/// `DNS:localhost, IP:127.0.0.1` (the names escaped: a SAN is an IA5String, which holds ESC).
 pub fn names(cert: &Certificate) -> String {
     cert.dns_names()
         .iter()
-        .map(|n| format!("DNS:{n}"))
+        .map(|n| format!("DNS:{}", escape_peer(n)))
         .chain(cert.ip_addresses().iter().map(|ip| format!("IP:{ip}")))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 fn details(out: &mut String, leaf: &Certificate) {
-    let _ = writeln!(out, "    Subject:     {}", leaf.subject().to_curl_string());
-    let _ = writeln!(out, "    Issuer:      {}", leaf.issuer().to_curl_string());
+    let _ = writeln!(
+        out,
+        "    Subject:     {}",
+        escape_peer(&leaf.subject().to_curl_string())
+    );
+    let _ = writeln!(
+        out,
+        "    Issuer:      {}",
+        escape_peer(&leaf.issuer().to_curl_string())
+    );
     let _ = writeln!(out, "    Valid from:  {}", date(leaf.not_before()));
     let _ = writeln!(out, "    Valid until: {}", date(leaf.not_after()));
     let _ = writeln!(out, "    Names (SAN): {}", names(leaf));

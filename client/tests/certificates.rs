@@ -193,18 +193,19 @@ fn keylog_file_gets_the_master_secret() {
     let cfg = tempfile::tempdir().unwrap();
     let keylog = cfg.path().join("keys.log");
     let url = format!("https://localhost:{}/", server.port);
-    let out = Command::new(CLIENT)
-        .args([
-            &url,
-            "--cacert",
-            certs().ca.to_str().unwrap(),
-            "-o",
-            "/dev/null",
-        ])
-        .env("SSLKEYLOGFILE", &keylog)
-        .env("CLIENT_CONFIG_DIR", cfg.path())
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(CLIENT)
+            .args([
+                &url,
+                "--cacert",
+                certs().ca.to_str().unwrap(),
+                "-o",
+                "/dev/null",
+            ])
+            .env("SSLKEYLOGFILE", &keylog)
+            .env("CLIENT_CONFIG_DIR", cfg.path()),
+        PROGRAM_LIMIT,
+    );
     assert_eq!(out.status.code(), Some(0));
     let log = std::fs::read_to_string(&keylog).unwrap();
     let line = log.lines().next().unwrap();
@@ -214,3 +215,65 @@ fn keylog_file_gets_the_master_secret() {
 }
 
 use std::process::Command;
+
+/// A `cert_override.txt` line for `site` and the certificate in `pem`.
+fn exception_line(site: &str, pem: &Path) -> String {
+    let der = tls::pki::pem::parse_certificates(&std::fs::read(pem).unwrap()).unwrap();
+    let cert = tls::pki::x509::Certificate::from_der(&der[0]).unwrap();
+    let fp = tls::pki::x509::hex_colon(&cert.sha256_fingerprint(), true);
+    format!("{site}:\tOID.2.16.840.1.101.3.4.2.1\t{fp}\t\n")
+}
+
+#[test]
+fn exceptions_are_scoped_by_port() {
+    let server = s_server(&certs().self_signed, 0);
+    let cfg = tempfile::tempdir().unwrap();
+    let file = cfg.path().join("cert_override.txt");
+    let url = format!("https://localhost:{}/", server.port);
+    // The same host and certificate, another port: not covered.
+    let other = server.port.wrapping_add(1000).max(1);
+    std::fs::write(
+        &file,
+        exception_line(&format!("localhost:{other}"), &certs().self_signed),
+    )
+    .unwrap();
+    let out = client(cfg.path(), &[&url]);
+    assert_eq!(out.status.code(), Some(60), "{}", text(&out.stderr));
+    // This port: covered.
+    std::fs::write(
+        &file,
+        exception_line(&format!("localhost:{}", server.port), &certs().self_signed),
+    )
+    .unwrap();
+    let out = client(cfg.path(), &[&url]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("you accepted this certificate before"));
+}
+
+#[test]
+fn an_exceptions_file_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = s_server(&certs().self_signed, 0);
+    let cfg = tempfile::tempdir().unwrap();
+    let file = cfg.path().join("cert_override.txt");
+    let url = format!("https://localhost:{}/", server.port);
+    std::fs::write(
+        &file,
+        exception_line(&format!("localhost:{}", server.port), &certs().self_signed),
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = client(cfg.path(), &[&url]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(60), "{stderr}");
+    assert!(
+        stderr.contains("client: warning: not using the certificate exceptions in"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("other users can write to it (mode 0666)"),
+        "{stderr}"
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(client(cfg.path(), &[&url]).status.code(), Some(0));
+}

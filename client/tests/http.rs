@@ -109,12 +109,13 @@ fn output_files_like_curl() {
     assert_eq!(body, std::fs::read(&theirs_file).unwrap());
 
     // -O: the last path segment, in the working directory.
-    let out = Command::new(CLIENT)
-        .args(["-s", "-O", &url(&server, "/hello")])
-        .env("CLIENT_CONFIG_DIR", cfg.path())
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(CLIENT)
+            .args(["-s", "-O", &url(&server, "/hello")])
+            .env("CLIENT_CONFIG_DIR", cfg.path())
+            .current_dir(dir.path()),
+        PROGRAM_LIMIT,
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("hello")).unwrap(),
@@ -210,25 +211,20 @@ fn resolve_pins_a_name() {
 fn python_http_server_directory() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("file.txt"), "served by python\n").unwrap();
-    let port = free_port();
+    // Port 0: the kernel picks a free one and the server says which ("Serving HTTP on ...
+    // port N"); -u so that line is not stuck in python's buffer.
     let mut child = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
+        .args(["-u", "-m", "http.server", "--bind", "127.0.0.1", "0"])
         .current_dir(dir.path())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        .expect("python3 (Debian package python3)");
+    let port: u16 = first_line(&mut child, Duration::from_secs(30), |line| {
+        let rest = line.split(" port ").nth(1)?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+    .expect("python's http.server says its port");
     let cfg = tempfile::tempdir().unwrap();
     let out = client(
         cfg.path(),
@@ -293,7 +289,7 @@ fn error_exit_codes_like_curl() {
     let ours = client(cfg.path(), &["ftp://example.test/"]);
     assert_eq!(ours.status.code(), Some(1));
     // A refused port: 7.
-    let port = free_port();
+    let (_held, port) = refused_port();
     let refused = format!("http://127.0.0.1:{port}/");
     let ours = client(cfg.path(), &[&refused]);
     assert_eq!(ours.status.code(), Some(7));

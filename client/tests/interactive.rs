@@ -89,11 +89,12 @@ fn warning_prompt_remember_and_changed_certificate() {
 
 /// `openssl x509 -fingerprint -sha256` of a PEM file: `AB:CD:...`.
 fn openssl_fingerprint(cert: &std::path::Path) -> String {
-    let out = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-        .arg(cert)
-        .output()
-        .unwrap();
+    let out = output_within(
+        std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+            .arg(cert),
+        PROGRAM_LIMIT,
+    );
     text(&out.stdout)
         .trim()
         .rsplit('=')

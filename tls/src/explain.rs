@@ -20,6 +20,7 @@ use crate::pki::x509::Certificate;
 use crate::pki::CertError;
 use crate::record::ContentType;
 use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
+use crate::text::{escape_peer, escape_peer_bytes};
 use crate::trace::{Direction, Event};
 use aes::{Aes128, Aes256};
 use cbc::cipher::{Array, BlockModeDecrypt, KeyIvInit};
@@ -157,7 +158,7 @@ impl Explainer {
                     ),
                 );
                 if let Some(p) = &info.alpn_protocol {
-                    s.field("application protocol", String::from_utf8_lossy(p));
+                    s.field("application protocol", escape_peer_bytes(p));
                 }
                 s.text("From here on every byte of HTTP travels inside encrypted, MACed records.");
                 vec![s]
@@ -447,7 +448,7 @@ impl Explainer {
                     ));
                 }
                 if let Some(name) = hello.server_name() {
-                    s.field("server_name (SNI)", String::from_utf8_lossy(name));
+                    s.field("server_name (SNI)", escape_peer_bytes(name));
                     s.text("  in the clear: an observer learns which site is visited, not what is read there.");
                 }
                 let exts: Vec<&str> = hello
@@ -520,9 +521,10 @@ impl Explainer {
                                 }
                             }
                         }
-                        Err(e) => {
-                            s.field(&format!("certificate {depth}"), format!("unreadable: {e}"))
-                        }
+                        Err(e) => s.field(
+                            &format!("certificate {depth}"),
+                            format!("unreadable: {}", escape_peer(&e.to_string())),
+                        ),
                     }
                 }
                 vec![s]
@@ -589,7 +591,7 @@ impl Explainer {
             None => presented.clone(),
         };
         for (depth, cert) in path.iter().enumerate() {
-            let name = cert.subject().to_curl_string();
+            let name = escape_peer(&cert.subject().to_curl_string());
             let issuer = path.get(depth + 1);
             let is_anchor = self.roots.as_ref().is_some_and(|r| r.contains(cert));
             match issuer {
@@ -597,16 +599,16 @@ impl Explainer {
                     let verdict = match issuer.public_key() {
                         Ok(key) => match cert.verify_signature(&key) {
                             Ok(()) => "ok".to_string(),
-                            Err(e) => format!("FAILED ({e})"),
+                            Err(e) => format!("FAILED ({})", escape_peer(&e.to_string())),
                         },
-                        Err(e) => format!("issuer key unusable ({e})"),
+                        Err(e) => format!("issuer key unusable ({})", escape_peer(&e.to_string())),
                     };
                     s.field(
                         &format!("signature of {depth} ({name})"),
                         format!(
                             "{} with the key of {} → {verdict}",
                             cert.signature_algorithm_name(),
-                            issuer.subject().to_curl_string()
+                            escape_peer(&issuer.subject().to_curl_string())
                         ),
                     );
                 }
@@ -618,7 +620,7 @@ impl Explainer {
                     &format!("issuer of {depth} ({name})"),
                     format!(
                         "{} → not found among the trusted roots",
-                        cert.issuer().to_curl_string()
+                        escape_peer(&cert.issuer().to_curl_string())
                     ),
                 ),
             }
@@ -638,13 +640,14 @@ impl Explainer {
             let names: Vec<String> = leaf
                 .dns_names()
                 .iter()
-                .cloned()
+                .map(|n| escape_peer(n))
                 .chain(leaf.ip_addresses().iter().map(ToString::to_string))
                 .collect();
             s.field(
                 "host name",
                 format!(
-                    "\"{host}\" against subjectAltName [{}] → {}",
+                    "\"{}\" against subjectAltName [{}] → {}",
+                    escape_peer(host),
                     names.join(", "),
                     if ok { "ok" } else { "no match" }
                 ),
@@ -660,7 +663,11 @@ impl Explainer {
             ),
             Err(e) => s.field(
                 "verdict",
-                format!("NOT trusted: {e} (at depth {})", e.depth),
+                format!(
+                    "NOT trusted: {} (at depth {})",
+                    escape_peer(&e.to_string()),
+                    e.depth
+                ),
             ),
         }
         if outcome.is_err() {
@@ -1018,9 +1025,9 @@ fn suite_name(id: u16) -> &'static str {
 fn describe_certificate(s: &mut Step, depth: usize, cert: &Certificate) {
     s.field(
         &format!("certificate {depth}"),
-        cert.subject().to_curl_string(),
+        escape_peer(&cert.subject().to_curl_string()),
     );
-    s.field("  issued by", cert.issuer().to_curl_string());
+    s.field("  issued by", escape_peer(&cert.issuer().to_curl_string()));
     s.field(
         "  valid",
         format!("{} .. {}", date(cert.not_before()), date(cert.not_after())),

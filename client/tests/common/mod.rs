@@ -5,11 +5,10 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tls::pki::x509::{Certificate, CertificateBuilder};
 
 pub const CLIENT: &str = env!("CARGO_BIN_EXE_client");
@@ -43,20 +42,20 @@ fn make_certs() -> Certs {
     let ca_key_path = dir.join("ca.key");
     let leaf_key = dir.join("leaf.key");
     for key in [&ca_key_path, &leaf_key] {
-        let status = Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-            ])
-            .arg(key)
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let out = output_within(
+            Command::new("openssl")
+                .args([
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                    "-out",
+                ])
+                .arg(key),
+            PROGRAM_LIMIT,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let ca_key = tls::pki::keys::read_private_key(&ca_key_path).unwrap();
     let key = tls::pki::keys::read_private_key(&leaf_key).unwrap();
@@ -118,43 +117,156 @@ impl Drop for Server {
     }
 }
 
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// How long any external program in these tests may run before it is killed.
+pub const PROGRAM_LIMIT: Duration = Duration::from_secs(120);
+
+/// A port that refuses connections for as long as the returned socket lives: bound, never
+/// listening (a port merely found free could be taken by another test meanwhile).
+pub fn refused_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
 }
 
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on port {port}");
-}
-
-/// `openssl s_server -www` with `cert` (and the leaf key) on `port` (0 = pick one).
-pub fn s_server(cert: &Path, port: u16) -> Server {
-    let port = if port == 0 { free_port() } else { port };
-    let child = Command::new("openssl")
-        .args(["s_server", "-quiet", "-www", "-accept"])
-        .arg(port.to_string())
-        .arg("-cert")
-        .arg(cert)
-        .arg("-key")
-        .arg(&certs().leaf_key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+/// Run `cmd` to the end, capturing its output, killed after `limit` (then the test fails).
+pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    use std::io::Read;
+    use wait_timeout::ChildExt;
+    let program = format!("{:?}", cmd.get_program());
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    wait_for_port(port);
-    Server { child, port }
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = match child.wait_timeout(limit).unwrap() {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{program} did not finish within {limit:?}");
+        }
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// The first line of `child`'s stdout that `pick` accepts (its value), within `limit`; `None`
+/// when the program closed its output first. The rest of stdout is drained in the background
+/// so the program never blocks on a full pipe.
+pub fn first_line<T: Send + 'static>(
+    child: &mut Child,
+    limit: Duration,
+    pick: impl Fn(&str) -> Option<T> + Send + 'static,
+) -> Option<T> {
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut told = false;
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if !told {
+                if let Some(v) = pick(&line) {
+                    let _ = tx.send(Some(v));
+                    told = true;
+                }
+            }
+        }
+        if !told {
+            let _ = tx.send(None);
+        }
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => v,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no expected output within {limit:?}");
+        }
+    }
+}
+
+/// `openssl s_server -www` with `cert` (and the leaf key) on `port` (0 = let the kernel pick),
+/// with `extra` arguments. It reports the port it bound (`ACCEPT [::]:PORT`); a fixed port
+/// still held by someone else is tried again a bounded number of times.
+pub fn s_server_with(cert: &Path, port: u16, extra: &[&str]) -> Server {
+    for _ in 0..100 {
+        let mut child = Command::new("openssl")
+            .args(["s_server", "-www", "-accept"])
+            .arg(port.to_string())
+            .arg("-cert")
+            .arg(cert)
+            .arg("-key")
+            .arg(&certs().leaf_key)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl (Debian package openssl)");
+        // `ACCEPT [::]:PORT` for port 0, a bare `ACCEPT` for a given port; nothing if the bind
+        // failed (it exits).
+        let bound = first_line(&mut child, Duration::from_secs(30), move |line| match line
+            .trim()
+            .strip_prefix("ACCEPT")?
+        {
+            "" if port != 0 => Some(port),
+            addr => addr.rsplit(':').next()?.trim().parse::<u16>().ok(),
+        });
+        match bound {
+            Some(bound) => return Server { child, port: bound },
+            None => {
+                // It exited without binding (the port was taken): reap it and try again.
+                let _ = child.kill();
+                let _ = child.wait();
+                assert_ne!(port, 0, "openssl s_server could not bind any port");
+            }
+        }
+    }
+    panic!("port {port} stayed taken");
+}
+
+/// `openssl s_server -www` with `cert` on `port` (0 = let the kernel pick).
+pub fn s_server(cert: &Path, port: u16) -> Server {
+    s_server_with(cert, port, &[])
+}
+
+/// Write `contents` to `path` unless it is there: through a unique temporary name and a rename,
+/// so a test running in parallel never sees (or runs) half a file.
+pub fn write_once(path: &Path, contents: &str) {
+    if path.exists() {
+        return;
+    }
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{}.{n}.tmp", std::process::id()));
+    std::fs::write(&tmp, contents).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 /// The python3 test server: `/hello`, `/echo` (method, headers and body back), `/redirect`
@@ -208,9 +320,7 @@ srv.serve_forever()
 /// The python3 test server over plain HTTP, or HTTPS with `tls = Some((cert, key))`.
 pub fn py_server(tls: Option<(&Path, &Path)>) -> Server {
     let script = certs().dir.join("server.py");
-    if !script.exists() {
-        std::fs::write(&script, PY_SERVER).unwrap();
-    }
+    write_once(&script, PY_SERVER);
     let mut cmd = Command::new("python3");
     cmd.arg(&script);
     if let Some((cert, key)) = tls {
@@ -221,34 +331,35 @@ pub fn py_server(tls: Option<(&Path, &Path)>) -> Server {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line.trim().parse().unwrap();
+        .expect("python3 (Debian package python3)");
+    let port = first_line(&mut child, Duration::from_secs(30), |l| {
+        l.trim().parse().ok()
+    })
+    .expect("the python server reports its port");
     Server { child, port }
 }
 
 /// Run the client (no terminal: stdin is /dev/null) with a private config directory.
 pub fn client(config_dir: &Path, args: &[&str]) -> Output {
-    Command::new(CLIENT)
-        .args(args)
-        .env("CLIENT_CONFIG_DIR", config_dir)
-        .env_remove("SSLKEYLOGFILE")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    output_within(
+        Command::new(CLIENT)
+            .args(args)
+            .env("CLIENT_CONFIG_DIR", config_dir)
+            .env_remove("SSLKEYLOGFILE")
+            .stdin(Stdio::null()),
+        PROGRAM_LIMIT,
+    )
 }
 
 /// Run curl with the same arguments.
 pub fn curl(args: &[&str]) -> Output {
-    Command::new("curl")
-        .args(args)
-        .env_remove("SSLKEYLOGFILE")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    output_within(
+        Command::new("curl")
+            .args(args)
+            .env_remove("SSLKEYLOGFILE")
+            .stdin(Stdio::null()),
+        PROGRAM_LIMIT,
+    )
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -283,18 +394,17 @@ sys.exit(os.waitstatus_to_exitcode(status))
 /// Run the client on a pseudo-terminal, answering `answer` at the prompt.
 pub fn client_on_tty(config_dir: &Path, answer: &str, args: &[&str]) -> (i32, String) {
     let script = certs().dir.join("pty_driver.py");
-    if !script.exists() {
-        std::fs::write(&script, PTY_DRIVER).unwrap();
-    }
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg("Your choice")
-        .arg(answer)
-        .arg(CLIENT)
-        .args(args)
-        .env("CLIENT_CONFIG_DIR", config_dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    write_once(&script, PTY_DRIVER);
+    let out = output_within(
+        Command::new("python3")
+            .arg(&script)
+            .arg("Your choice")
+            .arg(answer)
+            .arg(CLIENT)
+            .args(args)
+            .env("CLIENT_CONFIG_DIR", config_dir)
+            .env("NO_COLOR", "1"),
+        PROGRAM_LIMIT,
+    );
     (out.status.code().unwrap_or(-1), text(&out.stdout))
 }
