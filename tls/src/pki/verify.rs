@@ -851,6 +851,30 @@ OIm0y3TlOkOCNg==
     }
 
     #[test]
+    fn server_config_refuses_a_key_under_2048_bits() {
+        let weak = crate::pki::keys::private_key_from_pem(RSA_1024_PEM).unwrap();
+        let cert = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .self_signed(&weak)
+            .unwrap();
+        let Err(e) = crate::ServerConfig::new(vec![cert.der().to_vec()], weak) else {
+            panic!("a 1024-bit server key was accepted");
+        };
+        let message = e.to_string();
+        assert!(
+            message.contains("the server key is RSA 1024 bits; at least 2048 are required"),
+            "{message}"
+        );
+        assert!(!message.contains('\n'), "{message}");
+        // A 2048-bit key is fine.
+        let cert = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .self_signed(key(2))
+            .unwrap();
+        assert!(crate::ServerConfig::new(vec![cert.der().to_vec()], key(2).clone()).is_ok());
+    }
+
+    #[test]
     fn each_extension_problem_has_its_reason() {
         let p = pki();
         // Wrong purpose: a client-only leaf (EKU clientAuth) is not a TLS server certificate.
