@@ -191,7 +191,7 @@ fn init(name: &str, common: &CommonArgs) -> CmdResult {
         .clone()
         .unwrap_or_else(|| PathBuf::from("certs/ca"));
     let (cert_path, key_path) = output_paths(&out);
-    refuse_existing_key(&key_path, common.force)?;
+    refuse_existing(&cert_path, &key_path, common.force)?;
     let builder = CertificateBuilder::root_ca(&format!("{name} Root CA")).organization(&common.org);
     let builder = with_validity(builder, common, tls::pki::x509::ROOT_CA_DAYS)?;
     let key = generate_key(&common.bits)?;
@@ -216,7 +216,7 @@ fn intermediate(name: &str, ca: &Path, path_len: Option<u8>, common: &CommonArgs
         .clone()
         .unwrap_or_else(|| Path::new("certs").join(file_stem_for(name)));
     let (cert_path, key_path) = output_paths(&out);
-    refuse_existing_key(&key_path, common.force)?;
+    refuse_existing(&cert_path, &key_path, common.force)?;
     let (ca_chain, ca_key) = load_ca(ca)?;
     let builder = CertificateBuilder::intermediate_ca(name, path_len).organization(&common.org);
     let builder = with_validity(builder, common, tls::pki::x509::INTERMEDIATE_CA_DAYS)?;
@@ -238,7 +238,7 @@ fn issue(names: &[String], ca: Option<&Path>, common: &CommonArgs) -> CmdResult 
         .clone()
         .unwrap_or_else(|| Path::new("certs").join(file_stem_for(first)));
     let (cert_path, key_path) = output_paths(&out);
-    refuse_existing_key(&key_path, common.force)?;
+    refuse_existing(&cert_path, &key_path, common.force)?;
     let ca = ca.map(load_ca).transpose()?;
     let builder = CertificateBuilder::server(names)
         .map_err(|e| Failure::usage(e.to_string()))?
@@ -456,12 +456,19 @@ fn file_stem_for(name: &str) -> String {
         .replace(['/', '\\', ' ', '[', ']'], "_")
 }
 
-fn refuse_existing_key(key_path: &Path, force: bool) -> CmdResult {
-    if key_path.exists() && !force {
-        return Err(Failure::failed(format!(
-            "{} already exists (use --force to overwrite)",
-            key_path.display()
-        )));
+/// Neither output may be replaced without `--force`: not the key, and not a certificate whose
+/// key may live elsewhere (checked before any work, so a refusal leaves both files untouched).
+fn refuse_existing(cert_path: &Path, key_path: &Path, force: bool) -> CmdResult {
+    if force {
+        return Ok(());
+    }
+    for path in [key_path, cert_path] {
+        if path.exists() {
+            return Err(Failure::failed(format!(
+                "{} already exists (use --force to overwrite)",
+                path.display()
+            )));
+        }
     }
     Ok(())
 }

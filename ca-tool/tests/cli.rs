@@ -1,44 +1,49 @@
 //! ca-tool end to end, checked against OpenSSL: what we make, openssl accepts; what openssl
 //! makes, we verify; and each broken chain is refused with its own OpenSSL error code.
-//! Tests that need the `openssl` command are skipped (with a note) when it is missing.
+//! Tests that need the `openssl` command fail, naming the Debian package, when it is missing:
+//! they are the only checks of our verdicts against another implementation.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::Duration;
 use tempfile::TempDir;
 
 const CA_TOOL: &str = env!("CARGO_BIN_EXE_ca-tool");
 
 fn ca_tool(dir: &Path, args: &[&str]) -> Output {
-    Command::new(CA_TOOL)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run ca-tool")
+    let mut command = Command::new(CA_TOOL);
+    command.current_dir(dir).args(args);
+    run(command, "ca-tool (built by cargo)")
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn has_openssl() -> bool {
-    let found = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("openssl not found: skipping");
-    }
-    found
+/// Run to completion, failing the test when the program cannot start (naming what provides
+/// it) or does not finish within two minutes (key generation included).
+fn run(mut command: Command, provided_by: &str) -> Output {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}): install {provided_by}"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("{program} did not finish within 120 s"))
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl");
-    out
+    let mut command = Command::new("openssl");
+    command.current_dir(dir).args(args);
+    run(command, "the Debian package `openssl`")
 }
 
 fn openssl_ok(dir: &Path, args: &[&str]) {
@@ -153,9 +158,6 @@ fn chain_made_by_ca_tool_passes_openssl() {
     );
     assert!(shown.contains("depth=2: CN = ca-tool Root CA"), "{shown}");
 
-    if !has_openssl() {
-        return;
-    }
     assert_eq!(
         openssl_verify(
             d,
@@ -236,9 +238,6 @@ fn chain_made_by_ca_tool_passes_openssl() {
 
 #[test]
 fn chain_made_by_openssl_is_accepted_and_each_defect_has_its_reason() {
-    if !has_openssl() {
-        return;
-    }
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
@@ -636,27 +635,25 @@ fn dates_and_self_signed_from_our_builder() {
         (1, "error 62 at 0".into())
     );
 
-    if has_openssl() {
-        for (file, code) in [
-            ("certs/old.test.pem", "error 10 at 0"),
-            ("certs/future.test.pem", "error 9 at 0"),
-            ("certs/localhost.pem", "error 18 at 0"),
-        ] {
-            assert_eq!(
-                openssl_verify(
-                    d,
-                    &[
-                        "-CAfile",
-                        "certs/ca.pem",
-                        "-untrusted",
-                        "certs/inter.pem",
-                        file
-                    ]
-                ),
-                code,
-                "{file}"
-            );
-        }
+    for (file, code) in [
+        ("certs/old.test.pem", "error 10 at 0"),
+        ("certs/future.test.pem", "error 9 at 0"),
+        ("certs/localhost.pem", "error 18 at 0"),
+    ] {
+        assert_eq!(
+            openssl_verify(
+                d,
+                &[
+                    "-CAfile",
+                    "certs/ca.pem",
+                    "-untrusted",
+                    "certs/inter.pem",
+                    file
+                ]
+            ),
+            code,
+            "{file}"
+        );
     }
 }
 
@@ -709,6 +706,201 @@ fn refuses_to_overwrite_a_key_without_force() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+#[test]
+fn issue_intermediate_and_self_signed_refuse_to_overwrite() {
+    let dir = work_dir();
+    let d = dir.path();
+    let commands: [(&[&str], &str); 3] = [
+        (&["issue", "www.test", "--ca", "certs/ca"], "certs/www.test"),
+        (
+            &[
+                "intermediate",
+                "Second CA",
+                "--ca",
+                "certs/ca",
+                "--out",
+                "certs/second",
+            ],
+            "certs/second",
+        ),
+        (&["self-signed", "self.test"], "certs/self.test"),
+    ];
+    for (args, prefix) in commands {
+        let (cert, key) = (
+            d.join(format!("{prefix}.pem")),
+            d.join(format!("{prefix}-key.pem")),
+        );
+        let out = ca_tool(d, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let (cert_before, key_before) =
+            (std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap());
+
+        // Again: refused, naming the file, and both files stay as they were.
+        let out = ca_tool(d, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("already exists (use --force"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(std::fs::read(&cert).unwrap(), cert_before, "{args:?}");
+        assert_eq!(std::fs::read(&key).unwrap(), key_before, "{args:?}");
+
+        // A certificate whose key was moved away is not replaced either.
+        std::fs::remove_file(&key).unwrap();
+        let out = ca_tool(d, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(std::fs::read(&cert).unwrap(), cert_before, "{args:?}");
+        assert!(!key.exists(), "{args:?}");
+
+        // With --force both are replaced.
+        let forced = [args, &["--force"]].concat();
+        let out = ca_tool(d, &forced);
+        assert!(out.status.success(), "{forced:?}: {}", text(&out.stderr));
+        assert_ne!(std::fs::read(&cert).unwrap(), cert_before, "{args:?}");
+        assert!(key.exists(), "{args:?}");
+    }
+}
+
+#[test]
+fn forged_anchor_copy_and_weak_keys_get_openssls_verdicts() {
+    let dir = work_dir();
+    let d = dir.path();
+    // A copy of our root's name, key and key id, for "localhost", signed by someone else.
+    openssl_ok(
+        d,
+        &[
+            "x509",
+            "-in",
+            "certs/ca.pem",
+            "-noout",
+            "-pubkey",
+            "-out",
+            "root-pub.pem",
+        ],
+    );
+    openssl_ok(d, &["genrsa", "-out", "attacker.key", "2048"]);
+    std::fs::write(
+        d.join("forge.ext"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
+         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n\
+         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=none\n",
+    )
+    .unwrap();
+    openssl_ok(
+        d,
+        &[
+            "x509",
+            "-new",
+            "-subj",
+            "/CN=ca-tool Root CA/O=ca-tool development CA",
+            "-force_pubkey",
+            "root-pub.pem",
+            "-key",
+            "attacker.key",
+            "-extfile",
+            "forge.ext",
+            "-days",
+            "30",
+            "-out",
+            "forged.pem",
+        ],
+    );
+    let first_cert = |file: &str| {
+        let pem = std::fs::read(d.join(file)).unwrap();
+        let der = tls::pki::pem::parse_certificates(&pem).unwrap().remove(0);
+        tls::pki::x509::Certificate::from_der(&der).unwrap()
+    };
+    let (forged, root) = (first_cert("forged.pem"), first_cert("certs/ca.pem"));
+    assert_eq!(forged.subject(), root.subject());
+    assert_eq!(forged.spki_der(), root.spki_der());
+    assert_eq!(
+        verify(
+            d,
+            &["forged.pem", "--ca", "certs/ca.pem", "--host", "localhost"]
+        ),
+        (1, "error 18 at 0".into())
+    );
+    assert_eq!(
+        openssl_verify(d, &["-CAfile", "certs/ca.pem", "forged.pem"]),
+        "error 18 at 0"
+    );
+
+    // 1024-bit keys: OpenSSL refuses them from security level 2 (-auth_level 2).
+    std::fs::write(
+        d.join("leaf.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
+         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n",
+    )
+    .unwrap();
+    let leaf = |bits: &str, ca: &str, ca_key: &str, out: &str| {
+        let newkey = format!("rsa:{bits}");
+        let key = format!("{out}.key");
+        openssl_ok(
+            d,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                &newkey,
+                "-nodes",
+                "-keyout",
+                &key,
+                "-subj",
+                "/CN=localhost",
+                "-out",
+                "leaf.csr",
+            ],
+        );
+        openssl_ok(
+            d,
+            &[
+                "x509", "-req", "-in", "leaf.csr", "-CA", ca, "-CAkey", ca_key, "-days", "10",
+                "-extfile", "leaf.ext", "-out", out,
+            ],
+        );
+    };
+    leaf("1024", "certs/ca.pem", "certs/ca-key.pem", "weak-leaf.pem");
+    openssl_ok(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:1024",
+            "-nodes",
+            "-keyout",
+            "weak-ca.key",
+            "-out",
+            "weak-ca.pem",
+            "-days",
+            "10",
+            "-subj",
+            "/CN=Weak CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    leaf("2048", "weak-ca.pem", "weak-ca.key", "under-weak-ca.pem");
+    for (file, ca, expected) in [
+        ("weak-leaf.pem", "certs/ca.pem", "error 66 at 0"),
+        ("under-weak-ca.pem", "weak-ca.pem", "error 67 at 1"),
+    ] {
+        let ours = verify(d, &[file, "--ca", ca]);
+        let theirs = openssl_verify(d, &["-auth_level", "2", "-CAfile", ca, file]);
+        assert_eq!(ours, (1, expected.to_string()), "{file}");
+        assert_eq!(theirs, expected, "{file}");
+    }
+    let out = ca_tool(d, &["verify", "weak-leaf.pem", "--ca", "certs/ca.pem"]);
+    assert!(
+        text(&out.stderr).contains("EE certificate key too weak (RSA 1024 bits"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -267,7 +267,10 @@ pub fn firefox_code(e: &CertError) -> &'static str {
         CertErrorKind::BadSignature => "SEC_ERROR_BAD_SIGNATURE",
         CertErrorKind::NotACa => "SEC_ERROR_CA_CERT_INVALID",
         CertErrorKind::PathTooLong => "SEC_ERROR_PATH_LEN_CONSTRAINT_INVALID",
-        CertErrorKind::InvalidPurpose => "SEC_ERROR_INADEQUATE_CERT_TYPE",
+        CertErrorKind::InvalidPurpose | CertErrorKind::NoKeyEncipherment => {
+            "SEC_ERROR_INADEQUATE_CERT_TYPE"
+        }
+        CertErrorKind::KeyTooSmall { .. } => "MOZILLA_PKIX_ERROR_INADEQUATE_KEY_SIZE",
         CertErrorKind::UnsupportedAlgorithm(_) => "SEC_ERROR_CERT_SIGNATURE_ALGORITHM_DISABLED",
         CertErrorKind::UnhandledCriticalExtension(_) => "SEC_ERROR_UNKNOWN_CRITICAL_EXTENSION",
         CertErrorKind::ChainTooLong => "MOZILLA_PKIX_ERROR_INADEQUATE_KEY_SIZE",

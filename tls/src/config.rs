@@ -67,6 +67,13 @@ impl ServerConfig {
                 "the private key does not match the certificate",
             ));
         }
+        let bits = private_key.public_key().bits();
+        if bits < crate::pki::verify::MIN_RSA_BITS {
+            return Err(Error::config(format!(
+                "the server key is RSA {bits} bits; at least {} are required",
+                crate::pki::verify::MIN_RSA_BITS
+            )));
+        }
         Ok(Self {
             common: Common::default(),
             cert_chain,

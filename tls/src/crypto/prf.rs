@@ -174,8 +174,18 @@ mod tests {
         prf_sha256(b"secret", b"label", b"seed", &mut long);
         prf_sha256(b"secret", b"label", b"seed", &mut short);
         assert_eq!(&long[..33], &short[..]);
-        let mut empty = [0u8; 0];
-        prf_sha256(b"secret", b"label", b"seed", &mut empty);
+        // Every length, including 0 and the 32-byte block edges, is a prefix of the longest.
+        for n in 0..=long.len() {
+            let mut out = vec![0u8; n];
+            prf_sha256(b"secret", b"label", b"seed", &mut out);
+            assert_eq!(out, long[..n], "length {n}");
+        }
+        // Output is not just a function of the secret: label and seed change it.
+        let mut other = [0u8; 33];
+        prf_sha256(b"secret", b"label", b"seee", &mut other);
+        assert_ne!(other, short);
+        prf_sha256(b"secret", b"lab3l", b"seed", &mut other);
+        assert_ne!(other, short);
     }
 
     // Known answers computed once with OpenSSL 3.0 `openssl kdf -kdfopt digest:SHA256 TLS1-PRF`
@@ -254,9 +264,11 @@ mod tests {
         assert!(!format!("{kb:?}").contains(&KEY_BLOCK_128[..8]));
     }
 
-    /// Runs `openssl kdf` if it is installed; `None` when it is not (the test then only says so).
-    fn openssl_tls1_prf(secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Option<Vec<u8>> {
-        let output = std::process::Command::new("openssl")
+    /// Runs `openssl kdf`. A missing program fails the test, naming the package: this is the
+    /// only live check of the PRF by another implementation. A hang fails it after 60 s.
+    fn openssl_tls1_prf(secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
+        let mut command = std::process::Command::new("openssl");
+        command
             .args(["kdf", "-keylen", &len.to_string()])
             .args(["-kdfopt", "digest:SHA256"])
             .args(["-kdfopt", &format!("hexsecret:{}", hex::encode(secret))])
@@ -265,11 +277,23 @@ mod tests {
                 &format!("hexseed:{}{}", hex::encode(label), hex::encode(seed)),
             ])
             .arg("TLS1-PRF")
-            .output()
-            .ok()?;
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!("cannot run openssl ({e}): install the Debian package `openssl`")
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let output = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("openssl kdf did not finish within 60 s"))
+            .unwrap_or_else(|e| panic!("openssl kdf: {e}"));
         assert!(output.status.success(), "openssl kdf failed: {output:?}");
         let text = String::from_utf8_lossy(&output.stdout).replace([':', '\n', '\r'], "");
-        Some(unhex(text.trim()))
+        unhex(text.trim())
     }
 
     #[test]
@@ -284,10 +308,8 @@ mod tests {
             let mut seed = vec![0u8; seed_len];
             rng.fill(&mut secret[..]);
             rng.fill(&mut seed[..]);
-            let Some(expected) = openssl_tls1_prf(&secret, b"some label", &seed, out_len) else {
-                eprintln!("openssl not found: live PRF comparison skipped");
-                return;
-            };
+            let expected = openssl_tls1_prf(&secret, b"some label", &seed, out_len);
+            assert_eq!(expected.len(), out_len);
             let mut ours = vec![0u8; out_len];
             prf_sha256(&secret, b"some label", &seed, &mut ours);
             assert_eq!(ours, expected, "secret {secret_len} seed {seed_len}");

@@ -16,7 +16,7 @@ use crate::handshake::messages::{
     ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
     ServerHello, TLS12,
 };
-use crate::pki::verify::verify_chain;
+use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
 use crate::suites::CipherSuite;
@@ -274,6 +274,8 @@ impl ExpectCertificate {
             accepted: decision.is_ok(),
         });
         decision?;
+        // Our suites all use RSA key transport: the leaf's key must be allowed to encipher.
+        check_key_transport_usage(&presented[0])?;
         let server_key = presented[0].public_key().map_err(|e| {
             Error::protocol(
                 AlertDescription::UnsupportedCertificate,

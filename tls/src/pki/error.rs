@@ -29,6 +29,14 @@ pub enum CertErrorKind {
     UnhandledCriticalExtension(String),
     /// keyUsage or extendedKeyUsage forbids use as a TLS server certificate.
     InvalidPurpose,
+    /// An RSA key shorter than [`crate::pki::verify::MIN_RSA_BITS`]: the leaf's (OpenSSL 66)
+    /// or a CA's (67), as OpenSSL reports from security level 2.
+    KeyTooSmall {
+        bits: usize,
+    },
+    /// RSA key transport encrypts the pre-master secret to the leaf's key, so a keyUsage that
+    /// is present must allow keyEncipherment (RFC 5246 §7.4.2).
+    NoKeyEncipherment,
     /// A signature or key algorithm we refuse (e.g. SHA-1, MD5, non-RSA).
     UnsupportedAlgorithm(String),
     /// Bytes that are not a certificate we can read.
@@ -61,7 +69,9 @@ impl CertError {
             CertErrorKind::PathTooLong => 25,
             CertErrorKind::ChainTooLong => 22,
             CertErrorKind::UnhandledCriticalExtension(_) => 34,
-            CertErrorKind::InvalidPurpose => 26,
+            CertErrorKind::InvalidPurpose | CertErrorKind::NoKeyEncipherment => 26,
+            CertErrorKind::KeyTooSmall { .. } if self.depth == 0 => 66,
+            CertErrorKind::KeyTooSmall { .. } => 67,
             CertErrorKind::UnsupportedAlgorithm(_) => 68,
             CertErrorKind::Malformed(_) => 4,
         }
@@ -76,6 +86,7 @@ impl CertError {
             | CertErrorKind::NotACa => AlertDescription::UnknownCa,
             CertErrorKind::Expired => AlertDescription::CertificateExpired,
             CertErrorKind::InvalidPurpose
+            | CertErrorKind::NoKeyEncipherment
             | CertErrorKind::UnsupportedAlgorithm(_)
             | CertErrorKind::UnhandledCriticalExtension(_) => {
                 AlertDescription::UnsupportedCertificate
@@ -85,6 +96,7 @@ impl CertError {
             | CertErrorKind::BadSignature
             | CertErrorKind::PathTooLong
             | CertErrorKind::ChainTooLong
+            | CertErrorKind::KeyTooSmall { .. }
             | CertErrorKind::Malformed(_) => AlertDescription::BadCertificate,
         }
     }
@@ -115,6 +127,17 @@ impl std::fmt::Display for CertError {
                 f.write_str("unhandled critical extension")
             }
             CertErrorKind::InvalidPurpose => f.write_str("unsupported certificate purpose"),
+            // OpenSSL's words, then the size so the reason is plain.
+            CertErrorKind::KeyTooSmall { bits } => write!(
+                f,
+                "{} certificate key too weak (RSA {bits} bits; at least {} required)",
+                if self.depth == 0 { "EE" } else { "CA" },
+                crate::pki::verify::MIN_RSA_BITS
+            ),
+            CertErrorKind::NoKeyEncipherment => f.write_str(
+                "unsupported certificate purpose: keyUsage lacks keyEncipherment, which RSA key \
+                 exchange needs (RFC 5246 §7.4.2)",
+            ),
             CertErrorKind::UnsupportedAlgorithm(what) => {
                 write!(f, "unsupported algorithm: {what}")
             }

@@ -163,14 +163,18 @@ mod tests {
 
     #[test]
     fn system_bundle_loads_including_non_rsa_roots() {
-        // Only meaningful where the machine has a bundle; CI images do.
-        let Some(path) = SYSTEM_BUNDLE_PATHS
+        // Needs a real bundle: a machine without one fails here, naming the package, rather
+        // than passing without having checked anything.
+        let path = SYSTEM_BUNDLE_PATHS
             .iter()
             .map(Path::new)
             .find(|p| p.is_file())
-        else {
-            return;
-        };
+            .unwrap_or_else(|| {
+                panic!(
+                    "no system CA bundle in {SYSTEM_BUNDLE_PATHS:?}: install the Debian package \
+                     `ca-certificates`"
+                )
+            });
         let store = TrustStore::from_pem_file(path).unwrap();
         assert!(store.len() > 50, "only {} roots", store.len());
         assert_eq!(store.skipped(), 0, "some system roots failed to parse");

@@ -4,8 +4,11 @@
 //! authority/subject key ids when both are present), then checked in OpenSSL's order, so the
 //! first problem reported is the one `openssl verify` and curl report:
 //!
+//! 0. the leaf's key size (66, before anything else, as OpenSSL does);
 //! 1. building the path: self-signed leaf (18), untrusted self-signed root (19), no issuer (20);
+//!    only a byte-identical copy of a trust anchor stands for it;
 //! 2. extensions: unhandled critical (34), issuer not a CA (79), pathLen (25), purpose (26);
+//!    then the CAs' key sizes (67);
 //! 3. from the anchor down: each signature (7, or unsupported algorithm), then each validity
 //!    period (9 not yet valid, 10 expired);
 //! 4. the host name against subjectAltName (62) — chain errors win over name errors.
@@ -22,6 +25,9 @@ use std::net::IpAddr;
 pub const MAX_PATH_LEN: usize = 8;
 /// How many certificates from the peer we look at; the rest are ignored.
 pub const MAX_PRESENTED: usize = 16;
+/// Shortest RSA key we accept anywhere in a path (OpenSSL's security level 2; the CA/Browser
+/// Forum's minimum). 1024-bit RSA is within reach of a well-funded attacker.
+pub const MIN_RSA_BITS: usize = 2048;
 
 /// A trusted path: leaf first, trust anchor last (one element when the leaf itself is trusted).
 #[derive(Clone, Debug)]
@@ -76,9 +82,13 @@ pub fn verify_chain(
         .iter()
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
+    check_key_size(leaf, 0)?;
     let mut path = Vec::new();
     build_path(leaf, &intermediates, roots, &mut path)?;
     check_extensions(&path)?;
+    for (depth, cert) in path.iter().enumerate().skip(1) {
+        check_key_size(cert, depth)?;
+    }
     check_signatures_and_times(&path, at_unix)?;
     if let Some(host) = host {
         if !matches_host(leaf, host) {
@@ -110,6 +120,30 @@ pub fn candidate_path(presented: &[Certificate], roots: &TrustStore) -> Vec<Cert
     let mut path = Vec::new();
     let _ = build_path(leaf, &intermediates, roots, &mut path);
     path.into_iter().cloned().collect()
+}
+
+/// RSA key transport (our only key exchange) encrypts the pre-master secret to the leaf's key:
+/// a keyUsage extension, when present, must allow keyEncipherment (RFC 5246 §7.4.2). The TLS
+/// client calls this once the chain is accepted, whatever the verification policy decided.
+pub fn check_key_transport_usage(leaf: &Certificate) -> Result<(), CertError> {
+    match leaf.key_usage() {
+        Some(ku) if !ku.key_encipherment => {
+            Err(CertError::new(CertErrorKind::NoKeyEncipherment, 0))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// RSA keys under [`MIN_RSA_BITS`] are refused; other key types are judged where they are
+/// used (we only verify RSA signatures).
+fn check_key_size(cert: &Certificate, depth: usize) -> Result<(), CertError> {
+    match cert.public_key() {
+        Ok(key) if key.bits() < MIN_RSA_BITS => Err(CertError::new(
+            CertErrorKind::KeyTooSmall { bits: key.bits() },
+            depth,
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Does the certificate name `host`? IP literals match subjectAltName IP entries exactly; DNS
@@ -175,6 +209,10 @@ fn build_path<'a>(
     loop {
         let depth = path.len() - 1;
         let current = path[depth];
+        // One more certificate (an anchor or an intermediate) would be one too many.
+        if path.len() >= MAX_PATH_LEN {
+            return Err(CertError::new(CertErrorKind::ChainTooLong, depth));
+        }
         // A trusted issuer ends the path; prefer one whose key really signed `current`.
         let anchors: Vec<&Certificate> = roots
             .by_subject(current.issuer().der())
@@ -188,11 +226,13 @@ fn build_path<'a>(
             Some(a) => Some(*a),
             None => anchors.first().copied(),
         };
-        if let Some(anchor) = anchor {
-            // A self-signed top that is itself trusted is not added twice.
-            if !(current.is_self_issued() && current.spki_der() == anchor.spki_der()) {
-                path.push(anchor);
-            }
+        // A presented certificate with an anchor's name and key is still not that anchor (a
+        // byte-identical one was accepted above): its signature, dates and extensions are its
+        // own and unchecked, so it is a self-signed certificate like any other (18/19).
+        let copies_an_anchor =
+            current.is_self_issued() && anchors.iter().any(|a| a.spki_der() == current.spki_der());
+        if let Some(anchor) = anchor.filter(|_| !copies_an_anchor) {
+            path.push(anchor);
             return Ok(());
         }
         if current.is_self_issued() {
@@ -202,9 +242,6 @@ fn build_path<'a>(
                 CertErrorKind::SelfSignedInChain
             };
             return Err(CertError::new(kind, depth));
-        }
-        if path.len() >= MAX_PATH_LEN {
-            return Err(CertError::new(CertErrorKind::ChainTooLong, depth));
         }
         let next = intermediates.iter().enumerate().find(|(i, c)| {
             !used[*i]
@@ -541,7 +578,25 @@ mod tests {
             (25, 2)
         );
 
-        // The builder refuses to sign with a leaf; a leaf-signed cert must fail on its own too.
+        // A leaf that signs another certificate is not a CA: "invalid CA certificate" (79)
+        // at the leaf that signed.
+        let below_leaf = CertificateBuilder::server(&["x.test"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign_with_any_issuer(key(0).public_key(), &p.leaf, key(2))
+            .unwrap();
+        let e = verify_chain(
+            &[below_leaf, p.leaf.clone(), p.inter.clone()],
+            &p.roots,
+            Some("x.test"),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (79, 1));
+        assert_eq!(e.kind, CertErrorKind::NotACa);
+        assert_eq!(e.to_string(), "invalid CA certificate");
+
+        // The builder refuses to sign with a leaf in the first place.
         assert!(matches!(
             CertificateBuilder::server(&["x.test"]).unwrap().sign(
                 key(0).public_key(),
@@ -580,6 +635,15 @@ mod tests {
             err(&[renamed, p.inter.clone()], &p.roots, None, NOW),
             (7, 0)
         );
+        // The outer signatureAlgorithm is not signed: its parameters (NULL) changed to an empty
+        // SEQUENCE must not go unnoticed (RFC 5280 §4.1.1.2).
+        let mut der = p.leaf.der().to_vec();
+        let at = 4 + p.leaf.tbs_der().len() + 13;
+        assert_eq!(der[at..at + 2], [0x05, 0x00]);
+        der[at] = 0x30;
+        let reparametrised = Certificate::from_der(&der).unwrap();
+        let e = verify_chain(&[reparametrised, p.inter.clone()], &p.roots, None, NOW).unwrap_err();
+        assert!(matches!(e.kind, CertErrorKind::Malformed(_)), "{e}");
     }
 
     #[test]
@@ -615,8 +679,31 @@ mod tests {
         assert!(!matches_host(&leaf, "10.0.0.2"));
         // A name whose text is the IP does not match an IP entry through DNS, nor the reverse.
         assert!(!matches_host(&p.leaf, "0x7f.0.0.1"));
-        // No CN fallback: the CN is "*.example.test" but a cert without SAN matches nothing.
-        assert!(leaf.has_subject_alt_name());
+    }
+
+    #[test]
+    fn no_common_name_fallback() {
+        let p = pki();
+        // CN names the host, SAN does not: the CN is never consulted (RFC 6125 §6.4.4).
+        let leaf = CertificateBuilder::server(&["other.test"])
+            .unwrap()
+            .common_name("host.test")
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        assert_eq!(leaf.common_name(), Some("host.test"));
+        assert!(!matches_host(&leaf, "host.test"));
+        let chain = [leaf, p.inter.clone()];
+        let e = verify_chain(&chain, &p.roots, Some("host.test"), NOW).unwrap_err();
+        assert_eq!(
+            e.kind,
+            CertErrorKind::HostMismatch {
+                host: "host.test".into()
+            }
+        );
+        assert_eq!((e.openssl_code(), e.depth), (62, 0));
+        // The same chain is fine for the name that is in SAN.
+        verify_chain(&chain, &p.roots, Some("other.test"), NOW).unwrap();
     }
 
     #[test]
@@ -637,6 +724,241 @@ mod tests {
     fn empty_presentation_is_malformed() {
         let e = verify_chain(&[], &TrustStore::new(), None, NOW).unwrap_err();
         assert!(matches!(e.kind, CertErrorKind::Malformed(_)));
+    }
+
+    /// Replace every occurrence of `from` by `to` (same length) in `der`.
+    fn replace_bytes(der: &mut [u8], from: &[u8], to: &[u8]) -> usize {
+        assert_eq!(from.len(), to.len());
+        let mut count = 0;
+        let mut i = 0;
+        while i + from.len() <= der.len() {
+            if &der[i..i + from.len()] == from {
+                der[i..i + from.len()].copy_from_slice(to);
+                count += 1;
+                i += from.len();
+            } else {
+                i += 1;
+            }
+        }
+        count
+    }
+
+    #[test]
+    fn forged_copy_of_the_anchor_is_not_the_anchor() {
+        let p = pki();
+        // What anyone can make without the root's key: the root's name, key and key id in a
+        // certificate for "localhost" — signed by some other key.
+        let made = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .common_name("Test Root CA")
+            .organization("Test")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(key(2))
+            .unwrap();
+        assert_eq!(made.subject(), p.root.subject());
+        let mut der = made.der().to_vec();
+        assert_eq!(
+            replace_bytes(&mut der, made.spki_der(), p.root.spki_der()),
+            1
+        );
+        let (made_id, root_id) = (
+            made.subject_key_id().unwrap(),
+            p.root.subject_key_id().unwrap(),
+        );
+        assert_eq!(replace_bytes(&mut der, made_id, root_id), 2);
+        let forged = Certificate::from_der(&der).unwrap();
+        assert!(forged.is_self_issued() && forged.spki_der() == p.root.spki_der());
+        assert_eq!(forged.subject_key_id(), p.root.subject_key_id());
+
+        // Like `openssl verify`: a self-signed certificate that is not the trusted one (18).
+        let e = verify_chain(
+            std::slice::from_ref(&forged),
+            &p.roots,
+            Some("localhost"),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (18, 0));
+    }
+
+    /// A 1024-bit RSA key (made with `openssl genpkey`), for the weak-key refusals.
+    const RSA_1024_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAN5Z5mgFw6dYMjHh
+gNIxpt25XpQwdeb4XsVF1cB7kX8nntziJ0AYYAY0+g8bDkMF9HeaMUf6hm/zsf24
+y5PYyI0djvKvmnIr2rgpJOpqVkZOaK9yYL/+NU2SNoZ1YszyZoNOHydAbKa7CVwv
+9eEtHQnjIBbe28ZQbOXcPjwls861AgMBAAECgYB7A73HWzkNwmuy0RHWOIYbMU00
+K0Nvj4XPGn3RyguLD76CcdRJT7MAfBrEdLGFPywrZ3FQYzgxg9+7gZuPpmX9NG/V
+mDNitph+xEcoOYSpcxy4bPYbDH+ZySRbxFt708/VhdJWA80fDyMFljGf4mDZwpuI
+aGsKnZmKJhW5JcBtAQJBAPcKS1ZLsROTqy35WZZm1GwspcarrUU8FWUje6kyyAsl
+fp2MbBmpEN+0KM7sj3zbkARdhaIqYdkw8pk2P/ARlyECQQDmal/Pv3KcPnvW/h7o
+qKKd8a4Db/427a44+jYEWiesnJypoGpdNOaHQXRTwQwSZETvLHQl62wr2uXyyEbM
+6kkVAkA/s0zX1K61cJdsRGbAbIWL2ztn7i7AsoyFxs+FQo3oqeNrNqFNQJYUSP1Y
+1hDtziPlrEPgG/OdMIztytpTygVhAkEAu94BrsafMQu1N29NTk+o/3S9eCoJMUoL
+4oMIJfZIIPI0vg2Ai+yFBcT1jxB4wkok9ondTcmtEfjRwmlPaOahnQJAHYMSBK0f
+ZxUkWmg/wdGYo/X0mVt1+/7X5CWfLtZAjpTIWyXHj7HhRZ2BJtc2Z4md6M8sM2jB
+OIm0y3TlOkOCNg==
+-----END PRIVATE KEY-----
+";
+
+    #[test]
+    fn keys_under_2048_bits_are_refused() {
+        let p = pki();
+        let weak = crate::pki::keys::private_key_from_pem(RSA_1024_PEM).unwrap();
+        assert_eq!(weak.public_key().bits(), 1024);
+        // A 1024-bit leaf: 66, before the path is even looked at (as OpenSSL does).
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(weak.public_key(), &p.inter, key(1))
+            .unwrap();
+        let e = verify_chain(&[leaf.clone(), p.inter.clone()], &p.roots, None, NOW).unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (66, 0));
+        assert_eq!(e.kind, CertErrorKind::KeyTooSmall { bits: 1024 });
+        assert!(
+            e.to_string().starts_with("EE certificate key too weak"),
+            "{e}"
+        );
+        assert_eq!(err(&[leaf], &TrustStore::new(), None, NOW), (66, 0));
+
+        // A 1024-bit intermediate: 67 at its depth; a 1024-bit root too.
+        let inter = CertificateBuilder::intermediate_ca("Weak Intermediate", None)
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(weak.public_key(), &p.root, key(0))
+            .unwrap();
+        let signed_by_weak = |issuer: &Certificate| {
+            CertificateBuilder::server(&["localhost"])
+                .unwrap()
+                .validity(NOW - DAY, NOW + DAY)
+                .sign(key(2).public_key(), issuer, &weak)
+                .unwrap()
+        };
+        let leaf = signed_by_weak(&inter);
+        let e = verify_chain(&[leaf, inter], &p.roots, None, NOW).unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (67, 1));
+        assert!(
+            e.to_string().starts_with("CA certificate key too weak"),
+            "{e}"
+        );
+
+        let weak_root = CertificateBuilder::root_ca("Weak Root")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(&weak)
+            .unwrap();
+        let leaf = signed_by_weak(&weak_root);
+        let mut roots = TrustStore::new();
+        roots.add(weak_root);
+        assert_eq!(err(&[leaf], &roots, None, NOW), (67, 1));
+    }
+
+    #[test]
+    fn server_config_refuses_a_key_under_2048_bits() {
+        let weak = crate::pki::keys::private_key_from_pem(RSA_1024_PEM).unwrap();
+        let cert = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .self_signed(&weak)
+            .unwrap();
+        let Err(e) = crate::ServerConfig::new(vec![cert.der().to_vec()], weak) else {
+            panic!("a 1024-bit server key was accepted");
+        };
+        let message = e.to_string();
+        assert!(
+            message.contains("the server key is RSA 1024 bits; at least 2048 are required"),
+            "{message}"
+        );
+        assert!(!message.contains('\n'), "{message}");
+        // A 2048-bit key is fine.
+        let cert = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .self_signed(key(2))
+            .unwrap();
+        assert!(crate::ServerConfig::new(vec![cert.der().to_vec()], key(2).clone()).is_ok());
+    }
+
+    #[test]
+    fn each_extension_problem_has_its_reason() {
+        let p = pki();
+        // Wrong purpose: a client-only leaf (EKU clientAuth) is not a TLS server certificate.
+        let client_only = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .extended_key_usage(&[crate::pki::x509::ID_KP_CLIENT_AUTH])
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        assert!(!client_only.allows_server_auth());
+        let e = verify_chain(&[client_only, p.inter.clone()], &p.roots, None, NOW).unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (26, 0));
+        assert_eq!(e.to_string(), "unsupported certificate purpose");
+        // ... and an intermediate restricted to clientAuth cannot vouch for a server.
+        let client_ca = CertificateBuilder::intermediate_ca("Client CA", None)
+            .extended_key_usage(&[crate::pki::x509::ID_KP_CLIENT_AUTH])
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(1).public_key(), &p.root, key(0))
+            .unwrap();
+        let leaf = server(&["localhost"], &client_ca, 1, NOW - DAY, NOW + DAY);
+        assert_eq!(err(&[leaf, client_ca], &p.roots, None, NOW), (26, 1));
+
+        // An unknown critical extension (here an arbitrary private OID) must be refused.
+        let oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.1");
+        let strange = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .extension(oid, true, &[0x05, 0x00])
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        let e = verify_chain(&[strange, p.inter.clone()], &p.roots, None, NOW).unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (34, 0));
+        assert_eq!(
+            e.kind,
+            CertErrorKind::UnhandledCriticalExtension("1.3.6.1.4.1.55555.1".into())
+        );
+        // The same extension, not critical, is ignored.
+        let tolerated = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .extension(oid, false, &[0x05, 0x00])
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        verify_chain(&[tolerated, p.inter.clone()], &p.roots, None, NOW).unwrap();
+    }
+
+    #[test]
+    fn chain_longer_than_the_limit_is_refused() {
+        let p = pki();
+        // root → CA 1 → ... → CA n → leaf: with n + 2 = MAX_PATH_LEN it verifies, one more
+        // CA and it is too long (22).
+        let make = |cas: usize| {
+            let mut issued = vec![p.root.clone()];
+            for i in 1..=cas {
+                let ca = CertificateBuilder::intermediate_ca(&format!("CA {i}"), None)
+                    .validity(NOW - DAY, NOW + DAY)
+                    .sign(
+                        key(1).public_key(),
+                        issued.last().unwrap(),
+                        key(if i == 1 { 0 } else { 1 }),
+                    )
+                    .unwrap();
+                issued.push(ca);
+            }
+            let leaf = server(
+                &["localhost"],
+                issued.last().unwrap(),
+                if cas == 0 { 0 } else { 1 },
+                NOW - DAY,
+                NOW + DAY,
+            );
+            let mut presented = vec![leaf];
+            presented.extend(issued.into_iter().skip(1).rev());
+            presented
+        };
+        let fits = make(MAX_PATH_LEN - 2);
+        assert_eq!(
+            verify_chain(&fits, &p.roots, None, NOW).unwrap().len(),
+            MAX_PATH_LEN
+        );
+        let long = make(MAX_PATH_LEN - 1);
+        let e = verify_chain(&long, &p.roots, None, NOW).unwrap_err();
+        assert_eq!(e.openssl_code(), 22);
+        assert_eq!(e.kind, CertErrorKind::ChainTooLong);
     }
 
     proptest! {

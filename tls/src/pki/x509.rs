@@ -34,8 +34,9 @@ pub struct Certificate {
     serial: Vec<u8>,
     /// The algorithm named outside the TBSCertificate (the one that signed it).
     signature_algorithm: ObjectIdentifier,
-    /// The TBSCertificate's own copy of it; RFC 5280 §4.1.1.2 says the two MUST match.
-    tbs_signature_algorithm: ObjectIdentifier,
+    /// Whether the TBSCertificate's own copy of it is the same, parameters included (RFC 5280
+    /// §4.1.1.2: they MUST match; the outer one is not signed, so it must not differ at all).
+    algorithms_match: bool,
     signature: Vec<u8>,
     issuer: DistinguishedName,
     subject: DistinguishedName,
@@ -116,7 +117,7 @@ impl Certificate {
             version: tbs.version() as u8 + 1,
             serial: tbs.serial_number().as_bytes().to_vec(),
             signature_algorithm: parsed.signature_algorithm().oid,
-            tbs_signature_algorithm: tbs.signature().oid,
+            algorithms_match: parsed.signature_algorithm() == tbs.signature(),
             signature: parsed.signature().raw_bytes().to_vec(),
             issuer,
             subject,
@@ -312,7 +313,7 @@ impl Certificate {
     /// Check this certificate's signature with its issuer's key. sha256/384/512WithRSAEncryption
     /// are verified; SHA-1 and MD5 are refused by name, as is anything not RSA.
     pub fn verify_signature(&self, issuer_public_key: &RsaPublicKey) -> Result<(), CertError> {
-        if self.signature_algorithm != self.tbs_signature_algorithm {
+        if !self.algorithms_match {
             return Err(malformed(
                 "signature algorithm differs inside and outside the signed part".into(),
             ));
@@ -484,6 +485,10 @@ pub struct CertificateBuilder {
     not_before: i64,
     not_after: i64,
     serial: Option<Vec<u8>>,
+    /// Replaces the profile's extendedKeyUsage (servers: serverAuth; CAs: none).
+    ext_key_usage: Option<Vec<ObjectIdentifier>>,
+    /// More extensions, after the profile's: (OID, critical, DER value).
+    extra_extensions: Vec<(ObjectIdentifier, bool, Vec<u8>)>,
 }
 
 /// Default lifetimes, in days.
@@ -521,6 +526,31 @@ impl CertificateBuilder {
             }
         }
         Ok(builder)
+    }
+
+    /// Replace the CN (a server's defaults to its first name; the names stay in SAN only).
+    pub fn common_name(mut self, common_name: &str) -> Self {
+        for (oid, value) in &mut self.subject {
+            if *oid == ID_AT_CN {
+                *value = common_name.to_string();
+            }
+        }
+        self
+    }
+
+    /// Set extendedKeyUsage to these purposes instead of the profile's (e.g. a client-only
+    /// certificate, or a CA restricted to some purposes).
+    pub fn extended_key_usage(mut self, purposes: &[ObjectIdentifier]) -> Self {
+        self.ext_key_usage = Some(purposes.to_vec());
+        self
+    }
+
+    /// Add one more extension with a DER-encoded value: for test certificates that carry an
+    /// extension this builder does not model.
+    pub fn extension(mut self, oid: ObjectIdentifier, critical: bool, value_der: &[u8]) -> Self {
+        self.extra_extensions
+            .push((oid, critical, value_der.to_vec()));
+        self
     }
 
     /// Add an organizationName (O) after the CN.
@@ -575,6 +605,27 @@ impl CertificateBuilder {
             Ok(k) if &k == issuer_key.public_key() => {}
             _ => return Err(BuildError::KeyMismatch),
         }
+        self.sign_unchecked(subject_key, issuer, issuer_key)
+    }
+
+    /// [`Self::sign`] without its checks on the issuer: tests make chains a CA would never
+    /// issue (a leaf signing another certificate) to see verification refuse them.
+    #[cfg(test)]
+    pub(crate) fn sign_with_any_issuer(
+        &self,
+        subject_key: &RsaPublicKey,
+        issuer: &Certificate,
+        issuer_key: &RsaPrivateKey,
+    ) -> Result<Certificate, BuildError> {
+        self.sign_unchecked(subject_key, issuer, issuer_key)
+    }
+
+    fn sign_unchecked(
+        &self,
+        subject_key: &RsaPublicKey,
+        issuer: &Certificate,
+        issuer_key: &RsaPrivateKey,
+    ) -> Result<Certificate, BuildError> {
         let spki = keys::public_key_to_spki_der(subject_key);
         let ski = key_identifier(&spki)?;
         let aki = match issuer.subject_key_id() {
@@ -602,6 +653,8 @@ impl CertificateBuilder {
             not_before: now,
             not_after: now.saturating_add(days.saturating_mul(86_400)),
             serial: None,
+            ext_key_usage: None,
+            extra_extensions: Vec::new(),
         }
     }
 
@@ -679,11 +732,13 @@ impl CertificateBuilder {
                 exts.push(extension(&ID_CE_BASIC_CONSTRAINTS, true, &sequence(&[])));
                 // digitalSignature (bit 0) + keyEncipherment (bit 2): RSA key transport needs the latter.
                 exts.push(extension(&ID_CE_KEY_USAGE, true, &named_bits(&[0, 2])));
-                exts.push(extension(
-                    &ID_CE_EXT_KEY_USAGE,
-                    false,
-                    &sequence(&oid_tlv(&ID_KP_SERVER_AUTH)),
-                ));
+                if self.ext_key_usage.is_none() {
+                    exts.push(extension(
+                        &ID_CE_EXT_KEY_USAGE,
+                        false,
+                        &sequence(&oid_tlv(&ID_KP_SERVER_AUTH)),
+                    ));
+                }
                 let mut names = Vec::new();
                 for dns in &self.dns_names {
                     names.extend(tlv(0x82, dns.as_bytes()));
@@ -697,6 +752,13 @@ impl CertificateBuilder {
                 }
                 exts.push(extension(&ID_CE_SUBJECT_ALT_NAME, false, &sequence(&names)));
             }
+        }
+        if let Some(purposes) = &self.ext_key_usage {
+            let list = purposes.iter().flat_map(oid_tlv).collect::<Vec<_>>();
+            exts.push(extension(&ID_CE_EXT_KEY_USAGE, false, &sequence(&list)));
+        }
+        for (oid, critical, value) in &self.extra_extensions {
+            exts.push(extension(oid, *critical, value));
         }
         exts.push(extension(&ID_CE_SUBJECT_KEY_ID, false, &octet_string(ski)));
         // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
