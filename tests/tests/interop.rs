@@ -65,7 +65,7 @@ async fn s_client(addr: SocketAddr, extra: &[&str]) -> String {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn s_client");
+        .expect("cannot run openssl s_client: install the Debian package `openssl`");
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"ping\n").await.expect("stdin");
     drop(stdin);
@@ -130,7 +130,7 @@ async fn s_server(extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn s_server");
+        .expect("cannot run openssl s_server: install the Debian package `openssl`");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let addr = timeout(LIMIT, async {
@@ -246,7 +246,7 @@ async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
     let small = timeout(LIMIT, small)
         .await
         .expect("curl in time")
-        .expect("curl runs");
+        .expect("cannot run curl: install the Debian package `curl`");
     assert!(
         small.status.success(),
         "{}",
@@ -266,7 +266,7 @@ async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
     let big = timeout(Duration::from_secs(120), big)
         .await
         .expect("curl in time")
-        .expect("curl runs");
+        .expect("cannot run curl: install the Debian package `curl`");
     assert!(
         big.status.success(),
         "{}",
