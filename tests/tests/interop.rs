@@ -6,6 +6,7 @@ mod common;
 use common::{arc, client_config, pki, server_config};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +65,7 @@ async fn s_client(addr: SocketAddr, extra: &[&str]) -> String {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn s_client");
+        .expect("cannot run openssl s_client: install the Debian package `openssl`");
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"ping\n").await.expect("stdin");
     drop(stdin);
@@ -129,7 +130,7 @@ async fn s_server(extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn s_server");
+        .expect("cannot run openssl s_server: install the Debian package `openssl`");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let addr = timeout(LIMIT, async {
@@ -193,11 +194,14 @@ fn pattern(len: usize) -> Vec<u8> {
 
 /// A minimal hyper service on our stream: `/` says hello, `/big` is 64 MiB.
 async fn hyper_server() -> SocketAddr {
+    hyper_server_with(arc(server_config(pki()))).await
+}
+
+async fn hyper_server_with(config: Arc<ServerConfig>) -> SocketAddr {
     use http_body_util::Full;
     use hyper::body::Bytes;
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let config = arc(server_config(pki()));
     let big = Bytes::from(pattern(64 << 20));
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
@@ -242,7 +246,7 @@ async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
     let small = timeout(LIMIT, small)
         .await
         .expect("curl in time")
-        .expect("curl runs");
+        .expect("cannot run curl: install the Debian package `curl`");
     assert!(
         small.status.success(),
         "{}",
@@ -262,7 +266,7 @@ async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
     let big = timeout(Duration::from_secs(120), big)
         .await
         .expect("curl in time")
-        .expect("curl runs");
+        .expect("cannot run curl: install the Debian package `curl`");
     assert!(
         big.status.success(),
         "{}",
@@ -386,4 +390,328 @@ async fn key_log_line_lets_openssl_recompute_the_servers_finished() {
             .to_lowercase();
         assert_eq!(recomputed, hex::encode(&server_finished[4..]));
     }
+}
+
+/// Accepts one connection and reports how its handshake ended (no data exchanged).
+async fn one_handshake(
+    config: Arc<ServerConfig>,
+) -> (
+    SocketAddr,
+    tokio::task::JoinHandle<Result<SessionInfo, std::io::Error>>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut tls = tls::stream::accept(config, tcp).await?;
+        let info = tls.info().cloned().expect("info");
+        // Answer s_client's line so it sees application data, then close.
+        let mut buf = [0u8; 64];
+        let _ = timeout(LIMIT, tls.read(&mut buf)).await;
+        let _ = tls.write_all(b"pong\n").await;
+        let _ = tls.shutdown().await;
+        Ok(info)
+    });
+    (addr, task)
+}
+
+/// `openssl s_client` with an environment, returning stdout and stderr together.
+async fn s_client_full(addr: SocketAddr, extra: &[&str], env: &[(&str, &Path)]) -> String {
+    let ca = pki().ca();
+    let mut command = Command::new("openssl");
+    command
+        .args(["s_client", "-connect", &addr.to_string()])
+        .args(["-servername", "localhost", "-tls1_2", "-ign_eof"])
+        .arg("-CAfile")
+        .arg(&ca)
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
+        .spawn()
+        .expect("cannot run openssl: install the Debian package `openssl`");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _ = stdin.write_all(b"ping\n").await;
+    drop(stdin);
+    let out = timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("s_client finished")
+        .expect("output");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// The alert our server sent, from the error its handshake ended with.
+fn sent_alert(e: &std::io::Error) -> Option<tls::alert::AlertDescription> {
+    e.get_ref()?.downcast_ref::<tls::Error>()?.alert()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_without_ems_or_etm_gets_a_session_without_them() {
+    // OpenSSL 3 has -no_etm but no -no_ems: switch EMS off in an OPENSSL_CONF.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("no-ems.cnf");
+    std::fs::write(
+        &conf,
+        "openssl_conf = openssl_init\n[openssl_init]\nssl_conf = ssl_sect\n\
+         [ssl_sect]\nsystem_default = system_default_sect\n\
+         [system_default_sect]\nOptions = -ExtendedMasterSecret\n",
+    )
+    .expect("write conf");
+    for (no_ems, no_etm) in [(true, false), (true, true), (false, false)] {
+        let (addr, server) = one_handshake(arc(server_config(pki()))).await;
+        let extra: &[&str] = if no_etm { &["-no_etm"] } else { &[] };
+        let env: &[(&str, &Path)] = if no_ems {
+            &[("OPENSSL_CONF", conf.as_path())]
+        } else {
+            &[]
+        };
+        let out = s_client_full(addr, extra, env).await;
+        let info = timeout(LIMIT, server)
+            .await
+            .expect("server done")
+            .expect("server task")
+            .unwrap_or_else(|e| panic!("handshake: {e}\n{out}"));
+        assert!(out.contains("Verify return code: 0 (ok)"), "{out}");
+        let ems_line = if no_ems {
+            "Extended master secret: no"
+        } else {
+            "Extended master secret: yes"
+        };
+        assert!(out.contains(ems_line), "{out}");
+        assert_eq!(info.extended_master_secret, !no_ems, "{out}");
+        assert_eq!(info.encrypt_then_mac, !no_etm, "{out}");
+        assert!(out.contains("pong"), "{out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_common_suite_is_a_handshake_failure() {
+    let (addr, server) = one_handshake(arc(server_config(pki()))).await;
+    // Only suites we do not implement (forward-secret AEAD ones).
+    let out = s_client_full(
+        addr,
+        &["-cipher", "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256"],
+        &[],
+    )
+    .await;
+    let e = timeout(LIMIT, server)
+        .await
+        .expect("server done")
+        .expect("server task")
+        .expect_err("no suite in common, yet the handshake succeeded");
+    assert_eq!(
+        sent_alert(&e),
+        Some(tls::alert::AlertDescription::HandshakeFailure),
+        "{e}"
+    );
+    assert!(out.contains("alert handshake failure"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_common_alpn_protocol_is_refused_with_no_application_protocol() {
+    // RFC 7301 §3.2: no protocol in common is a fatal no_application_protocol alert.
+    let (addr, server) = one_handshake(arc(server_config(pki()))).await;
+    let out = s_client_full(addr, &["-alpn", "h2,spdy/3"], &[]).await;
+    let e = timeout(LIMIT, server)
+        .await
+        .expect("server done")
+        .expect("server task")
+        .expect_err("no ALPN protocol in common, yet the handshake succeeded");
+    assert_eq!(
+        sent_alert(&e),
+        Some(tls::alert::AlertDescription::NoApplicationProtocol),
+        "{e}"
+    );
+    assert!(out.contains("no application protocol"), "{out}");
+
+    // With one in common, it is chosen and s_client says so.
+    let (addr, server) = one_handshake(arc(server_config(pki()))).await;
+    let out = s_client_full(addr, &["-alpn", "h2,http/1.1"], &[]).await;
+    let info = timeout(LIMIT, server)
+        .await
+        .expect("server done")
+        .expect("server task")
+        .unwrap_or_else(|e| panic!("handshake: {e}\n{out}"));
+    assert_eq!(info.alpn_protocol.as_deref(), Some(&b"http/1.1"[..]));
+    assert!(out.contains("ALPN protocol: http/1.1"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_refuses_a_leaf_whose_key_usage_forbids_key_transport() {
+    // A leaf from the same CA whose keyUsage is digitalSignature only: fine for (EC)DHE
+    // signing, useless for RSA key transport, which is all we do (RFC 5246 §7.4.2).
+    let p = pki();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("sign-only.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n",
+    )
+    .expect("ext");
+    let ca = p.ca();
+    let ca_key = p.dir.join("ca-key.pem");
+    for args in [
+        vec![
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "k.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            "k.csr",
+            "-CA",
+            ca.to_str().expect("utf-8 path"),
+            "-CAkey",
+            ca_key.to_str().expect("utf-8 path"),
+            "-set_serial",
+            "7",
+            "-days",
+            "5",
+            "-extfile",
+            "sign-only.ext",
+            "-out",
+            "c.pem",
+        ],
+    ] {
+        let out = common::openssl(d, &args);
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let cert = d.join("c.pem");
+    let key = d.join("k.pem");
+    let (_child, addr) = s_server(&[
+        "-cert",
+        cert.to_str().expect("utf-8 path"),
+        "-key",
+        key.to_str().expect("utf-8 path"),
+    ])
+    .await;
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let Err(e) = tls::stream::connect(arc(client_config(p)), "localhost", tcp).await else {
+        panic!("the client accepted a sign-only key for RSA key transport");
+    };
+    let reason = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<tls::Error>())
+        .unwrap_or_else(|| panic!("not a TLS error: {e}"));
+    match reason {
+        tls::Error::Certificate(c) => {
+            assert_eq!(c.kind, tls::pki::CertErrorKind::NoKeyEncipherment, "{c}");
+            assert!(c.to_string().contains("keyEncipherment"), "{c}");
+        }
+        other => panic!("wrong reason: {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_with_an_intermediate_from_ca_tool_verifies_in_curl_and_s_client() {
+    // The README's flow: a root, an intermediate, a server certificate from the intermediate.
+    // Our server sends leaf + intermediate; clients trust only the root.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let at = |name: &str| d.join(name).to_str().expect("utf-8 path").to_string();
+    for args in [
+        vec!["init", "--out", &at("ca")],
+        vec![
+            "intermediate",
+            "Test Issuing CA",
+            "--ca",
+            &at("ca"),
+            "--out",
+            &at("issuing"),
+        ],
+        vec![
+            "issue",
+            "localhost",
+            "127.0.0.1",
+            "--ca",
+            &at("issuing"),
+            "--out",
+            &at("server"),
+        ],
+    ] {
+        let code = ca_tool::run(std::iter::once("ca-tool").chain(args.iter().copied()));
+        assert_eq!(code, 0, "ca-tool {args:?}");
+    }
+    let chain =
+        tls::pki::pem::parse_certificates(&std::fs::read(d.join("server.pem")).expect("chain"))
+            .expect("chain pem");
+    assert_eq!(chain.len(), 2, "leaf and intermediate, no root");
+    let key = tls::pki::keys::read_private_key(&d.join("server-key.pem")).expect("key");
+    let config = arc(ServerConfig::new(chain, key).expect("server config"));
+
+    let addr = hyper_server_with(config.clone()).await;
+    let curl = Command::new("curl")
+        .args([
+            "-sS",
+            "--tlsv1.2",
+            "--tls-max",
+            "1.2",
+            "--cacert",
+            &at("ca.pem"),
+        ])
+        .arg(format!("https://localhost:{}/", addr.port()))
+        .arg("--resolve")
+        .arg(format!("localhost:{}:127.0.0.1", addr.port()))
+        .kill_on_drop(true)
+        .output();
+    let curl = timeout(LIMIT, curl)
+        .await
+        .expect("curl in time")
+        .expect("cannot run curl: install the Debian package `curl`");
+    assert!(
+        curl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    assert_eq!(curl.stdout, b"hello over TLS 1.2\n");
+
+    let s_client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &addr.to_string(),
+            "-servername",
+            "localhost",
+        ])
+        .args([
+            "-tls1_2",
+            "-verify_return_error",
+            "-verify_hostname",
+            "localhost",
+        ])
+        .args(["-CAfile", &at("ca.pem"), "-showcerts"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let out = timeout(LIMIT, s_client)
+        .await
+        .expect("s_client in time")
+        .expect("cannot run openssl: install the Debian package `openssl`");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+    assert!(text.contains("depth=2 CN = ca-tool Root CA"), "{text}");
+    assert!(text.contains("depth=1 CN = Test Issuing CA"), "{text}");
 }

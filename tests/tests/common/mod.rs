@@ -111,7 +111,7 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("openssl runs")
+        .expect("cannot run openssl: install the Debian package `openssl`")
 }
 
 pub fn server_config(pki: &Pki) -> ServerConfig {
