@@ -273,7 +273,8 @@ pub fn firefox_code(e: &CertError) -> &'static str {
         CertErrorKind::KeyTooSmall { .. } => "MOZILLA_PKIX_ERROR_INADEQUATE_KEY_SIZE",
         CertErrorKind::UnsupportedAlgorithm(_) => "SEC_ERROR_CERT_SIGNATURE_ALGORITHM_DISABLED",
         CertErrorKind::UnhandledCriticalExtension(_) => "SEC_ERROR_UNKNOWN_CRITICAL_EXTENSION",
-        CertErrorKind::ChainTooLong => "MOZILLA_PKIX_ERROR_INADEQUATE_KEY_SIZE",
+        // mozilla::pkix gives up building past its depth limit and reports an unknown issuer.
+        CertErrorKind::ChainTooLong => "SEC_ERROR_UNKNOWN_ISSUER",
         CertErrorKind::Malformed(_) => "SEC_ERROR_BAD_DER",
     }
 }
