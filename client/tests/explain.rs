@@ -19,12 +19,16 @@ use std::time::{Duration, Instant};
 /// What our in-process server settled for each connection: (suite name, client random).
 type Seen = Arc<Mutex<Vec<(&'static str, [u8; 32])>>>;
 
-/// Our TLS stack + hyper on a random port, offering only `suite`; records each session.
-fn our_server(suite: &'static tls::suites::CipherSuite) -> (u16, Seen) {
+/// Our TLS stack + hyper on a random port, offering only `suite`; records each session, and
+/// writes the server's key log to `keylog` when given.
+fn our_server(suite: &'static tls::suites::CipherSuite, keylog: Option<&Path>) -> (u16, Seen) {
     let chain = tls::pki::pem::parse_certificates(&std::fs::read(&certs().good).unwrap()).unwrap();
     let key = tls::pki::keys::read_private_key(&certs().leaf_key).unwrap();
     let mut config = tls::ServerConfig::new(chain, key).unwrap();
     config.common.suites = vec![suite];
+    if let Some(path) = keylog {
+        config.common.key_log = Some(Arc::new(tls::trace::KeyLogFile::open(path).unwrap()));
+    }
     let config = Arc::new(config);
     let seen: Seen = Arc::default();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -192,8 +196,13 @@ fn narration_of_a_connection_to_openssl_s_server() {
 
 #[test]
 fn narration_of_a_connection_to_our_server() {
-    let (port, seen) = our_server(&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA);
     let dir = tempfile::tempdir().unwrap();
+    // Checked against the server's own key log, not only the client's.
+    let server_keylog = dir.path().join("server-keys.log");
+    let (port, seen) = our_server(
+        &tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA,
+        Some(&server_keylog),
+    );
     let keylog = dir.path().join("keys.log");
     let url = format!("https://localhost:{port}/");
     let out = client(
@@ -210,7 +219,8 @@ fn narration_of_a_connection_to_our_server() {
     let narration = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{narration}");
     assert_eq!(text(&out.stdout), "hello over TLS\n");
-    check_narration(&narration, &keylog);
+    check_narration(&narration, &server_keylog);
+    assert_eq!(keylog_fields(&keylog), keylog_fields(&server_keylog));
     let sessions = seen.lock().unwrap().clone();
     assert_eq!(sessions.len(), 1);
     let (suite, client_random) = sessions[0];
@@ -259,7 +269,7 @@ fn wire_view_http_in_the_clear_https_encrypted() {
     assert!(dump_text(&wire, "wire").contains("GET /hello HTTP/1.1.."));
     assert!(dump_text(&wire, "wire").contains("HTTP/1.1 200 OK"));
 
-    let (port, _) = our_server(&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA256);
+    let (port, _) = our_server(&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA256, None);
     let out = client(
         dir.path(),
         &[

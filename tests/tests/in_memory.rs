@@ -203,11 +203,10 @@ fn altered_client_hello_fails_at_finished_with_decrypt_error() {
     let (mut c, mut s) = (client(cc), server(server_config(pki())));
     let mut hello = c.outgoing().to_vec();
     c.consume_outgoing(hello.len());
-    // The signature_algorithms list holds 04 01 (rsa_pkcs1_sha256): make it 04 02.
-    let pos = hello
-        .windows(2)
-        .position(|w| w == [0x04, 0x01])
-        .expect("sig alg in hello");
+    // The signature_algorithms list holds 04 01 (rsa_pkcs1_sha256): make it 04 02. Found by
+    // walking the message (the same two bytes can occur in the client random).
+    let pos = rsa_pkcs1_sha256_offset(&hello);
+    assert_eq!(hello[pos..pos + 2], [0x04, 0x01]);
     hello[pos + 1] = 0x02;
     s.read_tls(&hello);
     s.process_new_packets()
@@ -215,6 +214,34 @@ fn altered_client_hello_fails_at_finished_with_decrypt_error() {
     transfer(&mut s, &mut c, usize::MAX).expect("client gets the server flight");
     let err = transfer(&mut c, &mut s, usize::MAX).expect_err("server must refuse the Finished");
     assert_eq!(alert_of(&err), Some(AlertDescription::DecryptError));
+}
+
+/// Where, in a record holding one ClientHello, the signature_algorithms extension lists
+/// rsa_pkcs1_sha256 (04 01): RFC 5246 §7.4.1.2 and §7.4.1.4.1, field by field.
+fn rsa_pkcs1_sha256_offset(record: &[u8]) -> usize {
+    let u16_at = |i: usize| usize::from(u16::from_be_bytes([record[i], record[i + 1]]));
+    assert_eq!(record[0], 22, "a handshake record");
+    assert_eq!(record[5], 1, "a ClientHello");
+    // Record header 5, handshake header 4, version 2, random 32.
+    let mut i = 5 + 4 + 2 + 32;
+    i += 1 + usize::from(record[i]); // session_id
+    i += 2 + u16_at(i); // cipher_suites
+    i += 1 + usize::from(record[i]); // compression_methods
+    let end = i + 2 + u16_at(i);
+    i += 2;
+    while i < end {
+        let (typ, len) = (u16_at(i), u16_at(i + 2));
+        let body = i + 4;
+        if typ == 13 {
+            let list_end = body + 2 + u16_at(body);
+            return (body + 2..list_end)
+                .step_by(2)
+                .find(|&j| record[j..j + 2] == [0x04, 0x01])
+                .expect("rsa_pkcs1_sha256 offered");
+        }
+        i = body + len;
+    }
+    panic!("no signature_algorithms extension in the ClientHello");
 }
 
 /// A plaintext handshake record holding `body` as one message of type `typ`.
