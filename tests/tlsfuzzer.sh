@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# tlsfuzzer against the release server: thousands of well-formed and malformed handshakes and
+# records, each answer checked (see ../shared/conformance/README.md). Fails unless the last line
+# of the run is "N passed, 0 failed". Probes left out, each with its reason:
+# tests/tlsfuzzer-excludes.tsv.
+#
+# usage: tests/tlsfuzzer.sh [OUTDIR]
+# env:   CONFORMANCE_DIR  the shared conformance kit (default: ../shared/conformance beside the
+#                         clone); TLSFUZZER_ONLY / TLSFUZZER_SKIP are passed through.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+conformance=${CONFORMANCE_DIR:-$(dirname "$repo")/shared/conformance}
+[ -x "$conformance/run-tlsfuzzer.sh" ] || {
+  echo "tlsfuzzer.sh: no $conformance/run-tlsfuzzer.sh (set CONFORMANCE_DIR)" >&2
+  exit 2
+}
+outdir=${1:-$repo/target/tlsfuzzer}
+rm -rf "$outdir"
+mkdir -p "$outdir"
+
+# tlsfuzzer's own requirements.txt names the tlslite-ng version.
+venv=$repo/target/venv-tlsfuzzer
+if ! "$venv/bin/python" -c 'import tlslite, ecdsa' 2>/dev/null; then
+  command -v python3 >/dev/null || { echo "tlsfuzzer.sh: needs python3 (Debian: python3-venv)" >&2; exit 2; }
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --pre "tlslite-ng==0.9.0b2" ecdsa
+fi
+
+cargo build --release -q -p server
+
+# A small site (tlsfuzzer sends "GET / HTTP/1.0" and expects the answer in one record) and a
+# certificate for localhost, which the server makes on its first run in --certs-dir (the sni
+# scripts connect to "localhost").
+work=$(mktemp -d "${TMPDIR:-/tmp}/tlsfuzzer-server.XXXXXX")
+mkdir -p "$work/site"
+printf '<!doctype html><title>tlsfuzzer</title><p>hello\n' > "$work/site/index.html"
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$repo/target/release/server" --listen 127.0.0.1:0 --root "$work/site" \
+  --certs-dir "$work/certs" --max-connections 64 > "$work/banner" 2> "$outdir/server.log" &
+server_pid=$!
+# The banner names the bound port; wait for it (bounded), not for a fixed time.
+port=
+for _ in $(seq 1 600); do
+  port=$(sed -n 's|^Listening on https://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$work/banner" 2>/dev/null | head -n1 || true)
+  [ -n "$port" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "tlsfuzzer.sh: server died" >&2; cat "$outdir/server.log" >&2; exit 1; }
+  sleep 0.1 # polling the banner file; the port in it is the event waited for
+done
+[ -n "$port" ] || { echo "tlsfuzzer.sh: server printed no port" >&2; exit 1; }
+
+PYTHON="$venv/bin/python" \
+TLSFUZZER_FEATURES="ems etm alpn sni" \
+TLSFUZZER_EXCLUDES="$repo/tests/tlsfuzzer-excludes.tsv" \
+  "$conformance/run-tlsfuzzer.sh" "$conformance/tlsfuzzer" 127.0.0.1 "$port" "$outdir" \
+  | tee "$outdir/result.txt"
+last=$(tail -n1 "$outdir/result.txt")
+case $last in
+  *" passed, 0 failed") echo "tlsfuzzer: clean ($last)" ;;
+  *) echo "tlsfuzzer: FAILED ($last); logs in $outdir" >&2; exit 1 ;;
+esac
