@@ -679,3 +679,25 @@ fn a_server_name_the_certificate_does_not_cover_gets_a_warning_and_the_handshake
         assert_eq!(out[0] == 21, warned);
     }
 }
+
+#[test]
+fn reading_stops_while_the_network_has_not_taken_what_we_queued() {
+    let (mut c, mut s, _, _) = observed_pair();
+    assert!(s.wants_read());
+    // 100 KiB the peer has not taken (it sends and never reads): stop reading its records.
+    s.write_plaintext(&vec![7u8; 100 * 1024]).expect("write");
+    assert!(!s.wants_read(), "no reading above the output cap");
+    assert_eq!(s.read_limit(), 0);
+    // Records that do arrive wait unprocessed until the output drains.
+    c.write_plaintext(b"request").expect("write");
+    let wire = c.outgoing().to_vec();
+    c.consume_outgoing(wire.len());
+    s.read_tls(&wire);
+    s.process_new_packets().expect("no error");
+    let mut buf = [0u8; 64];
+    assert!(s.read_plaintext(&mut buf).is_err(), "held back");
+    let queued = s.outgoing().len();
+    s.consume_outgoing(queued);
+    assert!(s.wants_read());
+    assert_eq!(read_all(&mut s), b"request");
+}
