@@ -55,11 +55,13 @@ for _ in $(seq 1 600); do
 done
 [ -n "$port" ] || { echo "tlsfuzzer.sh: server printed no port" >&2; exit 1; }
 
+# The kit may be a read-only copy: python must not try to write bytecode into it.
+PYTHONDONTWRITEBYTECODE=1 \
 PYTHON="$venv/bin/python" \
 TLSFUZZER_FEATURES="ems etm alpn sni" \
 TLSFUZZER_EXCLUDES="$repo/tests/tlsfuzzer-excludes.tsv" \
   "$conformance/run-tlsfuzzer.sh" "$conformance/tlsfuzzer" 127.0.0.1 "$port" "$outdir" \
-  | tee "$outdir/result.txt"
+  | tee "$outdir/result.txt" || true # judged by its last line, below
 last=$(tail -n1 "$outdir/result.txt")
 case $last in
   *" passed, 0 failed") echo "tlsfuzzer: clean ($last)" ;;

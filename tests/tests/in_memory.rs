@@ -684,8 +684,8 @@ fn a_server_name_the_certificate_does_not_cover_gets_a_warning_and_the_handshake
 fn reading_stops_while_the_network_has_not_taken_what_we_queued() {
     let (mut c, mut s, _, _) = observed_pair();
     assert!(s.wants_read());
-    // 100 KiB the peer has not taken (it sends and never reads): stop reading its records.
-    s.write_plaintext(&vec![7u8; 100 * 1024]).expect("write");
+    // 600 KiB the peer has not taken (it sends and never reads): stop reading its records.
+    s.write_plaintext(&vec![7u8; 600 * 1024]).expect("write");
     assert!(!s.wants_read(), "no reading above the output cap");
     assert_eq!(s.read_limit(), 0);
     // Records that do arrive wait unprocessed until the output drains.

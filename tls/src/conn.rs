@@ -30,7 +30,9 @@ const MAX_USELESS_RECORDS: usize = 32;
 const MAX_WARNING_ALERTS: usize = 4;
 /// Unsent wire bytes above which we stop reading and processing records until the network
 /// takes them: what a peer can make us queue (alerts answering its records) stays bounded.
-const OUTGOING_CAP: usize = 64 * 1024;
+/// Above what the tokio adapter lets the application queue (256 KiB and one write), so a
+/// download never stops us reading — both peers writing and neither reading would deadlock.
+const OUTGOING_CAP: usize = 512 * 1024;
 /// The deframer holds at most one whole record and the next header: the adapter reads no more
 /// than that (see [`Connection::read_limit`]).
 const DEFRAMER_CAP: usize = HEADER_LEN + MAX_CIPHERTEXT + HEADER_LEN;
