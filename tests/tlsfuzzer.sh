@@ -42,18 +42,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The banner names the bound port: read it from a pipe as it is printed (a deadline only as a
+# fail-safe), then keep draining the pipe so the server never blocks on stdout.
+mkfifo "$work/banner"
 "$repo/target/release/server" --listen 127.0.0.1:0 --root "$work/site" \
   --certs-dir "$work/certs" --max-connections 64 > "$work/banner" 2> "$outdir/server.log" &
 server_pid=$!
-# The banner names the bound port; wait for it (bounded), not for a fixed time.
+exec 3< "$work/banner"
 port=
-for _ in $(seq 1 600); do
-  port=$(sed -n 's|^Listening on https://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$work/banner" 2>/dev/null | head -n1 || true)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "tlsfuzzer.sh: server died" >&2; cat "$outdir/server.log" >&2; exit 1; }
-  sleep 0.1 # polling the banner file; the port in it is the event waited for
+while IFS= read -r -t 120 line <&3; do
+  case $line in
+    "Listening on https://127.0.0.1:"*)
+      port=${line#Listening on https://127.0.0.1:}
+      port=${port%%/*}
+      break
+      ;;
+  esac
 done
-[ -n "$port" ] || { echo "tlsfuzzer.sh: server printed no port" >&2; exit 1; }
+cat <&3 > /dev/null &
+[ -n "$port" ] || { echo "tlsfuzzer.sh: server printed no port" >&2; cat "$outdir/server.log" >&2; exit 1; }
 
 # The kit may be a read-only copy: python must not try to write bytecode into it.
 PYTHONDONTWRITEBYTECODE=1 \
