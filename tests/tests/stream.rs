@@ -133,3 +133,30 @@ async fn close_notify_during_the_handshake_ends_it_without_reading_on() {
     );
     flood.abort();
 }
+
+#[tokio::test]
+async fn a_write_after_shutdown_fails_at_once() {
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let server = tokio::spawn(async move {
+        let mut s = accept(arc(server_config(pki())), server_io)
+            .await
+            .expect("server handshake");
+        s.shutdown().await.expect("close_notify");
+        // Buffered writes must not hide this until a flush that never comes.
+        let err = s
+            .write(b"late")
+            .await
+            .expect_err("nothing after close_notify");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    });
+    let mut c = connect_observed(arc(client_config(pki())), "localhost", client_io, None)
+        .await
+        .expect("client handshake");
+    let mut got = Vec::new();
+    tokio::time::timeout(DEADLINE, c.read_to_end(&mut got))
+        .await
+        .expect("deadline")
+        .expect("clean close_notify");
+    assert!(got.is_empty());
+    server.await.expect("server task");
+}

@@ -258,6 +258,9 @@ where
         if let Some(e) = this.conn.error() {
             return Poll::Ready(Err(e.clone().into()));
         }
+        if this.shutdown_started {
+            return Poll::Ready(Err(Error::config("write after close_notify").into()));
+        }
         while this.conn.outgoing().len() >= OUTGOING_LIMIT {
             ready!(this.poll_drain(cx))?;
         }
