@@ -19,12 +19,14 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, ReadBuf};
 
 /// Entries shown in one directory listing at most (the page stays a page).
 const MAX_LISTING: usize = 10_000;
 /// Bytes read from a file per body frame.
 const CHUNK: usize = 64 * 1024;
+/// Files up to this size are sent from memory in one piece.
+const SMALL_FILE: u64 = 16 * 1024;
 
 /// Why a path is not served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -367,8 +369,19 @@ async fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Respon
             format!("bytes {first}-{}/{len}", first + count - 1),
         );
     }
+    // A small file is read before the response starts, so its head and body leave together in
+    // one TLS record (a streamed body's first chunk is not ready when hyper flushes the head).
+    let body = if count <= SMALL_FILE {
+        let mut bytes = vec![0u8; usize::try_from(count).unwrap_or(0)];
+        if file.read_exact(&mut bytes).await.is_err() {
+            return response::internal_error();
+        }
+        response::full(bytes)
+    } else {
+        response::boxed(FileBody::new(file, count))
+    };
     builder
-        .body(response::boxed(FileBody::new(file, count)))
+        .body(body)
         .unwrap_or_else(|_| response::internal_error())
 }
 

@@ -304,11 +304,9 @@ fn oversized_record_is_record_overflow() {
 
 #[test]
 fn garbage_instead_of_client_hello_is_decode_error() {
+    // 'G' is no record content type: not TLS at all, so decode_error (not protocol_version).
     let err = server_error_for(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    assert!(matches!(
-        err.alert(),
-        Some(AlertDescription::DecodeError | AlertDescription::ProtocolVersion)
-    ));
+    assert_eq!(err.alert(), Some(AlertDescription::DecodeError));
 }
 
 #[test]
@@ -414,4 +412,319 @@ fn more_than_the_plaintext_buffer_arrives_in_one_read() {
     assert!(got == body, "bytes delivered in order");
     let mut buf = [0u8; 16];
     assert_eq!(c.read_plaintext(&mut buf).expect("clean end"), 0);
+}
+
+/// Alerts a connection sent and received, in order.
+#[derive(Default)]
+struct Alerts(Mutex<Vec<(Direction, Alert)>>);
+
+impl Observer for Alerts {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::Alert { direction, alert } = event {
+            if let Ok(mut v) = self.0.lock() {
+                v.push((*direction, *alert));
+            }
+        }
+    }
+}
+
+impl Alerts {
+    fn received(&self) -> Vec<Alert> {
+        self.of(Direction::Received)
+    }
+    fn sent(&self) -> Vec<Alert> {
+        self.of(Direction::Sent)
+    }
+    fn of(&self, direction: Direction) -> Vec<Alert> {
+        let v = self.0.lock().expect("lock");
+        v.iter()
+            .filter(|(d, _)| *d == direction)
+            .map(|(_, a)| *a)
+            .collect()
+    }
+}
+
+fn warning(description: AlertDescription) -> Alert {
+    Alert {
+        level: AlertLevel::Warning,
+        description,
+    }
+}
+
+/// A connected pair whose client and server alerts are observed.
+fn observed_pair() -> (Connection, Connection, Arc<Alerts>, Arc<Alerts>) {
+    let (ca, sa) = (Arc::new(Alerts::default()), Arc::new(Alerts::default()));
+    let mut cc = client_config(pki());
+    cc.common.observer = Some(ca.clone());
+    let mut sc = server_config(pki());
+    sc.common.observer = Some(sa.clone());
+    let (mut c, mut s) = (client(cc), server(sc));
+    handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+    (c, s, ca, sa)
+}
+
+/// The bytes of one ClientHello handshake message (header included).
+fn client_hello_message() -> Vec<u8> {
+    let c = client(client_config(pki()));
+    c.outgoing()[5..].to_vec()
+}
+
+#[test]
+fn server_refuses_renegotiation_with_one_warning_and_goes_on() {
+    let (mut c, mut s, ca, sa) = observed_pair();
+    c.testing_send_record(ContentType::Handshake, &client_hello_message())
+        .expect("send hello");
+    transfer(&mut c, &mut s, usize::MAX).expect("server refuses politely, not fatally");
+    assert_eq!(sa.sent(), [warning(AlertDescription::NoRenegotiation)]);
+    transfer(&mut s, &mut c, usize::MAX).expect("client takes the warning");
+    assert_eq!(ca.received(), [warning(AlertDescription::NoRenegotiation)]);
+    // The connection goes on, both ways.
+    c.write_plaintext(b"still here").expect("write");
+    transfer(&mut c, &mut s, usize::MAX).expect("data");
+    assert_eq!(read_all(&mut s), b"still here");
+    s.write_plaintext(b"so am I").expect("write");
+    transfer(&mut s, &mut c, usize::MAX).expect("data");
+    assert_eq!(read_all(&mut c), b"so am I");
+}
+
+#[test]
+fn client_refuses_hello_request_with_one_warning_and_goes_on() {
+    let (mut c, mut s, ca, sa) = observed_pair();
+    s.testing_send_record(ContentType::Handshake, &[0, 0, 0, 0])
+        .expect("send HelloRequest");
+    transfer(&mut s, &mut c, usize::MAX).expect("client refuses politely");
+    assert_eq!(ca.sent(), [warning(AlertDescription::NoRenegotiation)]);
+    transfer(&mut c, &mut s, usize::MAX).expect("server takes the warning");
+    assert_eq!(sa.received(), [warning(AlertDescription::NoRenegotiation)]);
+    s.write_plaintext(b"response").expect("write");
+    transfer(&mut s, &mut c, usize::MAX).expect("data");
+    assert_eq!(read_all(&mut c), b"response");
+}
+
+#[test]
+fn renegotiation_flood_ends_the_connection_and_what_is_queued_stays_bounded() {
+    // A client that sends ClientHellos forever and never reads: each refusal used to queue
+    // a warning and reset the flood counter, so the server's output grew without bound.
+    let (mut c, mut s, _, sa) = observed_pair();
+    let hello = client_hello_message();
+    let mut refused = 0;
+    for _ in 0..1000 {
+        c.testing_send_record(ContentType::Handshake, &hello)
+            .expect("send hello");
+        let wire = c.outgoing().to_vec();
+        c.consume_outgoing(wire.len());
+        s.read_tls(&wire);
+        match s.process_new_packets() {
+            Ok(()) => refused += 1,
+            Err(e) => {
+                assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage));
+                break;
+            }
+        }
+    }
+    assert_eq!(refused, 32, "refusals before the flood is called an attack");
+    let sent = sa.sent();
+    assert_eq!(sent.len(), 33, "32 warnings, then one fatal alert");
+    assert_eq!(sent[32], Alert::fatal(AlertDescription::UnexpectedMessage));
+    assert!(
+        s.outgoing().len() < 8 * 1024,
+        "{} bytes queued",
+        s.outgoing().len()
+    );
+    assert!(!s.wants_read());
+}
+
+#[test]
+fn nothing_is_sent_after_close_notify() {
+    let (mut c, mut s, _, sa) = observed_pair();
+    s.send_close_notify();
+    c.testing_send_record(ContentType::Handshake, &client_hello_message())
+        .expect("send hello");
+    transfer(&mut c, &mut s, usize::MAX).expect("refused silently");
+    assert_eq!(sa.sent(), [Alert::close_notify()]);
+}
+
+#[test]
+fn empty_records_after_the_handshake_are_tolerated_up_to_32_in_a_row() {
+    for (count, ok) in [(32, true), (33, false)] {
+        let (mut c, mut s, _, _) = observed_pair();
+        for _ in 0..count {
+            c.testing_send_record(ContentType::ApplicationData, &[])
+                .expect("send empty");
+        }
+        let result = transfer(&mut c, &mut s, usize::MAX);
+        if ok {
+            result.expect("32 empty records are fine");
+            // Real data resets the count.
+            c.write_plaintext(b"x").expect("write");
+            for _ in 0..32 {
+                c.testing_send_record(ContentType::ApplicationData, &[])
+                    .expect("send empty");
+            }
+            transfer(&mut c, &mut s, usize::MAX).expect("data resets the count");
+            assert_eq!(read_all(&mut s), b"x");
+        } else {
+            let err = result.expect_err("the 33rd is a flood");
+            assert_eq!(err.alert(), Some(AlertDescription::UnexpectedMessage));
+        }
+    }
+}
+
+#[test]
+fn four_warning_alerts_in_a_row_are_tolerated_the_fifth_is_fatal() {
+    // CVE-2016-8610 ("SSL Death Alert"): OpenSSL's limit, which tlsfuzzer expects.
+    let alert = warning(AlertDescription::UnsupportedCertificate).encode();
+    for (count, ok) in [(4, true), (5, false)] {
+        let mut c = client(client_config(pki()));
+        let mut s = server(server_config(pki()));
+        transfer(&mut c, &mut s, usize::MAX).expect("hello");
+        for _ in 0..count {
+            c.testing_send_record(ContentType::Alert, &alert)
+                .expect("send warning");
+        }
+        let result = transfer(&mut c, &mut s, usize::MAX);
+        if ok {
+            result.expect("four warnings are fine");
+            handshake(&mut c, &mut s, usize::MAX).expect("the handshake goes on");
+        } else {
+            let err = result.expect_err("the fifth warning is fatal");
+            assert_eq!(err.alert(), Some(AlertDescription::UnexpectedMessage));
+        }
+    }
+}
+
+#[test]
+fn close_notify_during_the_handshake_ends_it_and_stops_reading() {
+    let alerts = Arc::new(Alerts::default());
+    let mut sc = server_config(pki());
+    sc.common.observer = Some(alerts.clone());
+    let mut c = client(client_config(pki()));
+    let mut s = server(sc);
+    transfer(&mut c, &mut s, usize::MAX).expect("hello");
+    s.read_tls(&[21, 3, 3, 0, 2, 1, 0]);
+    let err = s
+        .process_new_packets()
+        .expect_err("no handshake after close_notify");
+    assert!(
+        matches!(err, Error::AlertReceived(AlertDescription::CloseNotify)),
+        "{err:?}"
+    );
+    assert!(s.info().is_none());
+    assert!(!s.wants_read(), "nothing more is read");
+    assert_eq!(s.read_limit(), 0);
+    assert_eq!(
+        alerts.sent(),
+        [Alert::close_notify()],
+        "answered in kind, once"
+    );
+}
+
+#[test]
+fn the_deframer_is_offered_one_record_and_a_header_at_most() {
+    let mut s = server(server_config(pki()));
+    let limit = s.read_limit();
+    assert_eq!(limit, 5 + (1 << 14) + 2048 + 5);
+    // Half a record held: the limit shrinks by what is held.
+    s.read_tls(&[22, 3, 3, 0x40, 0]);
+    s.process_new_packets().expect("incomplete, no error");
+    assert_eq!(s.read_limit(), limit - 5);
+}
+
+/// A ClientHello record from our client whose server_name list holds `host_names`.
+fn hello_with_sni(host_names: &[&[u8]]) -> Vec<u8> {
+    use tls::handshake::messages::{Extension, HandshakeMessage, HandshakePayload};
+    let raw = client_hello_message();
+    let mut message = HandshakeMessage::decode(raw).expect("our hello decodes");
+    let HandshakePayload::ClientHello(hello) = &mut message.payload else {
+        panic!("not a ClientHello");
+    };
+    hello
+        .extensions
+        .retain(|e| !matches!(e, Extension::ServerName(_)));
+    let mut list = Vec::new();
+    for name in host_names {
+        list.push(0u8);
+        list.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        list.extend_from_slice(name);
+    }
+    let mut body = (list.len() as u16).to_be_bytes().to_vec();
+    body.extend_from_slice(&list);
+    hello
+        .extensions
+        .push(Extension::Unknown { typ: 0, data: body });
+    let raw = HandshakeMessage::new(message.payload).raw;
+    let mut record = vec![22, 3, 3];
+    record.extend_from_slice(&(raw.len() as u16).to_be_bytes());
+    record.extend_from_slice(&raw);
+    record
+}
+
+#[test]
+fn bad_server_names_are_illegal_parameter() {
+    let bad: &[&[&[u8]]] = &[
+        &[b"local\0host"],
+        &[b"local\x07host"],
+        &[b"\x1b[31mred\x1b[0m.example"],
+        &["bücher.example".as_bytes()],
+        &[b"localhost."],
+        &[b"127.0.0.1"],
+        &[b"-bad.example"],
+        &[b"a..b"],
+        &[b"localhost", b"www.localhost"],
+    ];
+    for names in bad {
+        let err = server_error_for(&hello_with_sni(names));
+        assert_eq!(
+            err.alert(),
+            Some(AlertDescription::IllegalParameter),
+            "{names:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_server_name_the_certificate_does_not_cover_gets_a_warning_and_the_handshake_goes_on() {
+    for (name, warned) in [
+        (&b"www.localhost"[..], true),
+        (b"localhost", false),
+        (b"LocalHost", false),
+    ] {
+        let alerts = Arc::new(Alerts::default());
+        let mut sc = server_config(pki());
+        sc.common.observer = Some(alerts.clone());
+        let mut s = server(sc);
+        s.read_tls(&hello_with_sni(&[name]));
+        s.process_new_packets().expect("the handshake goes on");
+        let expected = if warned {
+            vec![warning(AlertDescription::UnrecognizedName)]
+        } else {
+            vec![]
+        };
+        assert_eq!(alerts.sent(), expected, "{}", String::from_utf8_lossy(name));
+        // The warning, in clear, comes before the ServerHello flight.
+        let out = s.outgoing();
+        assert_eq!(out[0] == 21, warned);
+    }
+}
+
+#[test]
+fn reading_stops_while_the_network_has_not_taken_what_we_queued() {
+    let (mut c, mut s, _, _) = observed_pair();
+    assert!(s.wants_read());
+    // 600 KiB the peer has not taken (it sends and never reads): stop reading its records.
+    s.write_plaintext(&vec![7u8; 600 * 1024]).expect("write");
+    assert!(!s.wants_read(), "no reading above the output cap");
+    assert_eq!(s.read_limit(), 0);
+    // Records that do arrive wait unprocessed until the output drains.
+    c.write_plaintext(b"request").expect("write");
+    let wire = c.outgoing().to_vec();
+    c.consume_outgoing(wire.len());
+    s.read_tls(&wire);
+    s.process_new_packets().expect("no error");
+    let mut buf = [0u8; 64];
+    assert!(s.read_plaintext(&mut buf).is_err(), "held back");
+    let queued = s.outgoing().len();
+    s.consume_outgoing(queued);
+    assert!(s.wants_read());
+    assert_eq!(read_all(&mut s), b"request");
 }

@@ -12,7 +12,9 @@ use crate::handshake::joiner::HandshakeJoiner;
 use crate::handshake::messages::HandshakeMessage;
 use crate::handshake::server::{self, ServerState};
 use crate::pki::CertError;
-use crate::record::{ContentType, Deframer, RecordLayer, HEADER_LEN, MAX_PLAINTEXT};
+use crate::record::{
+    ContentType, Deframer, RecordLayer, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
+};
 use crate::suites::CipherSuite;
 use crate::trace::{Direction, Event, KeyLog, Observer};
 use crate::Error;
@@ -20,8 +22,20 @@ use std::sync::Arc;
 
 /// Decrypted bytes we hold for the application before we stop reading records (back-pressure).
 const PLAINTEXT_LIMIT: usize = 64 * 1024;
-/// Empty records and warning alerts in a row before we call it an attack (a CPU-burning loop).
+/// Empty records, warning alerts and refused renegotiations in a row before we call it an attack
+/// (a CPU-burning loop).
 const MAX_USELESS_RECORDS: usize = 32;
+/// Warning alerts in a row we tolerate; the next one is fatal. Like OpenSSL (CVE-2016-8610,
+/// "SSL Death Alert"), which is what tlsfuzzer expects.
+const MAX_WARNING_ALERTS: usize = 4;
+/// Unsent wire bytes above which we stop reading and processing records until the network
+/// takes them: what a peer can make us queue (alerts answering its records) stays bounded.
+/// Above what the tokio adapter lets the application queue (256 KiB and one write), so a
+/// download never stops us reading — both peers writing and neither reading would deadlock.
+const OUTGOING_CAP: usize = 512 * 1024;
+/// The deframer holds at most one whole record and the next header: the adapter reads no more
+/// than that (see [`Connection::read_limit`]).
+const DEFRAMER_CAP: usize = HEADER_LEN + MAX_CIPHERTEXT + HEADER_LEN;
 
 /// What the handshake settled, for the application and the explain view.
 #[derive(Clone, Debug)]
@@ -84,6 +98,7 @@ pub(crate) struct Core {
     close_notify_sent: bool,
     transport_eof: bool,
     useless_records: usize,
+    warning_alerts: usize,
     error: Option<Error>,
 }
 
@@ -125,18 +140,33 @@ impl Connection {
         }
     }
 
-    /// Hand over bytes read from the network. Call [`Self::process_new_packets`] next.
+    /// Hand over bytes read from the network. Call [`Self::process_new_packets`] next. The
+    /// connection keeps all of them: a caller reading from a socket should read at most
+    /// [`Self::read_limit`] bytes at a time, so memory stays bounded.
     pub fn read_tls(&mut self, bytes: &[u8]) {
         self.core.deframer.push(bytes);
     }
 
-    /// Whether reading more from the network is useful now (false once closed, failed, or while
-    /// the application has not taken enough of the plaintext already decrypted).
+    /// Whether reading more from the network is useful now: false once closed, failed, while
+    /// the application has not taken enough of the plaintext already decrypted, while the
+    /// network has not taken what we queued for it, or while a whole record waits unprocessed.
     pub fn wants_read(&self) -> bool {
-        self.core.error.is_none()
-            && !self.core.close_notify_received
-            && !self.core.transport_eof
-            && self.core.plaintext_len() < PLAINTEXT_LIMIT
+        self.read_limit() > 0
+    }
+
+    /// How many bytes [`Self::read_tls`] should take now (0 = don't read): enough to complete
+    /// the record being received and see the next header, never more.
+    pub fn read_limit(&self) -> usize {
+        let core = &self.core;
+        if core.error.is_some()
+            || core.close_notify_received
+            || core.transport_eof
+            || core.plaintext_len() >= PLAINTEXT_LIMIT
+            || core.outgoing_len() > OUTGOING_CAP
+        {
+            return 0;
+        }
+        DEFRAMER_CAP.saturating_sub(core.deframer.buffered())
     }
 
     /// Tell the connection the transport reached EOF.
@@ -177,7 +207,7 @@ impl Connection {
     }
 
     pub fn wants_write(&self) -> bool {
-        self.core.outgoing_pos < self.core.outgoing.len()
+        self.core.outgoing_len() > 0
     }
 
     pub fn is_handshaking(&self) -> bool {
@@ -257,10 +287,33 @@ impl Connection {
         self.core.close_notify_received
     }
 
+    /// Test hook: protect `payload` as one record of `content_type` with the current keys,
+    /// past the state machine — to play a peer that misbehaves (renegotiates, floods alerts or
+    /// empty records) after the handshake.
+    #[doc(hidden)]
+    pub fn testing_send_record(
+        &mut self,
+        content_type: ContentType,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        let core = &mut self.core;
+        if payload.is_empty() {
+            core.record_layer
+                .write_empty_record(content_type, &mut core.outgoing)
+        } else {
+            core.record_layer
+                .write_records(content_type, payload, &mut core.outgoing)
+        }
+    }
+
     fn fail(&mut self, error: Error) {
-        if let Some(description) = error.alert() {
-            if !self.core.close_notify_sent {
+        if !self.core.close_notify_sent {
+            if let Some(description) = error.alert() {
                 self.core.send_alert(Alert::fatal(description));
+                self.core.close_notify_sent = true;
+            } else if matches!(error, Error::AlertReceived(AlertDescription::CloseNotify)) {
+                // The peer closed mid-handshake: answer in kind (RFC 5246 §7.2.1).
+                self.core.send_alert(Alert::close_notify());
                 self.core.close_notify_sent = true;
             }
         }
@@ -269,7 +322,10 @@ impl Connection {
     }
 
     fn process_records(&mut self) -> Result<(), Error> {
-        while !self.core.close_notify_received && self.core.plaintext_len() < PLAINTEXT_LIMIT {
+        while !self.core.close_notify_received
+            && self.core.plaintext_len() < PLAINTEXT_LIMIT
+            && self.core.outgoing_len() <= OUTGOING_CAP
+        {
             let record = match self.core.deframer.next_record() {
                 Ok(Some(record)) => record,
                 Ok(None) => break,
@@ -310,9 +366,29 @@ impl Connection {
                 if payload.is_empty() {
                     return Err(Error::decode("empty handshake record"));
                 }
+                self.core.warning_alerts = 0;
                 self.core.joiner.push(&payload)?;
-                while let Some(message) = self.core.joiner.pop()? {
-                    self.core.useless_records = 0;
+                loop {
+                    if let Some(typ) = self.core.joiner.next_type() {
+                        let expected = match &self.state {
+                            Some(State::Client(s)) => s.expects(typ),
+                            Some(State::Server(s)) => s.expects(typ),
+                            None => true,
+                        };
+                        if !expected {
+                            return Err(Error::unexpected(format!("unexpected {}", typ.name())));
+                        }
+                    }
+                    let Some(message) = self.core.joiner.pop()? else {
+                        break;
+                    };
+                    if self.core.info.is_some() {
+                        // After the handshake every handshake message is refused (renegotiation)
+                        // or fatal: a stream of them is no progress.
+                        self.core.count_useless()?;
+                    } else {
+                        self.core.useless_records = 0;
+                    }
                     self.core.observe(&Event::Handshake {
                         direction: Direction::Received,
                         message: &message,
@@ -321,8 +397,12 @@ impl Connection {
                 }
             }
             ContentType::ChangeCipherSpec => {
+                self.core.warning_alerts = 0;
+                // Like OpenSSL: a malformed ChangeCipherSpec is an unexpected message.
                 if payload != [1] {
-                    return Err(Error::decode("ChangeCipherSpec must be the single byte 1"));
+                    return Err(Error::unexpected(
+                        "ChangeCipherSpec must be the single byte 1",
+                    ));
                 }
                 // A handshake message may not straddle the key change.
                 if !self.core.joiner.is_empty() {
@@ -343,12 +423,25 @@ impl Connection {
                     alert,
                 });
                 match (alert.level, alert.description) {
-                    (_, AlertDescription::CloseNotify) => self.core.close_notify_received = true,
-                    (AlertLevel::Warning, _) => self.core.count_useless()?,
+                    (_, AlertDescription::CloseNotify) => {
+                        self.core.close_notify_received = true;
+                        // Records after it are not read: a handshake cut here can never end.
+                        if self.core.info.is_none() {
+                            return Err(Error::AlertReceived(AlertDescription::CloseNotify));
+                        }
+                    }
+                    (AlertLevel::Warning, _) => {
+                        self.core.warning_alerts += 1;
+                        if self.core.warning_alerts > MAX_WARNING_ALERTS {
+                            return Err(Error::unexpected("too many warning alerts in a row"));
+                        }
+                        self.core.count_useless()?;
+                    }
                     (_, description) => return Err(Error::AlertReceived(description)),
                 }
             }
             ContentType::ApplicationData => {
+                self.core.warning_alerts = 0;
                 if self.core.info.is_none() {
                     return Err(Error::unexpected(
                         "application data before the handshake completed",
@@ -399,6 +492,7 @@ impl Core {
             close_notify_sent: false,
             transport_eof: false,
             useless_records: 0,
+            warning_alerts: 0,
             error: None,
         }
     }
@@ -440,7 +534,11 @@ impl Core {
         self.record_layer.activate_encrypter()
     }
 
+    /// Queue a warning alert, unless close_notify went out already (nothing follows it).
     pub(crate) fn send_warning(&mut self, description: AlertDescription) {
+        if self.close_notify_sent {
+            return;
+        }
         self.send_alert(Alert {
             level: AlertLevel::Warning,
             description,
@@ -504,6 +602,10 @@ impl Core {
             ));
         }
         Ok(())
+    }
+
+    fn outgoing_len(&self) -> usize {
+        self.outgoing.len() - self.outgoing_pos
     }
 
     fn plaintext_len(&self) -> usize {

@@ -116,7 +116,7 @@ impl Deframer {
 
     /// The next whole record, `Ok(None)` when more bytes are needed. A bad header is an error
     /// (and the connection is over): unknown content type → `unexpected_message`, a version that
-    /// is not 3.x (x ≤ 3) → `decode_error`, a length over 2^14 + 2048 → `record_overflow`.
+    /// is not 3.x → `decode_error`, a length over 2^14 + 2048 → `record_overflow`.
     pub fn next_record(&mut self) -> Result<Option<OpaqueRecord>, Error> {
         let available = self.buf.get(self.start..).unwrap_or_default();
         let Some(header) = available.first_chunk::<HEADER_LEN>() else {
@@ -275,6 +275,29 @@ impl RecordLayer {
         Ok(())
     }
 
+    /// Protect and append one empty record (a test playing a peer that floods them; we never
+    /// send one ourselves).
+    pub fn write_empty_record(
+        &mut self,
+        content_type: ContentType,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let seq = self.write_seq.ok_or_else(seq_exhausted)?;
+        let ty = content_type.to_u8();
+        let [hi, lo] = self.write_version.to_be_bytes();
+        match &self.encrypter {
+            None => out.extend_from_slice(&[ty, hi, lo, 0, 0]),
+            Some(c) => {
+                let [len_hi, len_lo] = (c.sealed_len(0) as u16).to_be_bytes();
+                out.extend_from_slice(&[ty, hi, lo, len_hi, len_lo]);
+                let job = c.seal_begin(seq, ty, self.write_version, &[], out);
+                c.seal_finish(&[job], out);
+            }
+        }
+        self.write_seq = seq.checked_add(1);
+        Ok(())
+    }
+
     /// Remove and check one record's protection (no protection yet: pass it through) with the
     /// next read sequence number. A plaintext over 2^14 bytes is `record_overflow`; an empty
     /// handshake, alert or ChangeCipherSpec record (forbidden by §6.2.1) is `decode_error`.
@@ -322,11 +345,12 @@ fn parse_header(header: &[u8; HEADER_LEN]) -> Result<(ContentType, u16, usize), 
     let [ty, major, minor, len_hi, len_lo] = *header;
     let content_type = ContentType::from_u8(ty)
         .ok_or_else(|| Error::unexpected(format!("unknown record content type {ty}")))?;
-    // SSL 3.0 .. TLS 1.2 in the header; the first ClientHello is often 3.1. Anything else is
-    // not a TLS record at all (or from a future that also writes 3.3 here).
-    if major != 3 || minor > 3 {
+    // Any 3.x: RFC 5246 Appendix E has a server accept any {03,XX} in the ClientHello's record
+    // (the first is often 3.1; a future version may write more). Major 3 is what tells TLS
+    // from other bytes sent to this port.
+    if major != 3 {
         return Err(Error::decode(format!(
-            "record version {major}.{minor} is not SSL 3.0 .. TLS 1.2"
+            "record version {major}.{minor} is not SSL 3 / TLS"
         )));
     }
     let len = usize::from(u16::from_be_bytes([len_hi, len_lo]));
@@ -447,7 +471,7 @@ mod tests {
             Some(AlertDescription::UnexpectedMessage)
         );
 
-        for version in [[2, 0], [4, 3], [3, 4], [0x7f, 0x03]] {
+        for version in [[2, 0], [4, 3], [0x7f, 0x03]] {
             let mut d = Deframer::new();
             d.push(&[22, version[0], version[1], 0, 1]);
             assert_eq!(
@@ -475,8 +499,9 @@ mod tests {
     }
 
     #[test]
-    fn deframer_accepts_ssl3_to_tls12_versions() {
-        for minor in 0..=3u8 {
+    fn deframer_accepts_any_3_x_version() {
+        // RFC 5246 Appendix E: any {03,XX} in a ClientHello's record.
+        for minor in [0u8, 1, 2, 3, 4, 0xfe, 0xff] {
             let mut d = Deframer::new();
             d.push(&[22, 3, minor, 0, 1, 9]);
             let r = d.next_record().ok().flatten();

@@ -3,11 +3,14 @@
 //!
 //! Contract: reads return buffered plaintext first; a clean end (`Ok` with nothing read) only
 //! after close_notify, `UnexpectedEof` when the transport ends without it. Writes are buffered
-//! like a `BufWriter`: call `flush`. `shutdown` sends close_notify.
+//! like a `BufWriter`: bytes written between two flushes leave in as few records as possible
+//! (full 2^14-byte records for bulk, one record for a short response whose head and body came
+//! in separate writes — like nginx's `ssl_buffer_size`); call `flush`. `shutdown` sends
+//! close_notify.
 
 use crate::config::{ClientConfig, ServerConfig};
 use crate::conn::{Connection, SessionInfo};
-use crate::record::{HEADER_LEN, MAX_CIPHERTEXT};
+use crate::record::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use crate::trace::Observer;
 use crate::Error;
 use std::io;
@@ -25,6 +28,8 @@ pub struct TlsStream<IO> {
     io: IO,
     conn: Connection,
     read_buf: Box<[u8]>,
+    /// Application data not yet sealed: less than one full record, waiting for more or a flush.
+    pending: Vec<u8>,
     shutdown_started: bool,
 }
 
@@ -94,6 +99,7 @@ where
             io,
             conn,
             read_buf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(),
+            pending: Vec::new(),
             shutdown_started: false,
         }
     }
@@ -115,7 +121,19 @@ where
             if !self.conn.is_handshaking() {
                 return Ok(self);
             }
-            let n = self.io.read(&mut self.read_buf).await?;
+            let mut limit = self.conn.read_limit().min(self.read_buf.len());
+            if limit == 0 {
+                // A whole record waits unprocessed; take it before reading more.
+                let _ = self.conn.process_new_packets();
+                if self.conn.wants_write() || self.conn.error().is_some() {
+                    continue;
+                }
+                limit = self.conn.read_limit().min(self.read_buf.len());
+                if limit == 0 {
+                    return Err(Error::unexpected("handshake stalled").into());
+                }
+            }
+            let n = self.io.read(&mut self.read_buf[..limit]).await?;
             if n == 0 {
                 self.conn.read_eof();
                 return Err(Error::Truncated.into());
@@ -136,6 +154,15 @@ where
 
     pub fn get_ref(&self) -> &IO {
         &self.io
+    }
+
+    /// Seal the buffered application data (a short last record).
+    fn seal_pending(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.conn.write_plaintext(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
     }
 
     /// Write queued records to the transport until it is all out or the transport is busy.
@@ -174,7 +201,37 @@ where
                     return Poll::Ready(Err(e));
                 }
             }
-            let mut read_buf = ReadBuf::new(&mut this.read_buf);
+            // What we owe the peer (alerts) goes out before we read more of its records; above a
+            // cap the connection stops reading until it has (read_limit is then 0).
+            if this.conn.wants_write() {
+                match this.poll_drain(cx) {
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending if this.conn.read_limit() == 0 => return Poll::Pending,
+                    _ => {}
+                }
+            }
+            let limit = this.conn.read_limit().min(this.read_buf.len());
+            if limit == 0 {
+                // A whole record waits (read_plaintext above takes it next time round).
+                if this.conn.wants_write() {
+                    continue;
+                }
+                let _ = this.conn.process_new_packets();
+                if this.conn.read_limit() == 0 && !this.conn.wants_write() {
+                    match this.conn.read_plaintext(buf.initialize_unfilled()) {
+                        Ok(n) => {
+                            buf.advance(n);
+                            return Poll::Ready(Ok(()));
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            return Poll::Ready(Err(Error::unexpected("connection stalled").into()))
+                        }
+                        Err(e) => return Poll::Ready(Err(e)),
+                    }
+                }
+                continue;
+            }
+            let mut read_buf = ReadBuf::new(&mut this.read_buf[..limit]);
             ready!(Pin::new(&mut this.io).poll_read(cx, &mut read_buf))?;
             let filled = read_buf.filled().len();
             if filled == 0 {
@@ -198,12 +255,28 @@ where
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if let Some(e) = this.conn.error() {
+            return Poll::Ready(Err(e.clone().into()));
+        }
+        if this.shutdown_started {
+            return Poll::Ready(Err(Error::config("write after close_notify").into()));
+        }
         while this.conn.outgoing().len() >= OUTGOING_LIMIT {
             ready!(this.poll_drain(cx))?;
         }
-        let n = this
-            .conn
-            .write_plaintext(&buf[..buf.len().min(MAX_WRITE)])?;
+        let n = if this.pending.is_empty() && buf.len() >= MAX_PLAINTEXT {
+            // Bulk: seal whole records straight from the caller's buffer (the record layer
+            // seals several side by side); the tail waits in `pending` on the next call.
+            let whole = buf.len().min(MAX_WRITE) / MAX_PLAINTEXT * MAX_PLAINTEXT;
+            this.conn.write_plaintext(&buf[..whole])?
+        } else {
+            let n = buf.len().min(MAX_PLAINTEXT - this.pending.len());
+            this.pending.extend_from_slice(&buf[..n]);
+            if this.pending.len() == MAX_PLAINTEXT {
+                this.seal_pending()?;
+            }
+            n
+        };
         // Start sending now; what the transport does not take waits for flush.
         if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
             return Poll::Ready(Err(e));
@@ -213,6 +286,7 @@ where
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.seal_pending()?;
         ready!(this.poll_drain(cx))?;
         Pin::new(&mut this.io).poll_flush(cx)
     }
@@ -220,6 +294,8 @@ where
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if !this.shutdown_started {
+            // What was written before shutdown goes out before close_notify.
+            this.seal_pending()?;
             this.conn.send_close_notify();
             this.shutdown_started = true;
         }

@@ -14,7 +14,7 @@ use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
-    ServerHello, TLS12,
+    HandshakeType, ServerHello, TLS12,
 };
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
@@ -87,6 +87,17 @@ pub(crate) fn start(
 }
 
 impl ClientState {
+    /// Whether a handshake message of type `typ` can come now (see `ServerState::expects`).
+    pub(crate) fn expects(&self, typ: HandshakeType) -> bool {
+        match self {
+            Self::ServerHello(_) => typ == HandshakeType::ServerHello,
+            Self::Certificate(_) => typ == HandshakeType::Certificate,
+            Self::ChangeCipherSpec(_) => false,
+            Self::Finished(_) => typ == HandshakeType::Finished,
+            Self::ServerHelloDone(_) | Self::Traffic => true,
+        }
+    }
+
     pub(crate) fn handle(self, core: &mut Core, input: Input) -> Result<Self, Error> {
         match (self, input) {
             (Self::ServerHello(s), Input::Handshake(m)) => (*s).handle(m),

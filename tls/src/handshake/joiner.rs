@@ -9,12 +9,14 @@
 
 use crate::codec::Reader;
 use crate::error::Error;
-use crate::handshake::messages::HandshakeMessage;
+use crate::handshake::messages::{HandshakeMessage, HandshakeType};
 
-/// The largest handshake body we accept (128 KiB: room for a chain of several 4096-bit RSA
-/// certificates). A bigger declared length is refused as soon as its header is seen, so a
-/// peer cannot make us buffer up to 16 MiB.
-pub const MAX_HANDSHAKE_MESSAGE: usize = 1 << 17;
+/// The largest handshake body we accept: the largest well-formed ClientHello (2^16 - 2 bytes
+/// of cipher suites, 255 compression methods, 2^16 - 1 bytes of extensions: 131396 bytes), a
+/// little over 128 KiB, which is also room for a chain of several 4096-bit RSA certificates.
+/// A bigger declared length is refused as soon as its header is seen, so a peer cannot make us
+/// buffer up to 16 MiB.
+pub const MAX_HANDSHAKE_MESSAGE: usize = 131_396;
 
 /// Handshake header: `msg_type` (1 byte) and `length` (uint24).
 const HEADER_LEN: usize = 4;
@@ -85,6 +87,15 @@ impl HandshakeJoiner {
             self.clear();
         }
         HandshakeMessage::decode(raw).map(Some)
+    }
+
+    /// The type of the next message, once it is complete (so the state machine can refuse an
+    /// unexpected message before decoding its body).
+    pub fn next_type(&self) -> Option<HandshakeType> {
+        let pending = self.pending();
+        let len = message_len(pending)?;
+        pending.get(..HEADER_LEN + len)?;
+        pending.first().map(|&t| HandshakeType::from_u8(t))
     }
 
     /// True when no handshake bytes at all are held: neither part of a message nor a complete
@@ -214,8 +225,8 @@ mod tests {
         // The same when the header itself arrives in pieces, and after a complete message.
         let mut joiner = HandshakeJoiner::new();
         joiner.push(&finished_raw(1)).unwrap();
-        joiner.push(&[11, 0x02]).unwrap();
-        let err = joiner.push(&[0x00, 0x01]).unwrap_err();
+        joiner.push(&[11, 0x03]).unwrap();
+        let err = joiner.push(&[0x00, 0x00]).unwrap_err();
         assert_eq!(alert_of(err), Some(AlertDescription::DecodeError));
     }
 
@@ -225,10 +236,10 @@ mod tests {
         let len = MAX_HANDSHAKE_MESSAGE as u32;
         let [_, a, b, c] = len.to_be_bytes();
         joiner.push(&[12, a, b, c]).unwrap();
-        let body = vec![0u8; 1 << 14];
-        for _ in 0..(MAX_HANDSHAKE_MESSAGE >> 14) {
+        let body = vec![0u8; MAX_HANDSHAKE_MESSAGE];
+        for piece in body.chunks(1 << 14) {
             assert!(joiner.pop().unwrap().is_none());
-            joiner.push(&body).unwrap();
+            joiner.push(piece).unwrap();
         }
         let msg = joiner.pop().unwrap().unwrap();
         assert_eq!(msg.typ(), HandshakeType::ServerKeyExchange);

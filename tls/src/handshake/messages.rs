@@ -665,7 +665,7 @@ fn read_server_name_list(r: &mut Reader<'_>) -> Result<Vec<u8>, Error> {
         }
         // "MUST NOT contain more than one name of the same name_type."
         if host.is_some() {
-            return Err(Error::decode("two host_name entries"));
+            return Err(Error::illegal("two host_name entries"));
         }
         if name.is_empty() {
             return Err(Error::decode("empty host_name"));
@@ -1191,7 +1191,6 @@ mod tests {
             (ext_type::SERVER_NAME, &[0, 0]), // empty list
             (ext_type::SERVER_NAME, &[0, 3, 0, 0, 0]), // empty host_name
             (ext_type::SERVER_NAME, &[0, 5, 0, 0, 1, b'a']), // list overruns
-            (ext_type::SERVER_NAME, &[0, 8, 0, 0, 1, b'a', 0, 0, 1, b'b']), // two host names
             (ext_type::SIGNATURE_ALGORITHMS, &[0, 0]),
             (ext_type::SIGNATURE_ALGORITHMS, &[0, 3, 4, 1, 5]),
             (ext_type::SIGNATURE_ALGORITHMS, &[0, 2, 4, 1, 9]), // trailing byte
@@ -1208,6 +1207,20 @@ mod tests {
             let reason = assert_decode_error(result);
             assert!(reason.contains(ext_type::name(*typ)), "{typ}: {reason}");
         }
+    }
+
+    #[test]
+    fn two_host_names_are_illegal_parameter() {
+        // RFC 6066 §3: at most one name per type; tlsfuzzer expects illegal_parameter.
+        let raw =
+            hello_with_extension(ext_type::SERVER_NAME, &[0, 8, 0, 0, 1, b'a', 0, 0, 1, b'b']);
+        assert!(matches!(
+            HandshakeMessage::decode(raw),
+            Err(Error::Protocol {
+                alert: AlertDescription::IllegalParameter,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -13,8 +13,10 @@ use crate::crypto::ct::{ct_eq, ct_select};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
-    ServerHello, TLS12, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    HandshakeType, ServerHello, TLS12, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
+use crate::pki::verify::matches_host;
+use crate::pki::x509::Certificate;
 use crate::trace::Event;
 use crate::Error;
 use std::sync::Arc;
@@ -32,6 +34,18 @@ pub(crate) fn start(config: Arc<ServerConfig>) -> ServerState {
 }
 
 impl ServerState {
+    /// Whether a handshake message of type `typ` can come now; any other is `unexpected_message`
+    /// without its body being decoded (a TLS 1.3-sized Finished is out of order, not malformed).
+    pub(crate) fn expects(&self, typ: HandshakeType) -> bool {
+        match self {
+            Self::ClientHello(_) => typ == HandshakeType::ClientHello,
+            Self::ClientKeyExchange(_) => typ == HandshakeType::ClientKeyExchange,
+            Self::ChangeCipherSpec(_) => false,
+            Self::Finished(_) => typ == HandshakeType::Finished,
+            Self::Traffic => true,
+        }
+    }
+
     pub(crate) fn handle(self, core: &mut Core, input: Input) -> Result<Self, Error> {
         match (self, input) {
             (Self::ClientHello(s), Input::Handshake(m)) => (*s).handle(core, m),
@@ -102,7 +116,15 @@ impl ExpectClientHello {
             })?;
         let negotiated = negotiate_extensions(hello, common)?;
 
+        if let Some(name) = &negotiated.server_name {
+            if !certificate_covers(&self.config.cert_chain, name) {
+                // RFC 6066 §3 allows a fatal or a warning alert here; like most servers we
+                // carry on with our one certificate and let the client judge it.
+                core.send_warning(AlertDescription::UnrecognizedName);
+            }
+        }
         let server_random = random32();
+        let session_id = random32().to_vec();
         let mut extensions = Vec::new();
         if negotiated.secure_renegotiation {
             extensions.push(Extension::RenegotiationInfo(Vec::new()));
@@ -119,8 +141,10 @@ impl ExpectClientHello {
         let server_hello = HandshakeMessage::new(HandshakePayload::ServerHello(ServerHello {
             server_version: TLS12,
             random: server_random,
-            // An empty session id: we keep no session cache, so nothing can be resumed.
-            session_id: Vec::new(),
+            // A fresh random id that is never stored: a client offering it back just gets a
+            // full handshake (RFC 5246 §7.4.1.3 lets a server decline). Unique per connection,
+            // as clients and tlsfuzzer expect of a TLS 1.2 server.
+            session_id: session_id.clone(),
             cipher_suite: suite.id,
             compression_method: 0,
             extensions,
@@ -145,7 +169,7 @@ impl ExpectClientHello {
                     suite,
                     client_random: hello.random,
                     server_random,
-                    session_id: Vec::new(),
+                    session_id,
                     extended_master_secret: negotiated.ems,
                     encrypt_then_mac: negotiated.etm,
                     alpn_protocol: negotiated.alpn,
@@ -196,9 +220,9 @@ fn negotiate_extensions(
             }
             Extension::ExtendedMasterSecret => negotiated.ems = common.extended_master_secret,
             Extension::EncryptThenMac => negotiated.etm = common.encrypt_then_mac,
-            Extension::ServerName(name) => {
-                negotiated.server_name = String::from_utf8(name.clone()).ok()
-            }
+            // Empty: the list held no host_name (only other name types).
+            Extension::ServerName(name) if name.is_empty() => {}
+            Extension::ServerName(name) => negotiated.server_name = Some(host_name(name)?),
             Extension::Alpn(offered) if !common.alpn_protocols.is_empty() => {
                 let chosen = common
                     .alpn_protocols
@@ -216,6 +240,50 @@ fn negotiate_extensions(
         }
     }
     Ok(negotiated)
+}
+
+/// RFC 6066 §3: a `host_name` is an ASCII DNS host name — dot-separated LDH labels (letters,
+/// digits, hyphens; 1 to 63 bytes, no hyphen at either end), no trailing dot, not an IP
+/// literal. Anything else (NUL, control bytes, escapes, UTF-8) is `illegal_parameter`: such a
+/// name can only be an attack on whatever prints or looks it up.
+fn host_name(name: &[u8]) -> Result<String, Error> {
+    let refuse = |why: &str| Err(Error::illegal(format!("server_name: {why}")));
+    if name.len() > 253 {
+        return refuse("longer than 253 bytes");
+    }
+    let Ok(text) = std::str::from_utf8(name) else {
+        return refuse("not ASCII");
+    };
+    for label in text.split('.') {
+        if label.is_empty() {
+            return refuse("empty label (or a trailing dot)");
+        }
+        if label.len() > 63 {
+            return refuse("label longer than 63 bytes");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return refuse("not a host name (letters, digits, '-' and '.' only)");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return refuse("label starts or ends with '-'");
+        }
+    }
+    if text.parse::<std::net::Ipv4Addr>().is_ok() {
+        return refuse("an IP address, not a host name");
+    }
+    Ok(text.to_ascii_lowercase())
+}
+
+/// Whether our leaf certificate names `host` (its DNS subjectAltNames, left-most wildcard
+/// included).
+fn certificate_covers(chain: &[Vec<u8>], host: &str) -> bool {
+    chain
+        .first()
+        .and_then(|der| Certificate::from_der(der).ok())
+        .is_some_and(|leaf| matches_host(&leaf, host))
 }
 
 pub(crate) struct ExpectClientKeyExchange {
