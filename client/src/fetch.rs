@@ -11,6 +11,7 @@ mod connect;
 mod decision;
 mod handshake;
 mod output;
+mod tls_config;
 mod transfer;
 
 use crate::cli::Options;

@@ -6,6 +6,7 @@
 //!  cli (flags) -> fetch (the run: redirects, timeouts)
 //!                   fetch::connect (resolve, TCP)   fetch::handshake (TLS)
 //!                   fetch::decision (the prompt, exceptions)   fetch::transfer (hyper)
+//!                   fetch::tls_config (flags -> ClientConfig, key log)
 //!                   fetch::output (body and head to stdout or -o)
 //!                   trust (policy, remembered exceptions)   warning (the page and the prompt)
 //!                   verbose (-v)   tap (headers as on the wire)   progress   writeout (-w)

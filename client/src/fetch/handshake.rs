@@ -3,10 +3,9 @@
 
 use super::{Session, Transport};
 use crate::error::{io_reason, ClientError};
-use crate::explain::Narrator;
-use crate::trust::{fingerprint_text, ClientPolicy, Seen, Verdict};
+use crate::trust::{fingerprint_text, Seen, Verdict};
 use crate::url::Url;
-use crate::verbose::{self, info, VerboseObserver};
+use crate::verbose::{self, info};
 use std::sync::Arc;
 use tls::text::{escape_peer, escape_peer_bytes};
 use tokio::net::TcpStream;
@@ -21,45 +20,11 @@ impl Session<'_> {
     ) -> Result<Option<Box<dyn Transport>>, ClientError> {
         let opts = self.opts;
         let site = format!("{}:{}", url.host, url.port);
-        let mut config = tls::ClientConfig::new(self.roots()?);
-        let accept_once = self.accepted.get(&site).copied();
-        let policy = Arc::new(ClientPolicy::new(
-            &site,
-            opts.insecure,
-            self.exceptions(),
-            accept_once,
-        ));
-        config.policy = policy.clone();
-        if let Some(suites) = &opts.ciphers {
-            config.common.suites = suites.clone();
-        }
-        config.common.key_log = self.key_log();
-        if opts.verbose {
-            info("ALPN: offers http/1.1");
-            if let Some(suites) = &opts.ciphers {
-                let names: Vec<&str> = suites.iter().map(|s| s.openssl_name).collect();
-                info(&format!("Cipher selection: {}", names.join(":")));
-            }
-            let cafile = opts
-                .cacert
-                .clone()
-                .or_else(|| self.roots.as_ref().and_then(|r| r.source().map(Into::into)));
-            match cafile {
-                Some(path) => info(&format!(" CAfile: {}", path.display())),
-                None => info(" CAfile: none"),
-            }
-            info(" CApath: none");
-        }
-        let observer: Option<Arc<dyn tls::trace::Observer>> = if opts.explain || opts.wire {
-            let explainer = opts
-                .explain
-                .then(|| tls::explain::Explainer::client(&url.host, self.roots.clone()));
-            Some(Narrator::new(explainer, opts.wire, self.color))
-        } else if opts.verbose {
-            Some(Arc::new(VerboseObserver))
-        } else {
-            None
-        };
+        let super::tls_config::Setup {
+            config,
+            policy,
+            observer,
+        } = self.tls_config(url, &site)?;
         let result = self
             .within_connect(tls::stream::connect_observed(
                 Arc::new(config),
@@ -139,20 +104,5 @@ impl Session<'_> {
             }
         }
         Ok(Some(Box::new(tls)))
-    }
-
-    /// `--keylog FILE`, else `SSLKEYLOGFILE`.
-    pub(super) fn key_log(&self) -> Option<Arc<dyn tls::trace::KeyLog>> {
-        match &self.opts.keylog {
-            Some(path) => match tls::trace::KeyLogFile::open(path) {
-                Ok(log) => Some(Arc::new(log)),
-                Err(e) => {
-                    eprintln!("Warning: cannot open key log {}: {e}", path.display());
-                    None
-                }
-            },
-            None => tls::trace::KeyLogFile::from_env()
-                .map(|log| Arc::new(log) as Arc<dyn tls::trace::KeyLog>),
-        }
     }
 }
