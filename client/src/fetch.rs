@@ -6,11 +6,17 @@
 //! refuses aborts the handshake (no application data is ever sent to an unverified server);
 //! the warning is shown; if the user accepts the risk, a new connection is made whose policy
 //! accepts exactly that certificate.
+//!
+//! The data path, one file each: `redirect` (the `-L` loop) -> `connect` (address, TCP)
+//! -> `handshake` (TLS, configured by `tls_config`; a refusal goes to `decision`) ->
+//! `transfer` (the HTTP exchange) -> `output` (stdout or `-o`). This file holds what they
+//! share: the session's state and the timeouts.
 
 mod connect;
 mod decision;
 mod handshake;
 mod output;
+mod redirect;
 mod tls_config;
 mod transfer;
 
@@ -18,13 +24,11 @@ use crate::cli::Options;
 use crate::error::ClientError;
 use crate::trust::Exceptions;
 use crate::url::Url;
-use crate::verbose::info;
 use crate::writeout::Report;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tls::text::escape_peer;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// A connection hyper can use: plain TCP or TLS over TCP.
@@ -74,49 +78,6 @@ impl<'a> Session<'a> {
             color: stderr_tty && std::env::var_os("NO_COLOR").is_none(),
             peer_closed_first: None,
             report: Report::default(),
-        }
-    }
-
-    /// Run the whole transfer, following redirects with `-L`.
-    pub async fn run(&mut self) -> Result<(), ClientError> {
-        let opts = self.opts;
-        let mut url = Url::parse(&opts.url)?;
-        if url.scheme_assumed && opts.verbose {
-            info("No scheme given: using https://");
-        }
-        let mut method = match (&opts.method, opts.head, &opts.data) {
-            (Some(m), _, _) => m.clone(),
-            (None, true, _) => "HEAD".to_string(),
-            (None, false, Some(_)) => "POST".to_string(),
-            (None, false, None) => "GET".to_string(),
-        };
-        let mut body = opts.data.clone();
-        loop {
-            self.report.url_effective = url.to_string();
-            self.report.method = method.clone();
-            self.report.scheme = url.scheme.as_str();
-            match self.request(&url, &method, body.as_deref()).await? {
-                Next::Done => return Ok(()),
-                Next::Redirect(next, status) => {
-                    if self.report.num_redirects >= opts.max_redirs {
-                        return Err(ClientError::too_many_redirects(opts.max_redirs));
-                    }
-                    self.report.num_redirects += 1;
-                    if opts.verbose {
-                        info(&format!(
-                            "Issue another request to this URL: '{}'",
-                            escape_peer(&next.to_string())
-                        ));
-                    }
-                    // curl (and browsers) turn a POST into a GET after 301/302/303 unless the
-                    // method was forced with -X.
-                    if matches!(status, 301..=303) && opts.method.is_none() && method == "POST" {
-                        method = "GET".to_string();
-                        body = None;
-                    }
-                    url = next;
-                }
-            }
         }
     }
 
