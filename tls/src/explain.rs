@@ -97,16 +97,6 @@ impl Explainer {
         e
     }
 
-    /// Check certificate validity against this Unix time instead of now.
-    pub fn at_time(mut self, now: i64) -> Self {
-        self.now = now;
-        self
-    }
-
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
     /// The steps this event adds to the narration (often none).
     pub fn event(&mut self, event: &Event<'_>) -> Vec<Step> {
         match event {
