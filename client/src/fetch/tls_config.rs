@@ -5,7 +5,7 @@
 use super::Session;
 use crate::cli::Options;
 use crate::error::{io_reason, ClientError};
-use crate::explain::Narrator;
+use crate::explain::ExplainObserver;
 use crate::trust::ClientPolicy;
 use crate::url::Url;
 use crate::verbose::{info, VerboseObserver};
@@ -58,7 +58,7 @@ impl Session<'_> {
             let explainer = opts
                 .explain
                 .then(|| tls::explain::Explainer::client(&url.host, self.roots.clone()));
-            Some(Narrator::new(explainer, opts.wire, self.color))
+            Some(ExplainObserver::new(explainer, opts.wire, self.color))
         } else if opts.verbose {
             Some(Arc::new(VerboseObserver))
         } else {
