@@ -1,18 +1,15 @@
 //! One HTTP/1.1 exchange with hyper over an open connection (TLS or TCP): the request with
 //! curl's default headers, the response head as it came on the wire, the body to the output.
 
-use super::output::escape_head;
 use super::{Next, Session};
 use crate::cli::{HeaderEdit, Options};
 use crate::error::{io_reason, ClientError};
 use crate::explain as narration;
-use crate::progress::Progress;
 use crate::tap::Captured;
 use crate::url::Url;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tls::text::escape_peer;
@@ -56,12 +53,65 @@ impl Session<'_> {
             .response_heads()
             .map(<[u8]>::to_vec)
             .unwrap_or_else(|| synthesize_head(&response));
-        self.report.http_code = status;
+        self.record_response(&response, raw_head.len());
+        let location = response
+            .headers()
+            .get(hyper::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+
+        if opts.fail && status >= 400 {
+            return Err(ClientError::http_status(status));
+        }
+        let redirect = match (&location, (300..400).contains(&status)) {
+            (Some(loc), true) => Some(url.join(loc)?),
+            _ => None,
+        };
+        self.report.redirect_url = redirect.as_ref().map(ToString::to_string);
+
+        if opts.include || opts.head {
+            self.write_head(raw_head)?;
+        }
+        let mut body = response.into_body();
+        if let (Some(next), true) = (&redirect, opts.location) {
+            // Read and drop the redirect's body so the connection ends cleanly.
+            while let Some(frame) = self.within_transfer(body.frame()).await? {
+                frame.map_err(|e| response_error(&e, true))?;
+            }
+            drop(sender);
+            let _ = tokio::time::timeout(CLOSE_GRACE, conn_task).await;
+            return Ok(Next::Redirect(next.clone(), status));
+        }
+
+        self.write_body(&mut body).await?;
+        drop(sender);
+        let _ = tokio::time::timeout(CLOSE_GRACE, conn_task).await;
+        if opts.explain {
+            if let (Some(local), Some(remote)) = (self.report.local, self.report.remote) {
+                narration::print_steps(
+                    &[narration::tcp_closed(
+                        local,
+                        remote,
+                        Duration::from_secs(1),
+                        self.peer_closed_first
+                            .as_ref()
+                            .map(|f| f.load(std::sync::atomic::Ordering::Relaxed)),
+                    )],
+                    self.color,
+                );
+            }
+        }
+        Ok(Next::Done)
+    }
+
+    /// What `-w` reports of the response head; the body's expected length.
+    fn record_response<B>(&mut self, response: &hyper::Response<B>, head_len: usize) {
+        self.report.http_code = response.status().as_u16();
         self.report.http_version = Some(match response.version() {
             hyper::Version::HTTP_10 => "1",
             _ => "1.1",
         });
-        self.report.size_header += raw_head.len() as u64;
+        self.report.size_header += head_len as u64;
         self.report.headers = response
             .headers()
             .iter()
@@ -82,91 +132,6 @@ impl Session<'_> {
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let location = response
-            .headers()
-            .get(hyper::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-
-        if opts.fail && status >= 400 {
-            return Err(ClientError::http_status(status));
-        }
-        let redirect = match (&location, (300..400).contains(&status)) {
-            (Some(loc), true) => Some(url.join(loc)?),
-            _ => None,
-        };
-        self.report.redirect_url = redirect.as_ref().map(ToString::to_string);
-
-        if opts.include || opts.head {
-            let to_terminal = self.opts.output.is_none()
-                && !self.opts.remote_name
-                && std::io::stdout().is_terminal();
-            // Piped, the head goes out byte for byte as curl writes it; on a terminal the
-            // server's bytes could carry control sequences, so each line is escaped.
-            let head = if to_terminal {
-                escape_head(&raw_head)
-            } else {
-                raw_head
-            };
-            self.sink()?.write_all(&head)?;
-        }
-        let mut body = response.into_body();
-        if let (Some(next), true) = (&redirect, opts.location) {
-            // Read and drop the redirect's body so the connection ends cleanly.
-            while let Some(frame) = self.within_transfer(body.frame()).await? {
-                frame.map_err(|e| response_error(&e, true))?;
-            }
-            drop(sender);
-            let _ = tokio::time::timeout(CLOSE_GRACE, conn_task).await;
-            return Ok(Next::Redirect(next.clone(), status));
-        }
-
-        let progress = Progress::new(self.progress_enabled(), self.expected);
-        let mut sink_opened = opts.include || opts.head;
-        loop {
-            let frame = match self.within_transfer(body.frame()).await {
-                Ok(f) => f,
-                Err(e) => {
-                    progress.abandon();
-                    return Err(e);
-                }
-            };
-            let Some(frame) = frame else { break };
-            let frame = frame.map_err(|e| {
-                progress.abandon();
-                response_error(&e, true)
-            })?;
-            if let Ok(data) = frame.into_data() {
-                self.received += data.len() as u64;
-                self.report.size_download += data.len() as u64;
-                progress.add(data.len() as u64);
-                self.sink()?.write_all(&data)?;
-                sink_opened = true;
-            }
-        }
-        progress.finish();
-        if !sink_opened {
-            // An empty body still creates the -o file, as curl does.
-            self.sink()?;
-        }
-        drop(sender);
-        let _ = tokio::time::timeout(CLOSE_GRACE, conn_task).await;
-        if opts.explain {
-            if let (Some(local), Some(remote)) = (self.report.local, self.report.remote) {
-                narration::print_steps(
-                    &[narration::tcp_closed(
-                        local,
-                        remote,
-                        Duration::from_secs(1),
-                        self.peer_closed_first
-                            .as_ref()
-                            .map(|f| f.load(std::sync::atomic::Ordering::Relaxed)),
-                    )],
-                    self.color,
-                );
-            }
-        }
-        Ok(Next::Done)
     }
 }
 
@@ -256,7 +221,7 @@ fn synthesize_head<B>(response: &hyper::Response<B>) -> Vec<u8> {
 }
 
 /// Map a hyper failure: nothing at all -> 52, cut short -> 18, TLS or socket -> 56.
-fn response_error(e: &hyper::Error, in_body: bool) -> ClientError {
+pub(super) fn response_error(e: &hyper::Error, in_body: bool) -> ClientError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
