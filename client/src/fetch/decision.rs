@@ -89,27 +89,6 @@ impl Session<'_> {
         }
     }
 
-    /// The trust anchors: `--cacert`, else the system bundle (an empty store when there is
-    /// none: every certificate is then refused, never accepted).
-    pub(super) fn roots(&mut self) -> Result<tls::pki::trust::TrustStore, ClientError> {
-        if let Some(roots) = &self.roots {
-            return Ok(roots.clone());
-        }
-        let roots = match &self.opts.cacert {
-            Some(path) => tls::pki::trust::TrustStore::from_pem_file(path).map_err(|e| {
-                ClientError::new(77, format!("error setting certificate file: {e}"))
-            })?,
-            None => tls::pki::trust::TrustStore::system().unwrap_or_else(|e| {
-                if self.opts.verbose {
-                    info(&format!("no CA bundle: {e}"));
-                }
-                tls::pki::trust::TrustStore::new()
-            }),
-        };
-        self.roots = Some(roots.clone());
-        Ok(roots)
-    }
-
     /// The remembered exceptions, loaded once. A file we refuse (other users can write it) is
     /// said so and treated as empty: it can only make us trust less.
     pub(super) fn exceptions(&mut self) -> &Exceptions {

@@ -70,6 +70,27 @@ impl Session<'_> {
             observer,
         })
     }
+
+    /// The trust anchors: `--cacert`, else the system bundle (an empty store when there is
+    /// none: every certificate is then refused, never accepted).
+    fn roots(&mut self) -> Result<tls::pki::trust::TrustStore, ClientError> {
+        if let Some(roots) = &self.roots {
+            return Ok(roots.clone());
+        }
+        let roots = match &self.opts.cacert {
+            Some(path) => tls::pki::trust::TrustStore::from_pem_file(path).map_err(|e| {
+                ClientError::new(77, format!("error setting certificate file: {e}"))
+            })?,
+            None => tls::pki::trust::TrustStore::system().unwrap_or_else(|e| {
+                if self.opts.verbose {
+                    info(&format!("no CA bundle: {e}"));
+                }
+                tls::pki::trust::TrustStore::new()
+            }),
+        };
+        self.roots = Some(roots.clone());
+        Ok(roots)
+    }
 }
 
 /// The key log: `--keylog FILE`, else `$SSLKEYLOGFILE` (the only place it is read). One rule
