@@ -94,3 +94,12 @@ impl fmt::Display for ClientError {
 }
 
 impl std::error::Error for ClientError {}
+
+/// An I/O error's reason without Rust's " (os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text.get(..i).unwrap_or_default().to_string(),
+        None => text,
+    }
+}

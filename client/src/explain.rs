@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Prints the narration (`--explain`) and/or every record (`--wire`) of one TLS connection on
 /// stderr as its events arrive.
-pub struct Narrator {
+pub struct ExplainObserver {
     explainer: Option<Mutex<Explainer>>,
     wire: Option<Mutex<WireState>>,
     color: bool,
@@ -29,7 +29,7 @@ struct WireState {
     encrypted: [bool; 2],
 }
 
-impl Narrator {
+impl ExplainObserver {
     pub fn new(explainer: Option<Explainer>, wire: bool, color: bool) -> Arc<Self> {
         Arc::new(Self {
             explainer: explainer.map(Mutex::new),
@@ -39,7 +39,7 @@ impl Narrator {
     }
 }
 
-impl Observer for Narrator {
+impl Observer for ExplainObserver {
     fn event(&self, event: &Event<'_>) {
         if let Some(explainer) = &self.explainer {
             let steps = lock(explainer).event(event);

@@ -3,7 +3,11 @@
 //! the certificate does not verify.
 //!
 //! ```text
-//!  cli (flags) -> fetch (resolve, connect, TLS + trust, hyper, body, redirects)
+//!  cli (flags) -> fetch (the run: redirects, timeouts)
+//!                   fetch::connect (resolve, TCP)   fetch::handshake (TLS)
+//!                   fetch::decision (the prompt, exceptions)   fetch::transfer (hyper)
+//!                   fetch::tls_config (flags -> ClientConfig, key log)
+//!                   fetch::output (body and head to stdout or -o)
 //!                   trust (policy, remembered exceptions)   warning (the page and the prompt)
 //!                   verbose (-v)   tap (headers as on the wire)   progress   writeout (-w)
 //!                   explain (--explain: TCP + TLS narration)   wire (--wire: bytes as sent)

@@ -3,12 +3,12 @@
 //! printed by the fetch code from the bytes on the wire.
 
 use crate::trust::{Seen, Verdict};
-use crate::warning::date;
 use tls::alert::AlertLevel;
 use tls::handshake::messages::HandshakeType;
 use tls::pki::verify::dns_name_matches;
 use tls::pki::x509::Certificate;
 use tls::text::escape_peer;
+use tls::text::openssl_date;
 use tls::trace::{Direction, Event, Observer};
 
 /// Print an info line (`* text`) to stderr.
@@ -62,8 +62,8 @@ pub fn print_certificate_block(seen: &Seen, host: &str) {
         " subject: {}",
         escape_peer(&leaf.subject().to_curl_string())
     ));
-    info(&format!(" start date: {}", date(leaf.not_before())));
-    info(&format!(" expire date: {}", date(leaf.not_after())));
+    info(&format!(" start date: {}", openssl_date(leaf.not_before())));
+    info(&format!(" expire date: {}", openssl_date(leaf.not_after())));
     if seen.verdict == Verdict::Trusted {
         if let Some(matched) = matched_name(leaf, host) {
             info(&format!(

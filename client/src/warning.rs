@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use tls::pki::verify::matches_host;
 use tls::pki::x509::Certificate;
 use tls::pki::{CertError, CertErrorKind};
-use tls::text::escape_peer;
+use tls::text::{escape_peer, openssl_date};
 
 /// What the user chose at the prompt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,8 +161,8 @@ impl Warning<'_> {
                 format!(
                     "The certificate expired on {} ({days} days ago). Your clock says {}; if \
                      that is wrong, correct it and try again.",
-                    date(after),
-                    date(self.now)
+                    openssl_date(after),
+                    openssl_date(self.now)
                 )
             }
             CertErrorKind::NotYetValid => {
@@ -174,8 +174,8 @@ impl Warning<'_> {
                 format!(
                     "The certificate is not valid before {}. Your clock says {}; if that is \
                      wrong, correct it and try again.",
-                    date(before),
-                    date(self.now)
+                    openssl_date(before),
+                    openssl_date(self.now)
                 )
             }
             CertErrorKind::HostMismatch { .. } => format!(
@@ -219,13 +219,13 @@ impl Warning<'_> {
         if self.error.kind != CertErrorKind::Expired && leaf.not_after() < self.now {
             out.push(format!(
                 "Also: the certificate expired on {}.",
-                date(leaf.not_after())
+                openssl_date(leaf.not_after())
             ));
         }
         if self.error.kind != CertErrorKind::NotYetValid && leaf.not_before() > self.now {
             out.push(format!(
                 "Also: the certificate is not valid before {}.",
-                date(leaf.not_before())
+                openssl_date(leaf.not_before())
             ));
         }
         out
@@ -279,17 +279,6 @@ pub fn firefox_code(e: &CertError) -> &'static str {
     }
 }
 
-/// `Nov 25 00:34:37 2026 GMT`, the date form curl and OpenSSL print.
-pub fn date(unix: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
-        return unix.to_string();
-    };
-    let format = time::macros::format_description!(
-        "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
-    );
-    t.format(&format).unwrap_or_else(|_| unix.to_string())
-}
-
 /// `DNS:localhost, IP:127.0.0.1` (the names escaped: a SAN is an IA5String, which holds ESC).
 pub fn names(cert: &Certificate) -> String {
     cert.dns_names()
@@ -311,8 +300,8 @@ fn details(out: &mut String, leaf: &Certificate) {
         "    Issuer:      {}",
         escape_peer(&leaf.issuer().to_curl_string())
     );
-    let _ = writeln!(out, "    Valid from:  {}", date(leaf.not_before()));
-    let _ = writeln!(out, "    Valid until: {}", date(leaf.not_after()));
+    let _ = writeln!(out, "    Valid from:  {}", openssl_date(leaf.not_before()));
+    let _ = writeln!(out, "    Valid until: {}", openssl_date(leaf.not_after()));
     let _ = writeln!(out, "    Names (SAN): {}", names(leaf));
     let _ = writeln!(
         out,
@@ -381,8 +370,8 @@ mod tests {
 
     #[test]
     fn dates_like_openssl() {
-        assert_eq!(date(0), "Jan  1 00:00:00 1970 GMT");
-        assert_eq!(date(1_795_000_000), "Nov 18 11:06:40 2026 GMT");
+        assert_eq!(openssl_date(0), "Jan  1 00:00:00 1970 GMT");
+        assert_eq!(openssl_date(1_795_000_000), "Nov 18 11:06:40 2026 GMT");
     }
 
     #[test]

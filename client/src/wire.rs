@@ -1,6 +1,6 @@
 //! `--wire` on a plain `http://` connection: a transport wrapper that prints every chunk of
 //! bytes written and read, as a packet capture would see them. (For `https://` the records come
-//! from the TLS events instead: see [`crate::explain::Narrator`].)
+//! from the TLS events instead: see [`crate::explain::ExplainObserver`].)
 
 use crate::explain::print_steps;
 use crate::tap::{ByteSink, ByteTap};

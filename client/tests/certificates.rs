@@ -214,6 +214,39 @@ fn keylog_file_gets_the_master_secret() {
     assert_eq!((parts[1].len(), parts[2].len()), (64, 96));
 }
 
+#[test]
+fn unwritable_keylog_file_is_a_warning_and_the_transfer_goes_on() {
+    let server = s_server(&certs().good, 0);
+    let cfg = tempfile::tempdir().unwrap();
+    // A file in a directory that does not exist cannot be created.
+    let keylog = cfg.path().join("missing").join("keys.log");
+    let url = format!("https://localhost:{}/", server.port);
+    for (flag, env) in [(true, false), (false, true)] {
+        let mut command = Command::new(CLIENT);
+        command
+            .args([&url, "--cacert", certs().ca.to_str().unwrap()])
+            .args(["-o", "/dev/null"])
+            .env("CLIENT_CONFIG_DIR", cfg.path())
+            .env_remove("SSLKEYLOGFILE");
+        if flag {
+            command.arg("--keylog").arg(&keylog);
+        }
+        if env {
+            command.env("SSLKEYLOGFILE", &keylog);
+        }
+        let out = output_within(&mut command, PROGRAM_LIMIT);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "--keylog: {flag}\n{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "Warning: cannot open key log {}",
+                keylog.display()
+            )),
+            "--keylog: {flag}\n{stderr}"
+        );
+    }
+}
+
 use std::process::Command;
 
 /// A `cert_override.txt` line for `site` and the certificate in `pem`.

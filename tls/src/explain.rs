@@ -97,16 +97,6 @@ impl Explainer {
         e
     }
 
-    /// Check certificate validity against this Unix time instead of now.
-    pub fn at_time(mut self, now: i64) -> Self {
-        self.now = now;
-        self
-    }
-
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
     /// The steps this event adds to the narration (often none).
     pub fn event(&mut self, event: &Event<'_>) -> Vec<Step> {
         match event {
@@ -629,8 +619,8 @@ impl Explainer {
                 &format!("validity of {depth}"),
                 format!(
                     "{} .. {} → {}",
-                    date(cert.not_before()),
-                    date(cert.not_after()),
+                    crate::text::utc_date(cert.not_before()),
+                    crate::text::utc_date(cert.not_after()),
                     if valid { "ok" } else { "outside the period" }
                 ),
             );
@@ -1030,7 +1020,11 @@ fn describe_certificate(s: &mut Step, depth: usize, cert: &Certificate) {
     s.field("  issued by", escape_peer(&cert.issuer().to_curl_string()));
     s.field(
         "  valid",
-        format!("{} .. {}", date(cert.not_before()), date(cert.not_after())),
+        format!(
+            "{} .. {}",
+            crate::text::utc_date(cert.not_before()),
+            crate::text::utc_date(cert.not_after())
+        ),
     );
     s.field(
         "  public key",
@@ -1097,21 +1091,6 @@ fn hex_colon_upper(bytes: &[u8]) -> String {
 
 fn big_decimal(be: &[u8]) -> String {
     num_bigint::BigUint::from_bytes_be(be).to_string()
-}
-
-fn date(unix: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(unix) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        ),
-        Err(_) => unix.to_string(),
-    }
 }
 
 fn unix_now() -> i64 {

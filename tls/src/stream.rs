@@ -148,10 +148,6 @@ where
         self.conn.info()
     }
 
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
     pub fn get_ref(&self) -> &IO {
         &self.io
     }

@@ -38,9 +38,56 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// `Nov 25 00:34:37 2026 GMT`, the date form OpenSSL and curl print (certificate validity).
+pub fn openssl_date(unix: i64) -> String {
+    format_unix(
+        unix,
+        time::macros::format_description!(
+            "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
+        ),
+    )
+}
+
+/// `2026-11-25 00:34:37 UTC`, for narrations and pages where a date should sort and read
+/// the same everywhere.
+pub fn utc_date(unix: i64) -> String {
+    format_unix(
+        unix,
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC"),
+    )
+}
+
+/// `25/Nov/2026:00:45:23 +0000`, the time field of the Common Log Format (always UTC here).
+pub fn common_log_date(unix: i64) -> String {
+    format_unix(
+        unix,
+        time::macros::format_description!(
+            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+        ),
+    )
+}
+
+/// A date outside what `time` can represent (a certificate can claim any) prints as the
+/// number of seconds it is, rather than nothing.
+fn format_unix(unix: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_each_form() {
+        assert_eq!(openssl_date(0), "Jan  1 00:00:00 1970 GMT");
+        assert_eq!(openssl_date(1_795_000_000), "Nov 18 11:06:40 2026 GMT");
+        assert_eq!(utc_date(1_795_000_000), "2026-11-18 11:06:40 UTC");
+        assert_eq!(common_log_date(1_795_000_000), "18/Nov/2026:11:06:40 +0000");
+        assert_eq!(utc_date(i64::MAX), i64::MAX.to_string());
+    }
 
     #[test]
     fn escape_removes_terminal_controls() {

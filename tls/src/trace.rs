@@ -104,15 +104,6 @@ impl KeyLogFile {
             file: Mutex::new(options.open(path)?),
         })
     }
-
-    /// The file named by `SSLKEYLOGFILE`, if set and openable.
-    pub fn from_env() -> Option<Self> {
-        let path = std::env::var_os("SSLKEYLOGFILE")?;
-        if path.is_empty() {
-            return None;
-        }
-        Self::open(Path::new(&path)).ok()
-    }
 }
 
 impl KeyLog for KeyLogFile {
