@@ -13,8 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use tls::crypto::rsa::{KeygenEvent, RsaPrivateKey};
-use tls::pki::keys;
-use tls::pki::pem;
+use tls::pki::local_ca::{self, LocalCaError, Request, Signer};
 use tls::pki::trust::TrustStore;
 use tls::pki::verify::{candidate_path, verify_chain};
 use tls::pki::x509::{hex_colon, Certificate, CertificateBuilder};
@@ -36,7 +35,7 @@ enum Command {
     /// Create a root CA (default certs/ca.pem and certs/ca-key.pem).
     Init {
         /// The CA is named "<NAME> Root CA".
-        #[arg(long, default_value = "ca-tool")]
+        #[arg(long, default_value = local_ca::DEFAULT_NAME)]
         name: String,
         #[command(flatten)]
         common: CommonArgs,
@@ -110,7 +109,7 @@ struct CommonArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     not_after: Option<i64>,
     /// organizationName (O) for the subject.
-    #[arg(long, default_value = "ca-tool development CA")]
+    #[arg(long, default_value = local_ca::DEFAULT_ORGANIZATION)]
     org: String,
     /// Overwrite an existing key file.
     #[arg(long)]
@@ -183,48 +182,56 @@ impl Failure {
     }
 }
 
+impl From<LocalCaError> for Failure {
+    fn from(e: LocalCaError) -> Self {
+        match e {
+            LocalCaError::Input(m) => Self::usage(m),
+            LocalCaError::Failed(m) => Self::failed(m),
+        }
+    }
+}
+
 type CmdResult = Result<(), Failure>;
 
 fn init(name: &str, common: &CommonArgs) -> CmdResult {
-    let out = common
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("certs/ca"));
-    let (cert_path, key_path) = output_paths(&out);
-    refuse_existing(&cert_path, &key_path, common.force)?;
-    let builder = CertificateBuilder::root_ca(&format!("{name} Root CA")).organization(&common.org);
-    let builder = with_validity(builder, common, tls::pki::x509::ROOT_CA_DAYS)?;
-    let key = generate_key(&common.bits)?;
-    let cert = builder
-        .self_signed(&key)
-        .map_err(|e| Failure::failed(e.to_string()))?;
-    write_outputs(
-        &cert_path,
-        &key_path,
-        std::slice::from_ref(&cert),
-        &key,
-        common.force,
-    )?;
-    report("a root CA", &cert, &cert_path, &key_path);
-    println!("Trust it with: client --cacert {}", cert_path.display());
+    let (out, _, _) = outputs(common, local_ca::CA_STEM)?;
+    let request = request(common, tls::pki::x509::ROOT_CA_DAYS)?;
+    let made = with_spinner(request.key_bits, |progress| {
+        local_ca::init(&out, name, &request, progress)
+    })?;
+    report(
+        "a root CA",
+        &made.certificate,
+        &made.cert_path,
+        &made.key_path,
+    );
+    println!(
+        "Trust it with: client --cacert {}",
+        made.cert_path.display()
+    );
     Ok(())
 }
 
 fn intermediate(name: &str, ca: &Path, path_len: Option<u8>, common: &CommonArgs) -> CmdResult {
-    let out = common
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("certs").join(file_stem_for(name)));
-    let (cert_path, key_path) = output_paths(&out);
-    refuse_existing(&cert_path, &key_path, common.force)?;
+    let (_, cert_path, key_path) = outputs(common, name)?;
     let (ca_chain, ca_key) = load_ca(ca)?;
-    let builder = CertificateBuilder::intermediate_ca(name, path_len).organization(&common.org);
-    let builder = with_validity(builder, common, tls::pki::x509::INTERMEDIATE_CA_DAYS)?;
-    let key = generate_key(&common.bits)?;
-    let cert = sign_with(&builder, &key, &ca_chain, &ca_key)?;
+    let request = request(common, tls::pki::x509::INTERMEDIATE_CA_DAYS)?;
+    let mut builder =
+        CertificateBuilder::intermediate_ca(name, path_len).organization(request.organization);
+    if let Some((not_before, not_after)) = request.validity {
+        builder = builder.validity(not_before, not_after);
+    }
+    let key = with_spinner(request.key_bits, |progress| {
+        local_ca::generate_key(request.key_bits, progress)
+    })?;
+    let signer = Signer {
+        chain: &ca_chain,
+        key: &ca_key,
+    };
+    let cert = local_ca::sign_with(&builder, &key, &signer)?;
     let mut chain = vec![cert.clone()];
-    chain.extend(chain_without_root(&ca_chain));
-    write_outputs(&cert_path, &key_path, &chain, &key, common.force)?;
+    chain.extend(local_ca::chain_without_root(&ca_chain));
+    local_ca::write_pair(&cert_path, &key_path, &chain, &key, common.force)?;
     report("an intermediate CA", &cert, &cert_path, &key_path);
     Ok(())
 }
@@ -233,39 +240,19 @@ fn issue(names: &[String], ca: Option<&Path>, common: &CommonArgs) -> CmdResult 
     let first = names
         .first()
         .ok_or_else(|| Failure::usage("no host name"))?;
-    let out = common
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("certs").join(file_stem_for(first)));
-    let (cert_path, key_path) = output_paths(&out);
-    refuse_existing(&cert_path, &key_path, common.force)?;
+    let (out, _, _) = outputs(common, first)?;
     let ca = ca.map(load_ca).transpose()?;
-    let builder = CertificateBuilder::server(names)
-        .map_err(|e| Failure::usage(e.to_string()))?
-        .organization(&common.org);
-    let builder = with_validity(builder, common, tls::pki::x509::SERVER_DAYS)?;
-    let key = generate_key(&common.bits)?;
-    let (cert, chain) = match &ca {
-        Some((ca_chain, ca_key)) => {
-            let cert = sign_with(&builder, &key, ca_chain, ca_key)?;
-            let mut chain = vec![cert.clone()];
-            chain.extend(chain_without_root(ca_chain));
-            (cert, chain)
-        }
-        None => {
-            let cert = builder
-                .self_signed(&key)
-                .map_err(|e| Failure::failed(e.to_string()))?;
-            (cert.clone(), vec![cert])
-        }
-    };
-    write_outputs(&cert_path, &key_path, &chain, &key, common.force)?;
+    let signer = ca.as_ref().map(|(chain, key)| Signer { chain, key });
+    let request = request(common, tls::pki::x509::SERVER_DAYS)?;
+    let made = with_spinner(request.key_bits, |progress| {
+        local_ca::issue(&out, names, signer.as_ref(), &request, progress)
+    })?;
     let what = if ca.is_some() {
         "a server certificate"
     } else {
         "a self-signed server certificate"
     };
-    report(what, &cert, &cert_path, &key_path);
+    report(what, &made.certificate, &made.cert_path, &made.key_path);
     if ca.is_none() {
         println!("Note: no CA vouches for a self-signed certificate; clients will warn unless they trust this exact file.");
     }
@@ -439,21 +426,16 @@ fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// `certs/x` → (`certs/x.pem`, `certs/x-key.pem`); a trailing `.pem` on the prefix is dropped.
-fn output_paths(prefix: &Path) -> (PathBuf, PathBuf) {
-    let text = prefix.to_string_lossy();
-    let base = text.strip_suffix(".pem").unwrap_or(&text);
-    (
-        PathBuf::from(format!("{base}.pem")),
-        PathBuf::from(format!("{base}-key.pem")),
-    )
-}
-
-/// mkcert's file naming: `*` → `_wildcard`, `:` → `_`.
-fn file_stem_for(name: &str) -> String {
-    name.replace('*', "_wildcard")
-        .replace(':', "_")
-        .replace(['/', '\\', ' ', '[', ']'], "_")
+/// The output prefix (`--out`, or `certs/<name as a file name>`) and the certificate and key
+/// paths it gives, once [`refuse_existing`] has let them through.
+fn outputs(common: &CommonArgs, name: &str) -> Result<(PathBuf, PathBuf, PathBuf), Failure> {
+    let out = common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new(local_ca::DEFAULT_DIR).join(local_ca::file_stem(name)));
+    let (cert_path, key_path) = local_ca::pair_paths(&out);
+    refuse_existing(&cert_path, &key_path, common.force)?;
+    Ok((out, cert_path, key_path))
 }
 
 /// Neither output may be replaced without `--force`: not the key, and not a certificate whose
@@ -473,11 +455,8 @@ fn refuse_existing(cert_path: &Path, key_path: &Path, force: bool) -> CmdResult 
     Ok(())
 }
 
-fn with_validity(
-    builder: CertificateBuilder,
-    common: &CommonArgs,
-    default_days: i64,
-) -> Result<CertificateBuilder, Failure> {
+/// The organisation, key size, validity and `--force` the command line asks for.
+fn request(common: &CommonArgs, default_days: i64) -> Result<Request<'_>, Failure> {
     let not_before = common.not_before.unwrap_or_else(now_unix);
     let days = common.days.map(i64::from).unwrap_or(default_days);
     let not_after = common
@@ -494,21 +473,31 @@ fn with_validity(
     } else if not_before > now {
         eprintln!("warning: this certificate is not valid yet (a demo certificate?)");
     }
-    Ok(builder.validity(not_before, not_after))
-}
-
-/// Generate a key with a spinner on stderr (shown only on a terminal).
-fn generate_key(bits: &str) -> Result<RsaPrivateKey, Failure> {
-    let bits: usize = bits
+    let key_bits = common
+        .bits
         .parse()
         .map_err(|_| Failure::usage("--bits must be 2048, 3072 or 4096"))?;
+    Ok(Request {
+        organization: &common.org,
+        key_bits,
+        validity: Some((not_before, not_after)),
+        force: common.force,
+    })
+}
+
+/// Run `work`, which generates a `bits`-bit RSA key, with a spinner on stderr (shown only on a
+/// terminal) that follows the search for primes.
+fn with_spinner<T>(
+    bits: usize,
+    work: impl FnOnce(&mut dyn FnMut(KeygenEvent)) -> Result<T, LocalCaError>,
+) -> Result<T, Failure> {
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!(
         "Generating a {bits}-bit RSA key (looking for primes)"
     ));
     let mut candidates = 0u64;
     let mut primes = 0u32;
-    let key = RsaPrivateKey::generate(bits, &mut |event| {
+    let result = work(&mut |event| {
         match event {
             KeygenEvent::CandidateRejected => candidates += 1,
             KeygenEvent::PrimeFound => primes += 1,
@@ -519,64 +508,15 @@ fn generate_key(bits: &str) -> Result<RsaPrivateKey, Failure> {
             ));
             spinner.tick();
         }
-    })
-    .map_err(|e| Failure::failed(format!("key generation failed: {e:?}")))?;
+    });
     spinner.finish_and_clear();
-    Ok(key)
+    Ok(result?)
 }
 
 /// The CA certificate (first in PREFIX.pem, followed by its chain) and its key.
 fn load_ca(prefix: &Path) -> Result<(Vec<Certificate>, RsaPrivateKey), Failure> {
-    let (cert_path, key_path) = output_paths(prefix);
-    let chain = read_certificates(&cert_path)?;
-    let key = keys::read_private_key(&key_path)
-        .map_err(|e| Failure::usage(format!("{}: {e}", key_path.display())))?;
-    Ok((chain, key))
-}
-
-fn sign_with(
-    builder: &CertificateBuilder,
-    key: &RsaPrivateKey,
-    ca_chain: &[Certificate],
-    ca_key: &RsaPrivateKey,
-) -> Result<Certificate, Failure> {
-    let ca_cert = ca_chain
-        .first()
-        .ok_or_else(|| Failure::usage("the CA file holds no certificate"))?;
-    builder
-        .sign(key.public_key(), ca_cert, ca_key)
-        .map_err(|e| Failure::failed(e.to_string()))
-}
-
-/// A CA file's certificates minus self-signed roots: what a server sends after its leaf.
-fn chain_without_root(ca_chain: &[Certificate]) -> Vec<Certificate> {
-    ca_chain
-        .iter()
-        .filter(|c| !c.is_self_issued())
-        .cloned()
-        .collect()
-}
-
-fn write_outputs(
-    cert_path: &Path,
-    key_path: &Path,
-    chain: &[Certificate],
-    key: &RsaPrivateKey,
-    force: bool,
-) -> CmdResult {
-    for path in [cert_path, key_path] {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Failure::failed(format!("cannot create {}: {e}", dir.display())))?;
-        }
-    }
-    keys::write_private_key(key_path, key, force).map_err(|e| Failure::failed(e.to_string()))?;
-    let pem: String = chain
-        .iter()
-        .map(|c| pem::encode_certificate(c.der()))
-        .collect();
-    std::fs::write(cert_path, pem)
-        .map_err(|e| Failure::failed(format!("cannot write {}: {e}", cert_path.display())))
+    let (cert_path, key_path) = local_ca::pair_paths(prefix);
+    Ok(local_ca::read_ca(&cert_path, &key_path)?)
 }
 
 fn report(what: &str, cert: &Certificate, cert_path: &Path, key_path: &Path) {
@@ -602,17 +542,7 @@ fn report(what: &str, cert: &Certificate, cert_path: &Path, key_path: &Path) {
 
 /// Certificates from a PEM file, or a single DER certificate.
 fn read_certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    let unreadable = |e: CertError| Failure::usage(format!("{}: {e}", path.display()));
-    let ders = if bytes.first() == Some(&0x30) {
-        vec![bytes]
-    } else {
-        pem::parse_certificates(&bytes).map_err(unreadable)?
-    };
-    ders.iter()
-        .map(|der| Certificate::from_der(der).map_err(unreadable))
-        .collect()
+    Ok(local_ca::read_chain(path)?)
 }
 
 fn san_text(cert: &Certificate) -> Option<String> {
@@ -721,22 +651,5 @@ mod tests {
         assert_eq!(parse_time("2026-01-01T01:00:00+01:00"), Ok(1_767_225_600));
         assert_eq!(parse_time("2026-01-01"), Ok(1_767_225_600));
         assert!(parse_time("yesterday").is_err());
-    }
-
-    #[test]
-    fn file_names_follow_mkcert() {
-        assert_eq!(file_stem_for("*.example.test"), "_wildcard.example.test");
-        assert_eq!(file_stem_for("::1"), "__1");
-        assert_eq!(
-            output_paths(Path::new("certs/ca")),
-            (
-                PathBuf::from("certs/ca.pem"),
-                PathBuf::from("certs/ca-key.pem")
-            )
-        );
-        assert_eq!(
-            output_paths(Path::new("certs/ca.pem")).1,
-            PathBuf::from("certs/ca-key.pem")
-        );
     }
 }

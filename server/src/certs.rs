@@ -1,21 +1,18 @@
 //! Where the server's certificate comes from: files given with `--cert`/`--key`, or a local CA
 //! in the certs directory, made on first run like mkcert does (a root CA, then a certificate for
-//! `localhost`, `127.0.0.1` and `::1` signed by it) and reused afterwards. The files and names
-//! are the ones `ca-tool init` and `ca-tool issue localhost 127.0.0.1 ::1 --ca certs/ca` write.
+//! `localhost`, `127.0.0.1` and `::1` signed by it) and reused afterwards. Making them goes
+//! through [`tls::pki::local_ca`], as `ca-tool init` and `ca-tool issue localhost 127.0.0.1 ::1
+//! --ca certs/ca` do: same files, same names, same keys.
 
 use crate::ServerError;
 use std::path::{Path, PathBuf};
 use tls::crypto::rsa::RsaPrivateKey;
 use tls::pki::keys;
-use tls::pki::pem;
-use tls::pki::x509::{Certificate, CertificateBuilder};
+use tls::pki::local_ca::{self, LocalCaError, Request, Signer};
+use tls::pki::x509::Certificate;
 
 /// The names the local certificate is made for.
 pub const LOCAL_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
-/// Same subject as `ca-tool init` (its default `--name` and `--org`).
-const CA_COMMON_NAME: &str = "ca-tool Root CA";
-const ORGANIZATION: &str = "ca-tool development CA";
-const KEY_BITS: usize = 2048;
 
 /// A certificate chain (leaf first) and its private key, plus the local CA if we use one.
 pub struct Identity {
@@ -47,18 +44,22 @@ pub fn from_files(cert: &Path, key: &Path) -> Result<Identity, ServerError> {
 /// Use (or make, on first run) the local CA and localhost certificate in `dir`. `say` gets
 /// one line per thing created.
 pub fn local(dir: &Path, say: &mut dyn FnMut(String)) -> Result<Identity, ServerError> {
-    let ca_path = dir.join("ca.pem");
-    let ca_key_path = dir.join("ca-key.pem");
-    let leaf_path = dir.join("localhost.pem");
-    let leaf_key_path = dir.join("localhost-key.pem");
+    let ca_prefix = dir.join(local_ca::CA_STEM);
+    let leaf_prefix = dir.join(local_ca::file_stem(LOCAL_NAMES[0]));
+    let (ca_path, ca_key_path) = local_ca::pair_paths(&ca_prefix);
+    let (leaf_path, leaf_key_path) = local_ca::pair_paths(&leaf_prefix);
+    // The key files are missing or unusable when we write: replace a stale one.
+    let request = Request {
+        force: true,
+        ..Request::default()
+    };
 
     let (ca_cert, ca_key, ca_created) = if ca_path.exists() {
-        let ca = read_chain(&ca_path)?
+        let ca = local_ca::read_chain(&ca_path)
+            .map_err(server_error)?
             .into_iter()
             .next()
             .ok_or_else(|| ServerError::new(format!("{}: no certificate", ca_path.display())))?;
-        let ca = Certificate::from_der(&ca)
-            .map_err(|e| ServerError::new(format!("{}: {e}", ca_path.display())))?;
         // Without the CA key we can still use an existing leaf, but not make a new one.
         let key = keys::read_private_key(&ca_key_path).ok();
         (ca, key, false)
@@ -66,16 +67,13 @@ pub fn local(dir: &Path, say: &mut dyn FnMut(String)) -> Result<Identity, Server
         std::fs::create_dir_all(dir)
             .map_err(|e| ServerError::new(format!("cannot create {}: {e}", dir.display())))?;
         say(format!(
-            "First run: creating a local root CA in {} ({KEY_BITS}-bit RSA key)",
-            ca_path.display()
+            "First run: creating a local root CA in {} ({}-bit RSA key)",
+            ca_path.display(),
+            request.key_bits
         ));
-        let key = generate_key()?;
-        let cert = CertificateBuilder::root_ca(CA_COMMON_NAME)
-            .organization(ORGANIZATION)
-            .self_signed(&key)
-            .map_err(|e| ServerError::new(format!("cannot make the CA: {e}")))?;
-        write_pair(&ca_path, &ca_key_path, &[cert.der().to_vec()], &key)?;
-        (cert, Some(key), true)
+        let made = local_ca::init(&ca_prefix, local_ca::DEFAULT_NAME, &request, &mut |_| {})
+            .map_err(server_error)?;
+        (made.certificate, Some(made.key), true)
     };
 
     if let Some(identity) = reusable_leaf(&leaf_path, &leaf_key_path, &ca_cert, ca_created)? {
@@ -101,18 +99,23 @@ pub fn local(dir: &Path, say: &mut dyn FnMut(String)) -> Result<Identity, Server
         LOCAL_NAMES.join(", "),
         leaf_path.display()
     ));
-    let key = generate_key()?;
-    let leaf = CertificateBuilder::server(&LOCAL_NAMES)
-        .map_err(|e| ServerError::new(e.to_string()))?
-        .organization(ORGANIZATION)
-        .sign(key.public_key(), &ca_cert, &ca_key)
-        .map_err(|e| ServerError::new(format!("cannot issue the certificate: {e}")))?;
+    let signer = Signer {
+        chain: std::slice::from_ref(&ca_cert),
+        key: &ca_key,
+    };
+    let made = local_ca::issue(
+        &leaf_prefix,
+        &LOCAL_NAMES,
+        Some(&signer),
+        &request,
+        &mut |_| {},
+    )
+    .map_err(server_error)?;
     // The root is not sent: clients already hold it (that is what trusting it means).
-    let chain = vec![leaf.der().to_vec()];
-    write_pair(&leaf_path, &leaf_key_path, &chain, &key)?;
+    let chain = made.chain.iter().map(|c| c.der().to_vec()).collect();
     Ok(Identity {
         chain,
-        key,
+        key: made.key,
         local_ca: Some(LocalCa {
             cert_path: ca_path,
             certificate: ca_cert,
@@ -150,35 +153,54 @@ fn reusable_leaf(
     }))
 }
 
+/// A PEM chain (or one DER certificate), as DER, leaf first.
 fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>, ServerError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ServerError::new(format!("cannot read {}: {e}", path.display())))?;
-    let chain = pem::parse_certificates(&bytes)
-        .map_err(|e| ServerError::new(format!("{}: {e}", path.display())))?;
-    if chain.is_empty() {
-        return Err(ServerError::new(format!(
-            "{}: no CERTIFICATE block",
-            path.display()
-        )));
+    local_ca::read_chain_der(path).map_err(server_error)
+}
+
+fn server_error(e: LocalCaError) -> ServerError {
+    ServerError::new(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first run writes what `ca-tool init` then `ca-tool issue localhost 127.0.0.1 ::1
+    /// --ca certs/ca` write: same files, same subject, and a CA that `ca-tool` can load to
+    /// issue more.
+    #[test]
+    fn the_first_run_makes_the_ca_tool_layout_and_reuses_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut said = Vec::new();
+        let first = local(dir.path(), &mut |line| said.push(line)).unwrap();
+        assert_eq!(said.len(), 2, "{said:?}");
+        let ca = first.local_ca.as_ref().unwrap();
+        assert!(ca.created);
+        assert_eq!(
+            ca.certificate.subject().to_string(),
+            format!(
+                "CN = {} Root CA, O = {}",
+                local_ca::DEFAULT_NAME,
+                local_ca::DEFAULT_ORGANIZATION
+            )
+        );
+        let (ca_pem, ca_key_pem) = local_ca::pair_paths(&dir.path().join("ca"));
+        assert_eq!(ca.cert_path, ca_pem);
+        let (chain, _) = local_ca::read_ca(&ca_pem, &ca_key_pem).unwrap();
+        assert_eq!(chain[0].der(), ca.certificate.der());
+        let leaf = local_ca::read_chain(&dir.path().join("localhost.pem")).unwrap();
+        assert_eq!(leaf.len(), 1, "the root is not in the served chain");
+        assert_eq!(first.chain, vec![leaf[0].der().to_vec()]);
+        assert_eq!(leaf[0].issuer(), ca.certificate.subject());
+        assert!(leaf[0]
+            .verify_signature(&ca.certificate.public_key().unwrap())
+            .is_ok());
+
+        let mut again = Vec::new();
+        let second = local(dir.path(), &mut |line| again.push(line)).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        assert!(!second.local_ca.unwrap().created);
+        assert_eq!(second.chain, first.chain);
     }
-    Ok(chain)
-}
-
-fn generate_key() -> Result<RsaPrivateKey, ServerError> {
-    RsaPrivateKey::generate(KEY_BITS, &mut |_| {})
-        .map_err(|e| ServerError::new(format!("key generation failed: {e:?}")))
-}
-
-fn write_pair(
-    cert_path: &Path,
-    key_path: &Path,
-    chain: &[Vec<u8>],
-    key: &RsaPrivateKey,
-) -> Result<(), ServerError> {
-    // force: the key file is missing or unusable when we get here; overwrite a stale one.
-    keys::write_private_key(key_path, key, true)
-        .map_err(|e| ServerError::new(format!("{}: {e}", key_path.display())))?;
-    let text: String = chain.iter().map(|d| pem::encode_certificate(d)).collect();
-    std::fs::write(cert_path, text)
-        .map_err(|e| ServerError::new(format!("cannot write {}: {e}", cert_path.display())))
 }

@@ -10,36 +10,32 @@
 //! handshake runs under `--handshake-timeout` (hyper has not seen the socket yet, so its own
 //! timers cannot help); at most `--max-connections` are open — the next ones wait in the
 //! kernel's accept queue until a slot frees.
+//!
+//! The data path, one module each: `listener` (sockets, accept loop, connection limit,
+//! shutdown) hands each socket to `connection` (handshake, plain-HTTP sniffing, observers,
+//! timeouts), which hands each request to `routes` (what to answer, the access record).
+//! [`banner`] says what was started; [`certs`] finds the certificate.
 
 #![deny(unsafe_code)]
 
+pub mod banner;
 pub mod certs;
+mod connection;
 pub mod files;
 pub mod html;
+mod listener;
 pub mod log;
 pub mod narrate;
 pub mod response;
+mod routes;
 pub mod send_timeout;
 pub mod site;
 
-use hyper::body::Incoming;
-use hyper::header::{self, HeaderValue};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use response::Body;
-use site::TlsDetails;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use std::time::Duration;
 
 /// Everything the command line can set.
 #[derive(Clone, Debug)]
@@ -135,9 +131,8 @@ pub fn url_host(addr: SocketAddr) -> String {
 
 /// A bound, configured server that has not started accepting yet.
 pub struct Server {
-    https: TcpListener,
-    http: Option<TcpListener>,
-    app: Arc<App>,
+    listeners: listener::Listeners,
+    app: Arc<routes::App>,
     identity: certs::Identity,
     certs_dir: PathBuf,
     max_connections: usize,
@@ -188,21 +183,8 @@ impl Server {
         if let Some(root) = &root {
             check_root_exposes_no_secret(root, &opts, identity.local_ca.is_some())?;
         }
-        let https = TcpListener::bind(opts.listen)
-            .await
-            .map_err(|e| ServerError::new(format!("cannot listen on {}: {e}", opts.listen)))?;
-        let https_addr = https
-            .local_addr()
-            .map_err(|e| ServerError::new(e.to_string()))?;
-        let http = match opts.http {
-            Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
-                    .map_err(|e| ServerError::new(format!("cannot listen on {addr}: {e}")))?,
-            ),
-            None => None,
-        };
-        let app = App {
+        let (listeners, https_addr) = listener::Listeners::bind(opts.listen, opts.http).await?;
+        let app = routes::App {
             tls: Arc::new(config),
             root,
             verbose: opts.verbose,
@@ -210,8 +192,7 @@ impl Server {
             key_log_path,
         };
         Ok(Self {
-            https,
-            http,
+            listeners,
             app: Arc::new(app),
             identity,
             certs_dir: opts.certs_dir,
@@ -224,13 +205,17 @@ impl Server {
 
     /// The address the HTTPS listener got (the real port when asked for port 0).
     pub fn https_addr(&self) -> SocketAddr {
-        self.https
+        self.listeners
+            .https
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     pub fn http_addr(&self) -> Option<SocketAddr> {
-        self.http.as_ref().and_then(|l| l.local_addr().ok())
+        self.listeners
+            .http
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The CA clients should trust, when we use the local one.
@@ -240,7 +225,7 @@ impl Server {
 
     /// What to print at startup: where we listen, the certificate, how to fetch with trust.
     pub fn banner(&self) -> String {
-        log::banner(&log::BannerFacts {
+        banner::banner(&banner::BannerFacts {
             https: self.https_addr(),
             http: self.http_addr(),
             root: self.app.root.as_deref(),
@@ -258,338 +243,16 @@ impl Server {
     /// Accept connections until `shutdown` resolves; then stop accepting, let in-flight
     /// requests finish (up to the shutdown timeout) and close with close_notify.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Self {
-            https,
-            http,
-            app,
-            max_connections,
-            handshake_timeout,
-            send_timeout,
-            shutdown_timeout,
-            ..
-        } = self;
-        let slots = Arc::new(Semaphore::new(max_connections));
-        let graceful = GracefulShutdown::new();
-        // Tells connections still in their handshake to give up.
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let mut builder = http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30))
-            // Our TLS stream buffers writes itself; one flat write per response is cheaper.
-            .writev(false);
-        let ctx = ConnContext {
-            app,
-            http: builder,
-            handshake_timeout,
-            send_timeout,
-        };
-        tokio::pin!(shutdown);
-        loop {
-            // Waiting for a slot *before* accepting keeps extra clients queued in the kernel.
-            let permit = tokio::select! {
-                p = slots.clone().acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-                () = &mut shutdown => break,
-            };
-            let (accepted, secure) = tokio::select! {
-                r = https.accept() => (r, true),
-                r = accept_optional(http.as_ref()) => (r, false),
-                () = &mut shutdown => break,
-            };
-            let (tcp, peer) = match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: say so, breathe, go on.
-                    log::emit(&format!("accept failed: {e}"));
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = tcp.set_nodelay(true);
-            let ctx = ctx.clone();
-            let watcher = graceful.watcher();
-            let stop = stop_rx.clone();
-            tokio::spawn(async move {
-                if secure {
-                    ctx.serve_tls(tcp, peer, permit, watcher, stop).await;
-                } else {
-                    ctx.serve_plain(tcp, peer, permit, watcher).await;
-                }
-            });
-        }
-        drop(https);
-        drop(http);
-        let _ = stop_tx.send(true);
-        tokio::select! {
-            () = graceful.shutdown() => {}
-            () = tokio::time::sleep(shutdown_timeout) => {
-                log::emit(&format!(
-                    "shutdown: gave up waiting for open connections after {shutdown_timeout:?}"
-                ));
-            }
-        }
+        let ctx = connection::ConnContext::new(self.app, self.handshake_timeout, self.send_timeout);
+        listener::serve(
+            self.listeners,
+            ctx,
+            self.max_connections,
+            self.shutdown_timeout,
+            shutdown,
+        )
+        .await;
         Ok(())
-    }
-}
-
-/// Shared by every connection.
-struct App {
-    tls: Arc<tls::ServerConfig>,
-    /// Canonical `--root`, or `None` for the built-in site.
-    root: Option<PathBuf>,
-    verbose: bool,
-    https_url: String,
-    key_log_path: Option<PathBuf>,
-}
-
-#[derive(Clone)]
-struct ConnContext {
-    app: Arc<App>,
-    http: http1::Builder,
-    handshake_timeout: Duration,
-    send_timeout: Duration,
-}
-
-/// What a request handler knows about its connection.
-struct Peer {
-    addr: SocketAddr,
-    tls: Option<TlsDetails>,
-}
-
-impl ConnContext {
-    async fn serve_tls(
-        self,
-        tcp: TcpStream,
-        addr: SocketAddr,
-        _permit: OwnedSemaphorePermit,
-        watcher: hyper_util::server::graceful::Watcher,
-        mut stop: watch::Receiver<bool>,
-    ) {
-        let started = Instant::now();
-        let deadline = tokio::time::Instant::now() + self.handshake_timeout;
-        // Only the built-in site shows the transcript; an observer also turns off the record
-        // layer's batching, which matters for large files.
-        let transcript = self
-            .app
-            .root
-            .is_none()
-            .then(|| Arc::new(site::Transcript::default()));
-        let handshake = async {
-            // A browser pointed at https://… never starts with a letter; plain HTTP does.
-            let mut first = [0u8; 1];
-            if let Ok(1) = tcp.peek(&mut first).await {
-                if first[0].is_ascii_alphabetic() {
-                    return Err(HandshakeFailure::PlainHttp(tcp));
-                }
-            }
-            let mut observers: Vec<Arc<dyn tls::trace::Observer>> = Vec::new();
-            if let Some(t) = transcript.clone() {
-                observers.push(t);
-            }
-            // -v: the handshake narrated from the server's side.
-            if self.app.verbose {
-                observers.push(narrate::Narrator::new(
-                    addr,
-                    self.app.tls.clone(),
-                    self.app.key_log_path.is_some(),
-                ));
-            }
-            let observer: Option<Arc<dyn tls::trace::Observer>> = match observers.len() {
-                0 => None,
-                1 => observers.pop(),
-                _ => Some(Arc::new(narrate::Fanout(observers))),
-            };
-            let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
-            tls::stream::accept_observed(self.app.tls.clone(), tcp, observer)
-                .await
-                .map_err(HandshakeFailure::Tls)
-        };
-        let outcome = tokio::select! {
-            r = tokio::time::timeout_at(deadline, handshake) => r,
-            _ = stop.wait_for(|s| *s) => return,
-        };
-        let stream = match outcome {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(HandshakeFailure::PlainHttp(tcp))) => {
-                log::handshake_failed(addr, started.elapsed(), "plain HTTP sent to the HTTPS port");
-                refuse_plain_http(tcp, &self.app.https_url).await;
-                return;
-            }
-            Ok(Err(HandshakeFailure::Tls(e))) => {
-                log::handshake_failed(addr, started.elapsed(), &log::describe_tls_failure(&e));
-                return;
-            }
-            Err(_) => {
-                log::handshake_failed(
-                    addr,
-                    started.elapsed(),
-                    &format!(
-                        "timed out after {:?} (no complete handshake): connection dropped",
-                        self.handshake_timeout
-                    ),
-                );
-                return;
-            }
-        };
-        let details = stream.info().cloned().map(|info| {
-            TlsDetails::new(
-                info,
-                started.elapsed(),
-                transcript.as_ref().map(|t| t.snapshot()),
-            )
-        });
-        if self.app.verbose {
-            if let Some(d) = &details {
-                log::handshake_done(addr, d);
-            }
-        }
-        let peer = Arc::new(Peer { addr, tls: details });
-        // hyper reports a read error between requests as a plain EOF; keep the TLS reason.
-        let (stream, first_error) = log::ErrorWatch::new(stream);
-        let verbose = self.app.verbose;
-        let hyper_end = self
-            .serve_http(TokioIo::new(stream), peer.clone(), watcher)
-            .await;
-        if let Some(end) = first_error.take().or(hyper_end) {
-            // A client closing without close_notify is routine (curl, browsers); a bad MAC is not.
-            if end.important || verbose {
-                log::connection_error(peer.addr, &end.message);
-            }
-        }
-    }
-
-    async fn serve_plain(
-        self,
-        tcp: TcpStream,
-        addr: SocketAddr,
-        _permit: OwnedSemaphorePermit,
-        watcher: hyper_util::server::graceful::Watcher,
-    ) {
-        let peer = Arc::new(Peer { addr, tls: None });
-        let verbose = self.app.verbose;
-        let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
-        if let Some(end) = self
-            .serve_http(TokioIo::new(tcp), peer.clone(), watcher)
-            .await
-        {
-            if verbose {
-                log::connection_error(peer.addr, &end.message);
-            }
-        }
-    }
-
-    /// Serve HTTP/1.1 on `io` until the client or a shutdown ends it; how it ended, if badly.
-    async fn serve_http<IO>(
-        self,
-        io: TokioIo<IO>,
-        peer: Arc<Peer>,
-        watcher: hyper_util::server::graceful::Watcher,
-    ) -> Option<log::ConnectionEnd>
-    where
-        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        let app = self.app.clone();
-        let conn_peer = peer.clone();
-        let service = service_fn(move |req| {
-            let app = app.clone();
-            let peer = conn_peer.clone();
-            async move { Ok::<_, Infallible>(app.respond(req, &peer).await) }
-        });
-        let conn = self.http.serve_connection(io, service);
-        watcher
-            .watch(conn)
-            .await
-            .err()
-            .map(|e| log::describe_connection_error(&e))
-    }
-}
-
-enum HandshakeFailure {
-    PlainHttp(TcpStream),
-    Tls(std::io::Error),
-}
-
-impl App {
-    async fn respond(&self, req: Request<Incoming>, peer: &Peer) -> Response<log::LoggedBody> {
-        let started = Instant::now();
-        let request_line = format!(
-            "{} {} {:?}",
-            req.method(),
-            req.uri()
-                .path_and_query()
-                .map_or_else(|| req.uri().to_string(), |p| p.to_string()),
-            req.version()
-        );
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let referer = req
-            .headers()
-            .get(header::REFERER)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let head = req.method() == Method::HEAD;
-        let mut res = self
-            .route(&req, peer, &request_line, user_agent.as_deref())
-            .await;
-        res.headers_mut()
-            .insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
-        res.headers_mut().insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        let (parts, body) = res.into_parts();
-        // HEAD: same headers (Content-Length included), no body.
-        let body = if head { response::empty() } else { body };
-        let record = log::AccessRecord {
-            peer: peer.addr,
-            request_line,
-            status: parts.status.as_u16(),
-            user_agent,
-            referer,
-            suite: peer.tls.as_ref().map(|t| t.info.suite.openssl_name),
-            sni: peer.tls.as_ref().and_then(|t| t.info.server_name.clone()),
-            started,
-        };
-        Response::from_parts(parts, log::LoggedBody::new(body, record))
-    }
-
-    async fn route(
-        &self,
-        req: &Request<Incoming>,
-        peer: &Peer,
-        request_line: &str,
-        user_agent: Option<&str>,
-    ) -> Response<Body> {
-        let path = req.uri().path();
-        match &self.root {
-            Some(root) => {
-                files::serve(root, req.method(), path, req.uri().query(), req.headers()).await
-            }
-            None => {
-                if req.method() != Method::GET && req.method() != Method::HEAD {
-                    return response::method_not_allowed();
-                }
-                if path != "/" && path != "/index.html" {
-                    return response::not_found();
-                }
-                let visit = site::Visit {
-                    peer: peer.addr,
-                    tls: peer.tls.as_ref(),
-                    request_line,
-                    user_agent,
-                    https_url: Some(&self.https_url),
-                };
-                let mut res = response::html(StatusCode::OK, site::front_page(&visit));
-                // Rendered from this very connection: never reuse a cached copy.
-                res.headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                res
-            }
-        }
     }
 }
 
@@ -623,32 +286,4 @@ fn check_root_exposes_no_secret(
         }
     }
     Ok(())
-}
-
-const SERVER_NAME: &str = concat!("server/", env!("CARGO_PKG_VERSION"));
-
-async fn accept_optional(
-    listener: Option<&TcpListener>,
-) -> std::io::Result<(TcpStream, SocketAddr)> {
-    match listener {
-        Some(l) => l.accept().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Answer plain HTTP on the TLS port the way nginx and Go do: a 400 that names the mistake.
-async fn refuse_plain_http(mut tcp: TcpStream, https_url: &str) {
-    let body = format!(
-        "This port speaks HTTPS only: you sent plain HTTP to a TLS server.\nTry {https_url}\n"
-    );
-    let reply = format!(
-        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-        let _ = tcp.write_all(reply.as_bytes()).await;
-        let _ = tcp.shutdown().await;
-    })
-    .await;
 }

@@ -5,8 +5,9 @@
 //!
 //! Secrets (pre-master, master secret, key block, key log line) are shown only when the server
 //! also writes them with `--keylog`: `-v` output lands in logs that are not meant to decrypt
-//! traffic. Peer-chosen strings (SNI, ALPN) are escaped, and any line carrying a control
-//! character is escaped whole, so a ClientHello cannot drive the terminal reading the log.
+//! traffic. Peer-chosen strings (SNI, ALPN) arrive escaped by `tls::explain`, and any line
+//! carrying a control character is escaped whole, so a ClientHello cannot drive the terminal
+//! reading the log.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -111,12 +112,9 @@ fn is_secret(label: &str) -> bool {
         || label.starts_with("server_write_")
 }
 
-/// Fields whose values the client chose.
-fn is_peer_chosen(label: &str) -> bool {
-    matches!(label, "server_name (SNI)" | "application protocol")
-}
-
-/// A step as it may be printed: secrets hidden unless `show_secrets`, peer strings escaped.
+/// A step as it may be printed: secrets hidden unless `show_secrets`, control characters
+/// escaped. SNI and ALPN come already escaped from `tls::explain`: escaping them again would
+/// double every backslash.
 pub fn printable(step: &Step, show_secrets: bool) -> Step {
     let lines = step
         .lines
@@ -124,9 +122,6 @@ pub fn printable(step: &Step, show_secrets: bool) -> Step {
         .map(|line| match line {
             Line::Field(label, _) if !show_secrets && is_secret(label) => {
                 Line::Field(label.clone(), HIDDEN.to_string())
-            }
-            Line::Field(label, value) if is_peer_chosen(label) => {
-                Line::Field(label.clone(), tls::text::escape_peer(value))
             }
             Line::Field(label, value) => Line::Field(
                 crate::log::terminal_safe(label),

@@ -3,6 +3,7 @@
 
 mod error;
 pub mod keys;
+pub mod local_ca;
 pub mod pem;
 pub mod trust;
 pub mod verify;

@@ -1,0 +1,116 @@
+//! The listening sockets and the accept loop: at most `max_connections` open at once (the
+//! next clients wait in the kernel's accept queue), each connection its own task, and a
+//! graceful shutdown that stops accepting, tells handshakes in progress to give up and lets
+//! in-flight requests finish for up to `shutdown_timeout`.
+
+use crate::connection::ConnContext;
+use crate::{log, ServerError};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
+
+/// The HTTPS listener and the optional plain-HTTP one.
+pub(crate) struct Listeners {
+    pub(crate) https: TcpListener,
+    pub(crate) http: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Open both; also the address the HTTPS one got (the real port when asked for port 0).
+    pub(crate) async fn bind(
+        https: SocketAddr,
+        http: Option<SocketAddr>,
+    ) -> Result<(Self, SocketAddr), ServerError> {
+        let listen = https;
+        let https = TcpListener::bind(listen)
+            .await
+            .map_err(|e| ServerError::new(format!("cannot listen on {listen}: {e}")))?;
+        let https_addr = https
+            .local_addr()
+            .map_err(|e| ServerError::new(e.to_string()))?;
+        let http = match http {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| ServerError::new(format!("cannot listen on {addr}: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok((Self { https, http }, https_addr))
+    }
+}
+
+/// Accept until `shutdown` resolves, then shut down gracefully (see the module docs).
+pub(crate) async fn serve(
+    listeners: Listeners,
+    ctx: ConnContext,
+    max_connections: usize,
+    shutdown_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let Listeners { https, http } = listeners;
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let graceful = GracefulShutdown::new();
+    // Tells connections still in their handshake to give up.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        // Waiting for a slot *before* accepting keeps extra clients queued in the kernel.
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (accepted, secure) = tokio::select! {
+            r = https.accept() => (r, true),
+            r = accept_optional(http.as_ref()) => (r, false),
+            () = &mut shutdown => break,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: say so, breathe, go on.
+                log::emit(&format!("accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let ctx = ctx.clone();
+        let watcher = graceful.watcher();
+        let stop = stop_rx.clone();
+        tokio::spawn(async move {
+            if secure {
+                ctx.serve_tls(tcp, peer, permit, watcher, stop).await;
+            } else {
+                ctx.serve_plain(tcp, peer, permit, watcher).await;
+            }
+        });
+    }
+    drop(https);
+    drop(http);
+    let _ = stop_tx.send(true);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(shutdown_timeout) => {
+            log::emit(&format!(
+                "shutdown: gave up waiting for open connections after {shutdown_timeout:?}"
+            ));
+        }
+    }
+}
+
+async fn accept_optional(
+    listener: Option<&TcpListener>,
+) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
