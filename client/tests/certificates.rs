@@ -189,9 +189,11 @@ fn verbose_shows_the_handshake_and_certificate() {
 
 #[test]
 fn keylog_file_gets_the_master_secret() {
-    let server = s_server(&certs().good, 0);
     let cfg = tempfile::tempdir().unwrap();
     let keylog = cfg.path().join("keys.log");
+    // The peer's own key log: ours must hold the very same secret, not just a well-shaped line.
+    let theirs = cfg.path().join("s_server.log");
+    let server = s_server_with(&certs().good, 0, &["-keylogfile", theirs.to_str().unwrap()]);
     let url = format!("https://localhost:{}/", server.port);
     let out = output_within(
         Command::new(CLIENT)
@@ -212,6 +214,12 @@ fn keylog_file_gets_the_master_secret() {
     let parts: Vec<&str> = line.split(' ').collect();
     assert_eq!(parts[0], "CLIENT_RANDOM");
     assert_eq!((parts[1].len(), parts[2].len()), (64, 96));
+    drop(server);
+    let theirs = std::fs::read_to_string(&theirs).expect("s_server's key log");
+    assert!(
+        theirs.lines().any(|l| l.eq_ignore_ascii_case(line)),
+        "s_server logged:\n{theirs}\nwe logged:\n{log}"
+    );
 }
 
 #[test]

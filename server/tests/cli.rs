@@ -580,7 +580,27 @@ fn keylog_ciphers_and_usage_errors() {
         .banner
         .contains("Cipher suites: TLS_RSA_WITH_AES_256_CBC_SHA\n"));
     assert!(s.banner.contains("anyone with this file can decrypt"));
-    assert_eq!(status_of(&s.url("/"), &[]), "200");
+    // curl logs the same connection's secrets from its side (Debian's curl honours it).
+    let curl_keylog = dir.path().join("curl-keys.log");
+    let out = output_within(
+        Command::new("curl")
+            .arg("--cacert")
+            .arg(ca_path())
+            .args([
+                "-sS",
+                "--max-time",
+                "60",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+            ])
+            .arg(s.url("/"))
+            .env("SSLKEYLOGFILE", &curl_keylog),
+        Duration::from_secs(90),
+        "curl",
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
     assert!(s.wait_for_log("cipher=AES256-SHA ", Duration::from_secs(5)));
     // -v: one line per completed handshake with what it settled.
     assert!(s.stderr().contains("handshake done in"), "{}", s.stderr());
@@ -596,6 +616,12 @@ fn keylog_ciphers_and_usage_errors() {
     assert_eq!(fields.first(), Some(&"CLIENT_RANDOM"));
     assert_eq!(fields.get(1).map(|f| f.len()), Some(64));
     assert_eq!(fields.get(2).map(|f| f.len()), Some(96));
+    // Not just the shape: the very line curl logged for this connection.
+    let theirs = std::fs::read_to_string(&curl_keylog).expect("curl's key log");
+    assert!(
+        theirs.lines().any(|l| l.eq_ignore_ascii_case(line)),
+        "curl logged:\n{theirs}\nwe logged:\n{lines}"
+    );
 
     // Bounded: a server that wrongly accepted these would serve forever.
     let usage = |args: &[&str]| {
