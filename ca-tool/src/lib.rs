@@ -337,15 +337,15 @@ fn explain(e: &CertError, path: &[Certificate], at: i64) -> Option<String> {
         CertErrorKind::Expired => cert.map(|c| {
             format!(
                 "  notAfter={} is before the check time {}",
-                openssl_date(c.not_after()),
-                openssl_date(at)
+                tls::text::openssl_date(c.not_after()),
+                tls::text::openssl_date(at)
             )
         }),
         CertErrorKind::NotYetValid => cert.map(|c| {
             format!(
                 "  notBefore={} is after the check time {}",
-                openssl_date(c.not_before()),
-                openssl_date(at)
+                tls::text::openssl_date(c.not_before()),
+                tls::text::openssl_date(at)
             )
         }),
         CertErrorKind::HostMismatch { host } => path.first().map(|c| {
@@ -531,8 +531,8 @@ fn report(what: &str, cert: &Certificate, cert_path: &Path, key_path: &Path) {
     );
     println!(
         "  valid:       {} to {}",
-        openssl_date(cert.not_before()),
-        openssl_date(cert.not_after())
+        tls::text::openssl_date(cert.not_before()),
+        tls::text::openssl_date(cert.not_after())
     );
     println!(
         "  SHA-256:     {}",
@@ -553,16 +553,6 @@ fn san_text(cert: &Certificate) -> Option<String> {
 }
 
 /// `Nov 25 00:34:48 2026 GMT`, as openssl prints dates.
-fn openssl_date(unix: i64) -> String {
-    let format = time::macros::format_description!(
-        "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
-    );
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
-
 fn kind_of(cert: &Certificate) -> &'static str {
     match (cert.is_ca(), cert.is_self_issued()) {
         (true, true) => "root CA",
@@ -590,11 +580,11 @@ fn describe(cert: &Certificate, now: i64) -> String {
     line("    Validity".to_string());
     line(format!(
         "        Not Before: {}",
-        openssl_date(cert.not_before())
+        tls::text::openssl_date(cert.not_before())
     ));
     line(format!(
         "        Not After : {}  ({})",
-        openssl_date(cert.not_after()),
+        tls::text::openssl_date(cert.not_after()),
         days_left(cert, now)
     ));
     line(format!("    Subject:     {}", cert.subject()));

@@ -351,12 +351,7 @@ fn yes_no(b: bool) -> &'static str {
 
 /// `25/Nov/2026:00:45:23 +0000`, the Common Log Format's time.
 fn now_common_log() -> String {
-    let format = time::macros::format_description!(
-        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
+    tls::text::common_log_date(time::OffsetDateTime::now_utc().unix_timestamp())
 }
 
 #[cfg(test)]

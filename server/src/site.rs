@@ -132,8 +132,8 @@ impl CertSummary {
             Ok(cert) => Self {
                 subject: cert.subject().to_openssl_string(),
                 issuer: cert.issuer().to_openssl_string(),
-                not_before: date(cert.not_before_time()),
-                not_after: date(cert.not_after_time()),
+                not_before: tls::text::utc_date(cert.not_before()),
+                not_after: tls::text::utc_date(cert.not_after()),
                 names: cert
                     .dns_names()
                     .iter()
@@ -535,12 +535,6 @@ fn mac_name(suite: &CipherSuite) -> String {
         MacAlgorithm::HmacSha1 => "HMAC-SHA1".to_string(),
         MacAlgorithm::HmacSha256 => "HMAC-SHA256".to_string(),
     }
-}
-
-fn date(t: time::OffsetDateTime) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-    t.format(&format).unwrap_or_default()
 }
 
 #[cfg(test)]
