@@ -298,4 +298,222 @@ mod tests {
         assert!(Certificate::from_der(&[]).is_err());
         assert!(der_read::element(&lying, 0).is_none());
     }
+
+    /// A valid v3 leaf to break: RSA-1024 (only parsed here), SAN DNS + IP, critical keyUsage
+    /// and basicConstraints, EKU, SKI, AKI. Made once with `openssl req -x509 -newkey rsa:1024
+    /// -subj "/C=US/O=Hostile Test/CN=hostile.test" -addext ...`.
+    const HOSTILE_BASE: &str = "\
+    -----BEGIN CERTIFICATE-----\n\
+    MIIClTCCAf6gAwIBAgIUZw++WMvPEyZA8HBR5sQ7RrehXs0wDQYJKoZIhvcNAQEL\n\
+    BQAwOzELMAkGA1UEBhMCVVMxFTATBgNVBAoMDEhvc3RpbGUgVGVzdDEVMBMGA1UE\n\
+    AwwMaG9zdGlsZS50ZXN0MB4XDTI2MTEzMDA0MDEyMFoXDTM2MTEyNzA0MDEyMFow\n\
+    OzELMAkGA1UEBhMCVVMxFTATBgNVBAoMDEhvc3RpbGUgVGVzdDEVMBMGA1UEAwwM\n\
+    aG9zdGlsZS50ZXN0MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDc/BpCGrBr\n\
+    BgWBLl/AG4arT/1rmvxNTNUS0bGuLt8xuX5TGUyK21nA778MU/Rj9B6Kf8WgdfIq\n\
+    2RopYtlpOK99YxJS+k2eqggJZNtSSb/6owPl9SgXGUW8nkNVWalcOJwN0qGgGTk6\n\
+    S2Vs1oUg7bEBOvG+vDmibBpHrJoovuERHwIDAQABo4GVMIGSMB0GA1UdDgQWBBQf\n\
+    v4QheO+5Pk5siaVWt86eCb+RGDAfBgNVHSMEGDAWgBQfv4QheO+5Pk5siaVWt86e\n\
+    Cb+RGDAdBgNVHREEFjAUggxob3N0aWxlLnRlc3SHBH8AAAEwDgYDVR0PAQH/BAQD\n\
+    AgWgMBMGA1UdJQQMMAoGCCsGAQUFBwMBMAwGA1UdEwEB/wQCMAAwDQYJKoZIhvcN\n\
+    AQELBQADgYEA3KMa+he6lZulqV1bEyAaziyKGAHByJJK1vUube2Q0/EgkIQ479qt\n\
+    kZiXQduitQyDfBqVv91Hj8cQ94cFG4Y20UPB/gCMQf1FZjnWA27H5zi8OM+ZZXaJ\n\
+    moNSvrrk6AEk4JL0zngiR5BKcnMjjqq88UQDChCrdBE+kGaPMT3kROQ=\n\
+    -----END CERTIFICATE-----\n\
+    ";
+
+    fn base() -> Vec<u8> {
+        let mut certs = crate::pki::pem::parse_certificates(HOSTILE_BASE.as_bytes()).unwrap();
+        certs.remove(0)
+    }
+
+    /// `from_der` refuses `der` as Malformed (not another kind, not a panic).
+    #[track_caller]
+    fn assert_malformed(der: &[u8], what: &str) {
+        match Certificate::from_der(der) {
+            Err(CertError {
+                kind: CertErrorKind::Malformed(_),
+                ..
+            }) => {}
+            Err(e) => panic!("{what}: expected Malformed, got {e:?}"),
+            Ok(cert) => panic!("{what}: expected Malformed, accepted {}", cert.subject()),
+        }
+    }
+
+    /// One element found by [`elements`].
+    struct Found {
+        pos: usize,
+        /// An open type (ANY DEFINED BY the OID before it): AlgorithmIdentifier parameters and
+        /// attribute values in Names. Any tag parses there; the meaning is checked later (the
+        /// signature algorithms must match, the key must decode, values are shown escaped).
+        open_type: bool,
+    }
+
+    /// Every element in the structure of `der`, descending into constructed ones (and into
+    /// extension values, which are DER inside an OCTET STRING).
+    fn elements(der: &[u8]) -> Vec<Found> {
+        fn walk(der: &[u8], range: Range<usize>, in_extensions: bool, out: &mut Vec<Found>) {
+            let mut pos = range.start;
+            let mut previous_tag = None;
+            while pos < range.end {
+                let Some((element, tag)) = der_read::element(der, pos) else {
+                    return;
+                };
+                out.push(Found {
+                    pos,
+                    open_type: previous_tag == Some(0x06) && !in_extensions,
+                });
+                let constructed = tag & 0x20 != 0;
+                // extnValue: the OCTET STRING of an Extension holds the extension's own DER.
+                if constructed || (in_extensions && tag == 0x04) {
+                    walk(
+                        der,
+                        element.content.clone(),
+                        in_extensions || tag == 0xA3,
+                        out,
+                    );
+                }
+                previous_tag = Some(tag);
+                pos = element.whole.end;
+            }
+        }
+        let mut out = Vec::new();
+        walk(der, 0..der.len(), false, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_base_certificate_parses() {
+        let der = base();
+        let cert = Certificate::from_der(&der).unwrap();
+        assert_eq!(cert.dns_names(), ["hostile.test"]);
+        assert_eq!(cert.ip_addresses().len(), 1);
+        assert!(cert.has_basic_constraints() && !cert.is_ca());
+        assert!(cert.key_usage().is_some_and(|ku| ku.key_encipherment));
+        assert!(cert.subject_key_id().is_some() && cert.authority_key_id().is_some());
+        // The walk below finds the structure: certificate, TBS, the extension values...
+        let found = elements(&der);
+        assert!(found.len() > 40);
+        // Three algorithm parameters (signature inside and outside, key) and two Names of three
+        // attributes each.
+        assert_eq!(found.iter().filter(|f| f.open_type).count(), 3 + 2 * 3);
+    }
+
+    #[test]
+    fn every_truncation_is_malformed() {
+        let der = base();
+        for cut in 0..der.len() {
+            assert_malformed(&der[..cut], &format!("cut at {cut}"));
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_are_malformed() {
+        let der = base();
+        for tail in [&[0x00][..], &[0x30, 0x00], &der[..]] {
+            assert_malformed(&[&der[..], tail].concat(), "trailing bytes");
+        }
+    }
+
+    /// Every element, including those inside the extension values, given a tag that cannot
+    /// stand in its place.
+    #[test]
+    fn wrong_tags_are_malformed() {
+        let der = base();
+        for Found { pos, open_type } in elements(&der) {
+            if open_type {
+                continue;
+            }
+            for wrong in [0x31u8, 0x04, 0x05, 0x13] {
+                if der[pos] == wrong {
+                    continue;
+                }
+                let mut bent = der.clone();
+                bent[pos] = wrong;
+                assert_malformed(
+                    &bent,
+                    &format!("tag {:#04x} -> {wrong:#04x} at {pos}", der[pos]),
+                );
+            }
+        }
+    }
+
+    /// Every length made one longer than its element: it then runs past its parent, or past
+    /// the end of the input.
+    #[test]
+    fn lengths_past_the_end_are_malformed() {
+        let der = base();
+        for Found { pos, .. } in elements(&der) {
+            let (element, _) = der_read::element(&der, pos).unwrap();
+            let last_length_byte = element.content.start - 1;
+            if der[last_length_byte] == 0xff {
+                continue;
+            }
+            let mut bent = der.clone();
+            bent[last_length_byte] += 1;
+            assert_malformed(&bent, &format!("length + 1 at {pos}"));
+        }
+    }
+
+    /// Every element's length replaced by an absurd one (4 GiB, 2^64 - 1, indefinite, or a
+    /// non-minimal BER form): refused without allocating or reading past the input.
+    #[test]
+    fn absurd_lengths_are_malformed() {
+        let der = base();
+        let absurd: [&[u8]; 4] = [
+            &[0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x88, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x80],
+            &[0x8f],
+        ];
+        for Found { pos, .. } in elements(&der) {
+            let (element, _) = der_read::element(&der, pos).unwrap();
+            for length in absurd {
+                let bent = [&der[..=pos], length, &der[element.content.start..]].concat();
+                assert_malformed(&bent, &format!("length {length:02x?} at {pos}"));
+            }
+            // The right length, written with a needless leading zero byte.
+            let len = element.content.len();
+            if len < 0x1_0000 {
+                let ber = [0x83, 0x00, (len >> 8) as u8, len as u8];
+                let bent = [&der[..=pos], &ber[..], &der[element.content.start..]].concat();
+                assert_malformed(&bent, &format!("non-minimal length at {pos}"));
+            }
+        }
+    }
+
+    #[test]
+    fn der_read_refuses_what_it_cannot_bound() {
+        // Tag only; length byte missing.
+        assert!(der_read::element(&[0x30], 0).is_none());
+        // Indefinite length (BER), and more length bytes than we read.
+        assert!(der_read::element(&[0x30, 0x80, 0x00, 0x00], 0).is_none());
+        assert!(der_read::element(&[0x30, 0x85, 0, 0, 0, 0, 1, 0], 0).is_none());
+        // Length bytes cut short; content past the end.
+        assert!(der_read::element(&[0x30, 0x82, 0x01], 0).is_none());
+        assert!(der_read::element(&[0x30, 0x03, 0x00, 0x00], 0).is_none());
+        // Positions at or past the end.
+        assert!(der_read::element(&[0x30, 0x00], 2).is_none());
+        assert!(der_read::element(&[0x30, 0x00], usize::MAX).is_none());
+        let (element, tag) = der_read::element(&[0x00, 0x04, 0x81, 0x01, 0xaa], 1).unwrap();
+        assert_eq!((tag, element.whole, element.content), (0x04, 1..5, 4..5));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Random byte changes anywhere: never a panic, and any refusal is Malformed.
+        #[test]
+        fn random_corruption_never_panics(
+            changes in proptest::collection::vec((0usize..2000, proptest::prelude::any::<u8>()), 1..8)
+        ) {
+            let mut der = base();
+            for (at, value) in changes {
+                let len = der.len();
+                der[at % len] = value;
+            }
+            if let Err(e) = Certificate::from_der(&der) {
+                proptest::prop_assert!(matches!(e.kind, CertErrorKind::Malformed(_)), "{e:?}");
+            }
+        }
+    }
 }
