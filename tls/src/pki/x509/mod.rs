@@ -5,7 +5,6 @@
 //! TBSCertificate, and the issuer/subject names compared while building a path — are sliced from
 //! the input as received, never re-encoded: a re-encoding matches only canonical DER, and a
 //! signature covers exactly the bytes the issuer saw. Writing is a small hand-made DER encoder
-//! signature covers exactly the bytes the issuer saw. Writing is a small hand-made DER encoder
 //! (`der_write.rs`), so each field of a new certificate is visible in one place.
 //!
 //! Here: the parsed certificate and the questions it answers. `parse.rs` reads DER into it,
