@@ -1,8 +1,10 @@
 //! Key files: PKCS#8 `PRIVATE KEY` (RFC 5208 / RFC 5958, written with mode 0600), PKCS#1
 //! `RSA PRIVATE KEY` (RFC 8017 Appendix A.1.2, read), and SubjectPublicKeyInfo (RFC 5280
 //! §4.1.2.7, with the rsaEncryption identifier of RFC 3279 §2.3.1) for public keys. The DER
-//! structures come from the pkcs1/pkcs8/spki crates; PEM framing is RFC 7468.
+//! structures come from the pkcs1/pkcs8/spki crates; PEM framing is RFC 7468, read and written
+//! by [`super::pem`], the same reader certificates go through.
 
+use super::{pem, CertErrorKind};
 use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use der::asn1::{AnyRef, BitStringRef, OctetStringRef, UintRef};
 use der::{Decode, Encode};
@@ -64,12 +66,7 @@ pub fn private_key_to_pkcs8_der(key: &RsaPrivateKey) -> Vec<u8> {
 }
 /// PKCS#8 `PRIVATE KEY` PEM.
 pub fn private_key_to_pem(key: &RsaPrivateKey) -> String {
-    pem_rfc7468::encode_string(
-        PKCS8_LABEL,
-        pem_rfc7468::LineEnding::LF,
-        &private_key_to_pkcs8_der(key),
-    )
-    .expect("PEM encoding of a bounded DER document cannot fail")
+    pem::encode(PKCS8_LABEL, &private_key_to_pkcs8_der(key))
 }
 /// Read a key file (either PEM form).
 pub fn read_private_key(path: &Path) -> Result<RsaPrivateKey, KeyError> {
@@ -131,12 +128,7 @@ pub fn public_key_from_pem(pem: &str) -> Result<RsaPublicKey, KeyError> {
 }
 /// SubjectPublicKeyInfo `PUBLIC KEY` PEM of a public key (what `openssl pkey -pubout` writes).
 pub fn public_key_to_pem(key: &RsaPublicKey) -> String {
-    pem_rfc7468::encode_string(
-        "PUBLIC KEY",
-        pem_rfc7468::LineEnding::LF,
-        &public_key_to_spki_der(key),
-    )
-    .expect("PEM encoding of a bounded DER document cannot fail")
+    pem::encode("PUBLIC KEY", &public_key_to_spki_der(key))
 }
 /// Parse PKCS#8 `PrivateKeyInfo` DER holding an rsaEncryption key.
 pub fn private_key_from_pkcs8_der(der: &[u8]) -> Result<RsaPrivateKey, KeyError> {
@@ -208,45 +200,23 @@ fn check_rsa_algorithm(alg: &AlgorithmIdentifierRef<'_>) -> Result<(), KeyError>
 }
 
 /// The first PEM block of `text` whose label is one of `wanted`, else the first block of all
-/// (so the caller can name the wrong label). Text between blocks is skipped (RFC 7468 §5.2
-/// allows explanatory text), so a key stored next to its certificate still reads.
+/// (so the caller can name the wrong label). [`pem::parse_blocks`] reads it: text between blocks
+/// is skipped (RFC 7468 §5.2 allows explanatory text), so a key stored next to its certificate
+/// still reads, and any broken block is refused.
 fn decode_pem(text: &str, wanted: &[&str]) -> Result<(String, Vec<u8>), KeyError> {
-    const BEGIN: &str = "-----BEGIN ";
-    let mut first = None;
-    let mut offset = 0;
-    while let Some(found) = text.get(offset..).and_then(|rest| rest.find(BEGIN)) {
-        let start = offset + found;
-        let label = text[start + BEGIN.len()..]
-            .split("-----")
-            .next()
-            .unwrap_or("");
-        if wanted.contains(&label) {
-            return decode_pem_block(&text[start..]);
-        }
-        first.get_or_insert(start);
-        offset = start + BEGIN.len();
-    }
-    match first {
-        Some(start) => decode_pem_block(&text[start..]),
-        None => Err(malformed("no PEM \"-----BEGIN\" line found")),
-    }
-}
-
-/// Decode the PEM block at the start of `text`, ignoring whatever follows its END line.
-fn decode_pem_block(text: &str) -> Result<(String, Vec<u8>), KeyError> {
-    const END: &str = "-----END ";
-    let end_line = text
-        .find(END)
-        .ok_or_else(|| malformed("PEM block has no \"-----END\" line"))?;
-    // The END line runs to the closing "-----" after "-----END ".
-    let after_end = &text[end_line + END.len()..];
-    let close = after_end
-        .find("-----")
-        .ok_or_else(|| malformed("PEM \"-----END\" line is not closed"))?;
-    let block = &text[..end_line + END.len() + close + "-----".len()];
-    let (label, der) = pem_rfc7468::decode_vec(block.as_bytes())
-        .map_err(|e| malformed(format!("bad PEM: {e}")))?;
-    Ok((label.to_string(), der))
+    let blocks = pem::parse_blocks(text.as_bytes()).map_err(|e| match e.kind {
+        CertErrorKind::Malformed(reason) => malformed(reason),
+        _ => malformed(e.to_string()),
+    })?;
+    let index = blocks
+        .iter()
+        .position(|b| wanted.contains(&b.label.as_str()))
+        .unwrap_or(0);
+    let block = blocks
+        .into_iter()
+        .nth(index)
+        .ok_or_else(|| malformed("no PEM \"-----BEGIN\" line found"))?;
+    Ok((block.label, block.der))
 }
 
 fn encode_pkcs8(key: &RsaPrivateKey) -> der::Result<Vec<u8>> {
@@ -330,6 +300,7 @@ fn temporary_sibling(path: &Path) -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::CertError;
     use std::sync::OnceLock;
 
     fn test_key() -> &'static RsaPrivateKey {
@@ -359,9 +330,75 @@ mod tests {
             .private_key
             .as_bytes()
             .to_vec();
-        let pem =
-            pem_rfc7468::encode_string(PKCS1_LABEL, pem_rfc7468::LineEnding::LF, &der).unwrap();
+        let pem = pem::encode(PKCS1_LABEL, &der);
         assert_eq!(&private_key_from_pem(&pem).unwrap(), key);
+    }
+
+    /// A key as people keep it: explanatory text first, CRLF line ends, 76-character lines
+    /// (what `base64` writes). RFC 7468's lax reading, the same as for certificates.
+    #[test]
+    fn crlf_key_with_leading_text_and_wide_lines_loads() {
+        let key = test_key();
+        let pem = private_key_to_pem(key);
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let mut wide =
+            String::from("Server key for example.com\r\n\r\n-----BEGIN PRIVATE KEY-----\r\n");
+        for chunk in body.as_bytes().chunks(76) {
+            wide.push_str(std::str::from_utf8(chunk).unwrap());
+            wide.push_str(" \r\n");
+        }
+        wide.push_str("-----END PRIVATE KEY-----\r\ntrailing words\r\n");
+        assert_eq!(&private_key_from_pem(&wide).unwrap(), key);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(&path, &wide).unwrap();
+        assert_eq!(&read_private_key(&path).unwrap(), key);
+        let public = public_key_to_pem(key.public_key()).replace('\n', "\r\n");
+        assert_eq!(
+            &public_key_from_pem(&format!("the public half:\r\n{public}")).unwrap(),
+            key.public_key()
+        );
+    }
+
+    #[test]
+    fn mismatched_end_label_is_refused_clearly() {
+        let pem = private_key_to_pem(test_key()).replace("END PRIVATE KEY", "END CERTIFICATE");
+        match private_key_from_pem(&pem) {
+            Err(KeyError::Malformed(m)) => assert!(
+                m.contains("\"BEGIN PRIVATE KEY\" ends with \"END CERTIFICATE\""),
+                "{m}"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Keys and certificates share one reader: a broken block gets the same reason from both.
+    #[test]
+    fn keys_and_certificates_share_the_pem_reader() {
+        let body = "MIIB\n";
+        let cases = [
+            format!("-----BEGIN PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----\n"),
+            format!("-----BEGIN PRIVATE KEY-----\n{body}"),
+            "-----BEGIN PRIVATE KEY-----\nMII=B\n-----END PRIVATE KEY-----\n".to_string(),
+            "-----BEGIN PRIVATE--KEY-----\nMIIB\n-----END PRIVATE--KEY-----\n".to_string(),
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+                .to_string(),
+        ];
+        for case in &cases {
+            let Err(CertError {
+                kind: CertErrorKind::Malformed(cert_reason),
+                ..
+            }) = pem::parse_certificates(case.as_bytes())
+            else {
+                panic!("certificate reader accepted {case:?}");
+            };
+            match private_key_from_pem(case) {
+                Err(KeyError::Malformed(key_reason)) => assert_eq!(key_reason, cert_reason),
+                other => panic!("key reader: {other:?} for {case:?}"),
+            }
+            assert!(public_key_from_pem(case).is_err());
+        }
     }
 
     #[test]
@@ -458,7 +495,7 @@ mod tests {
             body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
             label in proptest::sample::select(vec!["PRIVATE KEY", "RSA PRIVATE KEY", "PUBLIC KEY", "RSA PUBLIC KEY"]),
         ) {
-            let pem = pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, &body).unwrap();
+            let pem = pem::encode(label, &body);
             proptest::prop_assert!(private_key_from_pem(&pem).is_err());
             proptest::prop_assert!(public_key_from_pem(&pem).is_err());
             proptest::prop_assert!(public_key_from_spki_der(&body).is_err());

@@ -1,8 +1,15 @@
 //! PEM, the text armour around DER (RFC 7468): `-----BEGIN LABEL-----`, base64 lines,
 //! `-----END LABEL-----`. Bundles hold many blocks, often with comment text between them.
 //!
-//! The base64 decoder is written here so that what we accept is easy to see: any line width,
-//! whitespace ignored, padding only at the end, nothing else.
+//! This is the one PEM reader: certificates, bundles and key files all go through
+//! [`parse_blocks`]. Its rule is RFC 7468's "lax" parsing, as OpenSSL reads: text before,
+//! between and after blocks is skipped, lines may end in CRLF, have any width and carry
+//! whitespace. It is strict where a mistake could pass unnoticed: a label must follow the §2
+//! grammar, END must name the same label as BEGIN, and the body must be canonical base64.
+//!
+//! The base64 codec is written here so that what we accept is easy to see (padding only at the
+//! end, nothing else), and so that it takes no branch and no table lookup on a character's
+//! value: private keys pass through it.
 
 use super::{CertError, CertErrorKind};
 
@@ -31,8 +38,9 @@ pub fn parse_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, CertError> {
     Ok(certs)
 }
 
-/// Every PEM block in `pem`, whatever its label. A `BEGIN` without a matching `END`, or a body
-/// that is not base64, is an error.
+/// Every PEM block in `pem`, whatever its label. A label outside RFC 7468's grammar, a `BEGIN`
+/// without a matching `END`, headers (an encrypted block) or a body that is not base64 is an
+/// error naming what is wrong.
 pub fn parse_blocks(pem: &[u8]) -> Result<Vec<Block>, CertError> {
     let text = std::str::from_utf8(pem).map_err(|_| malformed("PEM is not UTF-8 text"))?;
     let mut blocks = Vec::new();
@@ -41,15 +49,24 @@ pub fn parse_blocks(pem: &[u8]) -> Result<Vec<Block>, CertError> {
         let Some(label) = boundary(line, "-----BEGIN ") else {
             continue;
         };
+        check_label(label)?;
         let mut body = String::new();
         let mut ended = false;
         for line in lines.by_ref() {
             if let Some(end_label) = boundary(line, "-----END ") {
+                check_label(end_label)?;
                 if end_label != label {
-                    return Err(malformed("PEM END label does not match BEGIN"));
+                    return Err(malformed(&format!(
+                        "PEM block \"BEGIN {label}\" ends with \"END {end_label}\""
+                    )));
                 }
                 ended = true;
                 break;
+            }
+            if boundary(line, "-----BEGIN ").is_some() {
+                return Err(malformed(&format!(
+                    "PEM block \"BEGIN {label}\" has no END line before the next BEGIN"
+                )));
             }
             // RFC 1421 headers (`Proc-Type: ...`) only appear in encrypted keys.
             if line.contains(':') {
@@ -58,7 +75,9 @@ pub fn parse_blocks(pem: &[u8]) -> Result<Vec<Block>, CertError> {
             body.push_str(line.trim());
         }
         if !ended {
-            return Err(malformed("PEM block has no END line"));
+            return Err(malformed(&format!(
+                "PEM block \"BEGIN {label}\" has no END line"
+            )));
         }
         let der = base64_decode(&body).ok_or_else(|| malformed("PEM body is not valid base64"))?;
         if der.is_empty() {
@@ -96,13 +115,46 @@ fn malformed(what: &str) -> CertError {
 
 /// The label of a `-----BEGIN X-----` / `-----END X-----` line, if `line` is one.
 fn boundary<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
-    line.trim()
-        .strip_prefix(prefix)?
-        .strip_suffix("-----")
-        .filter(|label| label.len() <= 64)
+    line.trim().strip_prefix(prefix)?.strip_suffix("-----")
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// RFC 7468 §2: `label = [ labelchar *( ["-" / SP] labelchar ) ]`, labelchar being printable
+/// ASCII other than `-`. Checked before a label is named in an error, so the message is plain
+/// text; 64 characters is far more than any real label.
+fn check_label(label: &str) -> Result<(), CertError> {
+    let bytes = label.as_bytes();
+    let separator = |b: u8| b == b'-' || b == b' ';
+    let well_formed = label.len() <= 64
+        && bytes.iter().all(|&b| b.is_ascii_graphic() || b == b' ')
+        && bytes.first().is_none_or(|&b| !separator(b))
+        && bytes.last().is_none_or(|&b| !separator(b))
+        && bytes
+            .windows(2)
+            .all(|w| !(separator(w[0]) && separator(w[1])));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(malformed("PEM label is not valid (RFC 7468 section 2)"))
+    }
+}
+
+/// All ones when `x < limit`, else zero; for small non-negative values, without a branch.
+fn below(x: i32, limit: i32) -> i32 {
+    (x - limit) >> 16
+}
+
+/// The base64 character for a 6-bit value: 'A' plus a correction per range, each added under
+/// a mask, so neither a branch nor a table index depends on the (possibly secret) value.
+fn base64_char(sextet: u32) -> char {
+    let s = (sextet & 0x3f) as i32;
+    let c = s
+        + i32::from(b'A')
+        + (!below(s, 26) & 6)
+        + (!below(s, 52) & -75)
+        + (!below(s, 62) & -15)
+        + (!below(s, 63) & 3);
+    char::from(c as u8)
+}
 
 fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
@@ -114,9 +166,9 @@ fn base64_encode(data: &[u8]) -> String {
         ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
+            // Depends on the length only.
             if i <= chunk.len() {
-                let sextet = (n >> (18 - 6 * i)) & 0x3f;
-                out.push(char::from(ALPHABET[sextet as usize]));
+                out.push(base64_char(n >> (18 - 6 * i)));
             } else {
                 out.push('=');
             }
@@ -125,16 +177,17 @@ fn base64_encode(data: &[u8]) -> String {
     out
 }
 
-fn base64_value(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
+/// The value of a base64 character, or -1. Each range adds its offset under a mask that is all
+/// ones only inside it (the ranges are disjoint), so the time taken is the same for every
+/// character of a private key.
+fn base64_value(c: u8) -> i32 {
+    let c = i32::from(c);
+    let inside = |lo: u8, hi: u8| !below(c, i32::from(lo)) & below(c, i32::from(hi) + 1);
+    -1 + (inside(b'A', b'Z') & (c - i32::from(b'A') + 1))
+        + (inside(b'a', b'z') & (c - i32::from(b'a') + 27))
+        + (inside(b'0', b'9') & (c - i32::from(b'0') + 53))
+        + (inside(b'+', b'+') & 63)
+        + (inside(b'/', b'/') & 64)
 }
 
 /// Strict base64: length a multiple of 4 (whitespace removed), `=` only as the last one or two
@@ -153,13 +206,24 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
             return None;
         }
         let mut n = 0u32;
+        // Any invalid character makes `invalid` negative; tested once per quad, its outcome is
+        // the same for every valid input.
+        let mut invalid = 0i32;
         for &c in &quad[..4 - pad] {
-            n = (n << 6) | base64_value(c)?;
+            let v = base64_value(c);
+            invalid |= v;
+            n = (n << 6) | (v as u32 & 0x3f);
         }
         n <<= 6 * pad as u32;
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        // Non-canonical encodings (stray low bits before the padding) are refused.
-        if (pad == 1 && bytes[2] != 0) || (pad == 2 && (bytes[1] != 0 || bytes[2] != 0)) {
+        // Non-canonical encodings (stray low bits before the padding) are refused; like
+        // `invalid`, tested once, after the bits are gathered.
+        let stray = match pad {
+            1 => bytes[2],
+            2 => bytes[1] | bytes[2],
+            _ => 0,
+        };
+        if invalid < 0 || stray != 0 {
             return None;
         }
         out.extend_from_slice(&bytes[..3 - pad]);
@@ -187,6 +251,21 @@ mod tests {
         for (plain, encoded) in vectors {
             assert_eq!(base64_encode(plain.as_bytes()), encoded);
             assert_eq!(base64_decode(encoded).as_deref(), Some(plain.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn branch_free_codec_matches_the_alphabet() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (value, &c) in alphabet.iter().enumerate() {
+            assert_eq!(base64_char(value as u32), char::from(c));
+        }
+        for c in 0..=255u8 {
+            let expected = alphabet
+                .iter()
+                .position(|&a| a == c)
+                .map_or(-1, |v| v as i32);
+            assert_eq!(base64_value(c), expected, "{c:#04x}");
         }
     }
 
@@ -238,6 +317,48 @@ mod tests {
         }
         let only_key = encode("PRIVATE KEY", &[1]);
         assert!(parse_certificates(only_key.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn broken_framing_is_named() {
+        let reason = |pem: &str| match parse_blocks(pem.as_bytes()) {
+            Err(CertError {
+                kind: CertErrorKind::Malformed(m),
+                ..
+            }) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            reason("-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+            "PEM block \"BEGIN CERTIFICATE\" ends with \"END PRIVATE KEY\""
+        );
+        assert_eq!(
+            reason("-----BEGIN CERTIFICATE-----\nAAAA\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+            "PEM block \"BEGIN CERTIFICATE\" has no END line before the next BEGIN"
+        );
+        assert_eq!(
+            reason("-----BEGIN CERTIFICATE-----\nAAAA\n"),
+            "PEM block \"BEGIN CERTIFICATE\" has no END line"
+        );
+        // Labels outside RFC 7468 §2 are refused before they are shown to anyone.
+        for label in [
+            "CERT--X",
+            " CERT",
+            "CERT ",
+            "CE\u{1b}[2JRT",
+            "CERTÉ",
+            &"A".repeat(65),
+        ] {
+            let pem = format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n");
+            assert_eq!(
+                reason(&pem),
+                "PEM label is not valid (RFC 7468 section 2)",
+                "{label:?}"
+            );
+        }
+        // Hyphens and spaces between label characters are allowed.
+        let ok = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+        assert_eq!(parse_blocks(ok.as_bytes()).unwrap()[0].label, "X509 CRL");
     }
 
     proptest! {
