@@ -1,20 +1,22 @@
-//! RSA by hand on num-bigint (RFC 8017): the key types and the raw operations. The private
-//! operation uses CRT and blinding (RFC 8017 §5.1.2); see the submodules for the rest:
-//! `pkcs1` (PKCS#1 v1.5 paddings, RFC 8017 §7.2, §8.2, §9.2), `keygen` (FIPS 186-5 §A.1.3
-//! key generation), `montgomery` (fixed-limb modular arithmetic).
+//! RSA by hand (RFC 8017): the key types and the raw operations. See the submodules for the
+//! rest: `crt` (the private operation, RFC 8017 §5.1.2), `pkcs1` (PKCS#1 v1.5 paddings, RFC 8017
+//! §7.2, §8.2, §9.2), `keygen` (FIPS 186-5 §A.1.3 key generation), `montgomery` (fixed-limb
+//! modular arithmetic).
 //!
-//! num-bigint is not constant-time. The private operation is therefore blinded: the exponent
-//! only ever sees `c·r^e mod n` for a random `r` the attacker does not know. The exponentiations
-//! themselves run on our own Montgomery code (`Montgomery`): no allocation per step, a
-//! fixed window, table reads that touch every entry (≈1.3× faster than num-bigint's `modpow`
-//! for RSA-2048's halves, ≈4× for the public operation).
+//! num-bigint is not constant-time, so it only handles public numbers and key generation. The
+//! private operation runs on our own fixed-width limbs from start to end (`crt`): blinded
+//! (the exponentiations only see `c·r^e mod n` for a random `r`), with exponentiations that do
+//! the same operations and touch the same memory whatever the exponent, and an output written
+//! as exactly k bytes whatever its value.
 
+mod crt;
 mod keygen;
 mod montgomery;
 mod pkcs1;
 
+use crt::{Blinding, CrtKey, BLINDING_REFRESH};
 use montgomery::Montgomery;
-use num_bigint::{BigRng010, BigUint};
+use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{One, Zero};
 use sha2::Digest;
@@ -125,9 +127,8 @@ pub struct RsaPrivateKey {
     dp: BigUint,
     dq: BigUint,
     qinv: BigUint,
-    /// Montgomery constants for p and q, computed once per key.
-    mont_p: Montgomery,
-    mont_q: Montgomery,
+    /// The same numbers as limbs, for the constant-time private operation.
+    crt: CrtKey,
     /// The current blinding pair, made on first use and refreshed by squaring (see `Blinding`).
     blinding: Mutex<Option<Blinding>>,
 }
@@ -233,8 +234,8 @@ impl RsaPrivateKey {
         let qinv = (&q % &p)
             .modinv(&p)
             .ok_or(RsaError::InvalidKey("q has no inverse modulo p"))?;
-        let mont_p = Montgomery::new(&p).ok_or(RsaError::InvalidKey("p is even"))?;
-        let mont_q = Montgomery::new(&q).ok_or(RsaError::InvalidKey("q is even"))?;
+        let crt = CrtKey::new(&public.n, &public.e, &p, &q, &dp, &dq, &qinv)
+            .ok_or(RsaError::InvalidKey("p or q is even"))?;
         Ok(Self {
             public,
             d,
@@ -243,8 +244,7 @@ impl RsaPrivateKey {
             dp,
             dq,
             qinv,
-            mont_p,
-            mont_q,
+            crt,
             blinding: Mutex::new(None),
         })
     }
@@ -273,55 +273,27 @@ impl RsaPrivateKey {
     pub fn size(&self) -> usize {
         self.public.size()
     }
-    /// Raw private operation (CRT + blinding) on `size()` big-endian bytes; output `size()` bytes.
+    /// Raw private operation (CRT + blinding, constant-time: see `crt`) on `size()` big-endian
+    /// bytes; output `size()` bytes.
     pub fn raw_private(&self, input: &[u8]) -> Result<Vec<u8>, RsaError> {
-        let c = self.public.input_to_int(input)?;
-        let m = self.private_op(&c)?;
-        i2osp(&m, self.size()).ok_or(RsaError::MessageTooLong)
-    }
-    /// m = c^d mod n by CRT (RFC 8017 §5.1.2, 2.b), blinded, and checked by re-encrypting.
-    fn private_op(&self, c: &BigUint) -> Result<BigUint, RsaError> {
-        let n = &self.public.n;
-        let (r_e, r_inv) = self.next_blinding();
-        // Blind: the exponentiation sees c·r^e, unrelated to the c the attacker chose.
-        let blinded = (c * &r_e) % n;
-        let m1 = self.mont_p.pow(&blinded, &self.dp);
-        let m2 = self.mont_q.pow(&blinded, &self.dq);
-        // Garner: h = qInv·(m1 − m2) mod p, kept non-negative by adding p first.
-        let h = ((&m1 + &self.p - (&m2 % &self.p)) * &self.qinv) % &self.p;
-        let m_blinded = m2 + h * &self.q;
-        // A fault in one CRT half would reveal a factor (Boneh–DeMillo–Lipton): check m^e = c,
-        // modulo p and modulo q (the same check as modulo n, by the CRT, at half the cost).
-        let e = &self.public.e;
-        let check_p = self.mont_p.pow(&m_blinded, e) == &blinded % &self.p;
-        let check_q = self.mont_q.pow(&m_blinded, e) == &blinded % &self.q;
-        if !(check_p && check_q) {
-            return Err(RsaError::InvalidKey(
-                "private-key operation failed its consistency check",
-            ));
-        }
-        Ok((m_blinded * r_inv) % n)
+        let mut out = vec![0u8; self.size()];
+        self.crt
+            .private_op(input, &self.next_blinding(), &mut out)?;
+        Ok(out)
     }
 
     /// Hand out the current blinding pair and advance it (under the lock) for the next caller.
-    fn next_blinding(&self) -> (BigUint, BigUint) {
-        let n = &self.public.n;
+    fn next_blinding(&self) -> Blinding {
         let mut slot = self
             .blinding
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = match slot.take() {
             Some(b) if b.uses < BLINDING_REFRESH => b,
-            _ => Blinding::fresh(&self.public),
+            _ => self.crt.fresh_blinding(),
         };
-        let pair = (current.r_e.clone(), current.r_inv.clone());
-        // (r^e)² = (r²)^e and (r⁻¹)² = (r²)⁻¹: the next pair costs two squarings, no inverse.
-        *slot = Some(Blinding {
-            r_e: (&current.r_e * &current.r_e) % n,
-            r_inv: (&current.r_inv * &current.r_inv) % n,
-            uses: current.uses + 1,
-        });
-        pair
+        *slot = Some(self.crt.next_blinding(&current));
+        current
     }
 }
 
@@ -336,8 +308,7 @@ impl Clone for RsaPrivateKey {
             dp: self.dp.clone(),
             dq: self.dq.clone(),
             qinv: self.qinv.clone(),
-            mont_p: self.mont_p.clone(),
-            mont_q: self.mont_q.clone(),
+            crt: self.crt.clone(),
             blinding: Mutex::new(None),
         }
     }
@@ -364,41 +335,6 @@ impl std::fmt::Debug for RsaPrivateKey {
             .field("bits", &self.public.bits())
             .field("e", &self.public.e)
             .finish_non_exhaustive()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-/// A fresh random r is drawn after this many uses of one squaring chain (OpenSSL uses 32 too).
-const BLINDING_REFRESH: u32 = 32;
-
-/// Blinding pair (r^e mod n, r⁻¹ mod n) for a secret random r.
-struct Blinding {
-    r_e: BigUint,
-    r_inv: BigUint,
-    uses: u32,
-}
-
-impl Blinding {
-    fn fresh(key: &RsaPublicKey) -> Self {
-        let mut rng = rand::rng();
-        let two = BigUint::from(2u32);
-        loop {
-            let r = rng.random_biguint_range(&two, &key.n);
-            // gcd(r, n) ≠ 1 would mean r shares a factor with n: draw again.
-            if let Some(r_inv) = r.modinv(&key.n) {
-                return Self {
-                    r_e: match Montgomery::new(&key.n) {
-                        Some(mont) => mont.pow(&r, &key.e),
-                        None => r.modpow(&key.e, &key.n),
-                    },
-                    r_inv,
-                    uses: 0,
-                };
-            }
-        }
     }
 }
 
@@ -555,6 +491,11 @@ mod tests {
         let good = test_key();
         let mut faulty = good.clone();
         faulty.dp = &good.dp + 2u32;
+        let public = &good.public;
+        faulty.crt = CrtKey::new(
+            &public.n, &public.e, &good.p, &good.q, &faulty.dp, &good.dq, &good.qinv,
+        )
+        .unwrap();
         let x = vec![9u8; 256];
         assert!(matches!(
             faulty.raw_private(&x),

@@ -47,78 +47,169 @@ impl Montgomery {
         })
     }
 
-    /// `base^exp mod m`.
+    /// `base^exp mod m` on num-bigint values (public operation, tests).
     pub(super) fn pow(&self, base: &BigUint, exp: &BigUint) -> BigUint {
         let n = self.m.len();
-        let mut acc = vec![0u64; n];
-        let mut tmp = vec![0u64; n];
-        let x = {
-            let plain = limbs_of(&(base % &self.modulus), n);
-            let mut x = vec![0u64; n];
-            self.mul(&plain, &self.r2, &mut x);
-            x
-        };
+        let mut x = vec![0u64; n];
+        self.enter_mont(&limbs_of(&(base % &self.modulus), n), &mut x);
         let e = exp.to_u64_digits();
-        let bits = exp.bits();
-        let bit = |i: u64| {
-            let limb = e.get((i / 64) as usize).copied().unwrap_or(0);
-            (limb >> (i % 64)) & 1
-        };
-        if bits == 0 {
-            return BigUint::one() % &self.modulus;
-        }
-        if bits <= 64 {
-            // A public exponent: plain left-to-right square-and-multiply (e is not secret).
-            acc.copy_from_slice(&x);
-            for i in (0..bits - 1).rev() {
-                self.sqr(&acc, &mut tmp);
-                std::mem::swap(&mut acc, &mut tmp);
-                if bit(i) == 1 {
-                    self.mul(&acc, &x, &mut tmp);
-                    std::mem::swap(&mut acc, &mut tmp);
-                }
-            }
+        let mut acc = vec![0u64; n];
+        if exp.bits() <= 64 {
+            self.pow_public(&x, &e, &mut acc);
         } else {
-            // table[k] = x^k in Montgomery form, k < 2^WINDOW; table[0] = R mod m (that is, 1).
-            let size = 1usize << WINDOW;
-            let mut table = vec![0u64; size * n];
-            let mut one = vec![0u64; n];
-            if let Some(first) = one.first_mut() {
-                *first = 1;
-            }
-            self.mul(&one, &self.r2, &mut tmp);
-            table[..n].copy_from_slice(&tmp);
-            for k in 1..size {
-                let (done, rest) = table.split_at_mut(k * n);
-                self.mul(&done[(k - 1) * n..k * n], &x, &mut rest[..n]);
-            }
-            let windows = bits.div_ceil(u64::from(WINDOW));
-            let window = |w: u64| {
-                (0..u64::from(WINDOW)).fold(0u64, |v, j| v | (bit(w * u64::from(WINDOW) + j) << j))
-            };
-            select(&table, window(windows - 1), &mut acc);
-            let mut entry = vec![0u64; n];
-            for w in (0..windows - 1).rev() {
-                for _ in 0..WINDOW {
-                    self.sqr(&acc, &mut tmp);
-                    std::mem::swap(&mut acc, &mut tmp);
-                }
-                select(&table, window(w), &mut entry);
-                self.mul(&acc, &entry, &mut tmp);
-                std::mem::swap(&mut acc, &mut tmp);
-            }
+            self.pow_secret(&x, &e, &mut acc);
         }
-        // Leave Montgomery form: multiply by plain 1.
-        let mut one = vec![0u64; n];
-        if let Some(first) = one.first_mut() {
-            *first = 1;
-        }
-        self.mul(&acc, &one, &mut tmp);
-        biguint_of(&tmp)
+        let mut out = vec![0u64; n];
+        self.leave_mont(&acc, &mut out);
+        biguint_of(&out)
     }
 
+    /// Number of limbs of m.
+    pub(super) fn limbs(&self) -> usize {
+        self.m.len()
+    }
+
+    /// m's limbs (public only where m is: n yes, p and q no).
+    pub(super) fn modulus_limbs(&self) -> &[u64] {
+        &self.m
+    }
+
+    /// `out = a·R mod m` (into Montgomery form) for `a < m`.
+    pub(super) fn enter_mont(&self, a: &[u64], out: &mut [u64]) {
+        self.mul(a, &self.r2, out);
+    }
+
+    /// `out = a·R⁻¹ mod m` (out of Montgomery form).
+    pub(super) fn leave_mont(&self, a: &[u64], out: &mut [u64]) {
+        let mut one = vec![0u64; self.m.len()];
+        one[0] = 1;
+        self.mul(a, &one, out);
+    }
+
+    /// `out = x^exp` in Montgomery form (`x` too) for a public exponent: left-to-right
+    /// square-and-multiply, which branches on the exponent's bits.
+    pub(super) fn pow_public(&self, x: &[u64], exp: &[u64], out: &mut [u64]) {
+        let bits = exp
+            .iter()
+            .rposition(|&l| l != 0)
+            .map_or(0, |i| 64 * i + 64 - exp[i].leading_zeros() as usize);
+        let mut tmp = vec![0u64; self.m.len()];
+        if bits == 0 {
+            let mut one = vec![0u64; self.m.len()];
+            one[0] = 1;
+            return self.enter_mont(&one, out);
+        }
+        let mut acc = x.to_vec();
+        for i in (0..bits - 1).rev() {
+            self.sqr(&acc, &mut tmp);
+            std::mem::swap(&mut acc, &mut tmp);
+            if (exp[i / 64] >> (i % 64)) & 1 == 1 {
+                self.mul(&acc, x, &mut tmp);
+                std::mem::swap(&mut acc, &mut tmp);
+            }
+        }
+        out.copy_from_slice(&acc);
+    }
+
+    /// `out = x^exp` in Montgomery form (`x` too) for a secret exponent: every one of its
+    /// `64·exp.len()` bits goes through the same fixed window, so the operations and the memory
+    /// touched depend only on the exponent's length in limbs.
+    pub(super) fn pow_secret(&self, x: &[u64], exp: &[u64], out: &mut [u64]) {
+        let n = self.m.len();
+        let bit = |i: usize| (exp[i / 64] >> (i % 64)) & 1;
+        let mut tmp = vec![0u64; n];
+        // table[k] = x^k in Montgomery form, k < 2^WINDOW; table[0] = R mod m (that is, 1).
+        let size = 1usize << WINDOW;
+        let mut table = vec![0u64; size * n];
+        let mut one = vec![0u64; n];
+        one[0] = 1;
+        self.enter_mont(&one, &mut table[..n]);
+        for k in 1..size {
+            let (done, rest) = table.split_at_mut(k * n);
+            self.mul(&done[(k - 1) * n..k * n], x, &mut rest[..n]);
+        }
+        let bits = 64 * exp.len();
+        let width = WINDOW as usize;
+        let windows = bits.div_ceil(width);
+        // Bits past the top of exp (the top window may be short) read as zero.
+        let window = |w: usize| {
+            (0..width).fold(0u64, |v, j| {
+                let i = w * width + j;
+                let b = if i < bits { bit(i) } else { 0 };
+                v | (b << j)
+            })
+        };
+        if windows == 0 {
+            return out.copy_from_slice(&table[..n]);
+        }
+        let mut acc = vec![0u64; n];
+        select(&table, window(windows - 1), &mut acc);
+        let mut entry = vec![0u64; n];
+        for w in (0..windows - 1).rev() {
+            for _ in 0..WINDOW {
+                self.sqr(&acc, &mut tmp);
+                std::mem::swap(&mut acc, &mut tmp);
+            }
+            select(&table, window(w), &mut entry);
+            self.mul(&acc, &entry, &mut tmp);
+            std::mem::swap(&mut acc, &mut tmp);
+        }
+        out.copy_from_slice(&acc);
+    }
+
+    /// What [`Montgomery::reduce`] needs for numbers of `len` limbs: it ends in Montgomery form
+    /// (`mont_form`) or plain. Computed with num-bigint once, when the key is loaded.
+    pub(super) fn reducer(&self, len: usize, mont_form: bool) -> Reducer {
+        let limbs = self.m.len();
+        let len = len.max(limbs);
+        let steps = len - limbs + 1;
+        // REDC divides by 2^(64·steps); the factor multiplies that back, times R (the
+        // multiplication's own R⁻¹) and, for Montgomery form, another R.
+        let shift = 64 * (steps + limbs * (1 + usize::from(mont_form)));
+        let factor = (BigUint::one() << shift) % &self.modulus;
+        Reducer {
+            len,
+            factor: limbs_of(&factor, limbs),
+        }
+    }
+
+    /// `out = t mod m` (or `t·R mod m`, see [`Montgomery::reducer`]) for any `t` of up to
+    /// `reducer.len` limbs, without a division: Montgomery reduction by one limb at a time until
+    /// `len − limbs + 1` limbs are cleared (which leaves a value below 2m whatever t was), a
+    /// branch-free subtraction, and one multiplication by the precomputed factor.
+    pub(super) fn reduce(&self, t: &[u64], reducer: &Reducer, out: &mut [u64]) {
+        let limbs = self.m.len();
+        let steps = reducer.len - limbs + 1;
+        // t + q·m < 2^(64·(len + 2)): two spare limbs hold every carry.
+        let mut buf = vec![0u64; reducer.len + 2];
+        for (b, &x) in buf.iter_mut().zip(t) {
+            *b = x;
+        }
+        for i in 0..steps {
+            let q = u128::from(buf[i].wrapping_mul(self.m_inv));
+            let mut c = 0u128;
+            for (b, &mj) in buf[i..i + limbs].iter_mut().zip(&self.m) {
+                let s = u128::from(*b) + q * u128::from(mj) + c;
+                *b = s as u64;
+                c = s >> 64;
+            }
+            for b in &mut buf[i + limbs..] {
+                let s = u128::from(*b) + c;
+                *b = s as u64;
+                c = s >> 64;
+            }
+        }
+        let mut x = vec![0u64; limbs];
+        subtract_if_not_below(
+            &buf[steps..steps + limbs],
+            buf[steps + limbs],
+            &self.m,
+            &mut x,
+        );
+        self.mul(&x, &reducer.factor, out);
+    }
     /// `out = a·b·R⁻¹ mod m` for `a, b < m` (all `limbs` long).
-    fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64]) {
+    pub(super) fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64]) {
         // The common sizes get a copy with the length known at compile time (unrolled, no
         // bounds checks): faster than the general loop.
         macro_rules! fixed {
@@ -141,7 +232,7 @@ impl Montgomery {
 
     /// `out = a²·R⁻¹ mod m`: most of an exponentiation, and a square needs only about half the
     /// limb products of a multiplication.
-    fn sqr(&self, a: &[u64], out: &mut [u64]) {
+    pub(super) fn sqr(&self, a: &[u64], out: &mut [u64]) {
         macro_rules! fixed {
             ($($n:literal)*) => {
                 match self.m.len() {
@@ -358,6 +449,13 @@ fn mont_mul_slices(m: &[u64], m_inv: u64, a: &[u64], b: &[u64], out: &mut [u64])
     subtract_if_not_below(&t, t_top, m, out);
 }
 
+/// A precomputed factor for [`Montgomery::reduce`] on numbers of `len` limbs.
+#[derive(Clone)]
+pub(super) struct Reducer {
+    len: usize,
+    factor: Vec<u64>,
+}
+
 /// `out = t − m` unless that borrows (then `out = t`), where `t_top` is t's limb above `m`'s
 /// length; branch-free.
 #[inline(always)]
@@ -391,13 +489,13 @@ fn select(table: &[u64], k: u64, out: &mut [u64]) {
 }
 
 /// `x` as exactly `len` little-endian limbs (`x` must fit; the callers reduce it first).
-fn limbs_of(x: &BigUint, len: usize) -> Vec<u64> {
+pub(super) fn limbs_of(x: &BigUint, len: usize) -> Vec<u64> {
     let mut limbs = x.to_u64_digits();
     limbs.resize(len, 0);
     limbs
 }
 
-fn biguint_of(limbs: &[u64]) -> BigUint {
+pub(super) fn biguint_of(limbs: &[u64]) -> BigUint {
     BigUint::new(
         limbs
             .iter()
