@@ -116,7 +116,7 @@ fn has_small_factor(candidate: &BigUint) -> bool {
 
 /// A random prime of exactly `bits` bits with the top two bits set and gcd(p − 1, e) = 1
 /// (FIPS 186-5 §A.1.3): fresh random candidates, trial division, then Miller–Rabin.
-fn generate_prime(
+pub(super) fn generate_prime(
     bits: usize,
     e: &BigUint,
     rounds: usize,

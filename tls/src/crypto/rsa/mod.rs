@@ -424,6 +424,54 @@ mod tests {
         assert_eq!(key.raw_private(&x).unwrap(), expected);
     }
 
+    /// The output is k bytes whatever its value: results with leading zero bytes (as every
+    /// PKCS#1 block has) and the extremes 0, 1 and n − 1 come back exactly.
+    #[test]
+    fn raw_private_keeps_leading_zeros() {
+        let key = test_key();
+        let (n, k) = (key.public_key().n(), key.size());
+        let mut x = vec![0u8; k];
+        x[k - 1] = 1;
+        let n1 = i2osp(&(n - 1u32), k).unwrap();
+        let mut short = vec![0u8; k];
+        short[9..].fill(0xa5);
+        for m in [vec![0u8; k], x, n1, short] {
+            let c = key.public_key().raw_public(&m).unwrap();
+            for _ in 0..3 {
+                assert_eq!(key.raw_private(&c).unwrap(), m);
+            }
+        }
+    }
+
+    /// Primes of different limb counts (10 and 22 limbs for a 32-limb n, and q > p): every
+    /// reduction in the private operation crosses lengths.
+    #[test]
+    fn unbalanced_primes() {
+        let mut rng = rand::rng();
+        let e = BigUint::from(65_537u32);
+        let (n, p, q) = loop {
+            let p = keygen::generate_prime(640, &e, 10, &mut rng, &mut |_| {});
+            let q = keygen::generate_prime(1408, &e, 10, &mut rng, &mut |_| {});
+            let n = &p * &q;
+            if n.bits() == 2048 {
+                break (n, p, q);
+            }
+        };
+        let lambda = (&p - 1u32).lcm(&(&q - 1u32));
+        let d = e.modinv(&lambda).unwrap();
+        let key = RsaPrivateKey::from_components(n.clone(), e, d.clone(), p, q).unwrap();
+        let mut x = vec![0u8; key.size()];
+        rng.fill_bytes(&mut x[1..]);
+        for _ in 0..3 {
+            let expected = i2osp(&BigUint::from_bytes_be(&x).modpow(&d, &n), key.size());
+            assert_eq!(key.raw_private(&x).ok(), expected);
+        }
+        let sig = key.sign_pkcs1v15(HashAlg::Sha256, b"m").unwrap();
+        key.public_key()
+            .verify_pkcs1v15(HashAlg::Sha256, b"m", &sig)
+            .unwrap();
+    }
+
     #[test]
     fn raw_ops_reject_out_of_range_input() {
         let key = test_key();
