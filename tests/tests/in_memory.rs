@@ -359,12 +359,75 @@ fn well_formed_wrong_premaster(key: &RsaPublicKey, _pre_master_secret: &[u8; 48]
     key.encrypt_pkcs1v15(&other).expect("encrypt")
 }
 
-/// Runs a handshake with the given pre-master secret encryption and returns (records the
-/// server accepted before failing, the server's error).
-fn premaster_outcome(encrypt: fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>) -> Option<AlertDescription> {
+/// The client's secret with version 3.1 instead of the 3.3 its ClientHello offered (a
+/// version-rollback attempt, RFC 5246 §7.4.7.1): well-formed PKCS#1, wrong content.
+fn wrong_version_premaster(key: &RsaPublicKey, pre_master_secret: &[u8; 48]) -> Vec<u8> {
+    let mut rolled_back = *pre_master_secret;
+    rolled_back[..2].copy_from_slice(&[3, 1]);
+    key.encrypt_pkcs1v15(&rolled_back).expect("encrypt")
+}
+
+/// 49 bytes: one extra in front of the client's real secret. A server that took the last 48
+/// bytes without checking the length would agree with the client.
+fn wrong_length_premaster(key: &RsaPublicKey, pre_master_secret: &[u8; 48]) -> Vec<u8> {
+    let mut longer = vec![0x01u8];
+    longer.extend_from_slice(pre_master_secret);
+    key.encrypt_pkcs1v15(&longer).expect("encrypt")
+}
+
+/// k + 1 bytes: a correct ciphertext of the real secret behind a zero byte. A server that read
+/// the ciphertext as a number (leading zeros ignored) would agree with the client.
+fn overlong_ciphertext_premaster(key: &RsaPublicKey, pre_master_secret: &[u8; 48]) -> Vec<u8> {
+    let mut c = vec![0u8];
+    c.extend(key.encrypt_pkcs1v15(pre_master_secret).expect("encrypt"));
+    c
+}
+
+/// Keeps the pre-master secret a connection reports (the client: what it sent; the server:
+/// what decryption gave, or the random stand-in).
+#[derive(Default)]
+struct PremasterLog(Mutex<Vec<Vec<u8>>>);
+
+impl Observer for PremasterLog {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::PremasterSecret { premaster, .. } = event {
+            if let Ok(mut v) = self.0.lock() {
+                v.push(premaster.to_vec());
+            }
+        }
+    }
+}
+
+impl PremasterLog {
+    fn only(&self) -> Vec<u8> {
+        let v = self.0.lock().expect("lock");
+        assert_eq!(v.len(), 1, "one pre-master secret per handshake");
+        v[0].clone()
+    }
+}
+
+/// What the server did with one encrypted pre-master secret.
+struct PremasterOutcome {
+    /// The alert the server raised on the client's Finished.
+    alert: Option<AlertDescription>,
+    /// The secret the client meant, and the one the server went on with.
+    client_secret: Vec<u8>,
+    server_secret: Vec<u8>,
+}
+
+/// Runs a handshake with the given pre-master secret encryption; checks that the server
+/// accepts ClientKeyExchange and ChangeCipherSpec and fails only on Finished.
+fn premaster_outcome(encrypt: fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>) -> PremasterOutcome {
+    let (client_log, server_log) = (
+        Arc::new(PremasterLog::default()),
+        Arc::new(PremasterLog::default()),
+    );
     let mut cc = client_config(pki());
     cc.testing_encrypt_premaster = Some(encrypt);
-    let (mut c, mut s) = (client(cc), server(server_config(pki())));
+    cc.common.observer = Some(client_log.clone());
+    let mut sc = server_config(pki());
+    sc.common.observer = Some(server_log.clone());
+    let (mut c, mut s) = (client(cc), server(sc));
     transfer(&mut c, &mut s, usize::MAX).expect("hello");
     transfer(&mut s, &mut c, usize::MAX).expect("server flight");
     // Feed the client's flight record by record: ClientKeyExchange and CCS must be accepted.
@@ -386,15 +449,57 @@ fn premaster_outcome(encrypt: fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>) -> Option
     assert_eq!(outcomes[0], (22, None));
     assert_eq!(outcomes[1], (20, None));
     assert_eq!(outcomes[2].0, 22);
-    outcomes[2].1
+    PremasterOutcome {
+        alert: outcomes[2].1,
+        client_secret: client_log.only(),
+        server_secret: server_log.only(),
+    }
+}
+
+/// Every malformation fails where a well-formed wrong secret fails (Finished), with the same
+/// alert, and the server goes on with a stand-in: client_version || 46 bytes that are not the
+/// client's (RFC 5246 §7.4.7.1).
+fn assert_fails_like_a_wrong_secret(encrypt: fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>) {
+    let wrong = premaster_outcome(well_formed_wrong_premaster);
+    assert!(wrong.alert.is_some());
+    let outcome = premaster_outcome(encrypt);
+    assert_eq!(outcome.alert, wrong.alert);
+    assert_eq!(outcome.server_secret.len(), 48);
+    assert_eq!(
+        outcome.server_secret[..2],
+        [3, 3],
+        "stand-in starts with client_version"
+    );
+    assert_ne!(outcome.server_secret[2..], outcome.client_secret[2..]);
 }
 
 #[test]
 fn malformed_premaster_fails_only_at_finished_like_a_wrong_one() {
-    let malformed = premaster_outcome(malformed_premaster);
-    let wrong = premaster_outcome(well_formed_wrong_premaster);
-    assert!(malformed.is_some());
-    assert_eq!(malformed, wrong);
+    assert_fails_like_a_wrong_secret(malformed_premaster);
+}
+
+#[test]
+fn wrong_version_premaster_fails_only_at_finished_like_a_wrong_one() {
+    assert_fails_like_a_wrong_secret(wrong_version_premaster);
+}
+
+#[test]
+fn wrong_length_premaster_fails_only_at_finished_like_a_wrong_one() {
+    assert_fails_like_a_wrong_secret(wrong_length_premaster);
+}
+
+#[test]
+fn overlong_ciphertext_fails_only_at_finished_like_a_wrong_one() {
+    assert_fails_like_a_wrong_secret(overlong_ciphertext_premaster);
+}
+
+#[test]
+fn premaster_stand_in_is_fresh_each_time() {
+    // The same malformed message twice: a fixed stand-in would be a secret an attacker
+    // could learn once and then use to finish handshakes.
+    let first = premaster_outcome(malformed_premaster).server_secret;
+    let second = premaster_outcome(malformed_premaster).server_secret;
+    assert_ne!(first, second);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Constant-time helpers: comparisons whose running time does not depend on where bytes differ,
-//! so a MAC or Finished check leaks nothing to a timing attacker.
+//! so a MAC, Finished or padding check leaks nothing to a timing attacker. Masks are `u32`
+//! all-ones (true) or zero (false).
 
 /// Equal length and equal bytes, examined in full whatever the first difference.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
@@ -17,6 +18,31 @@ pub fn ct_select(choose_a: bool, a: &[u8], b: &[u8], out: &mut [u8]) {
     for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
         *o = (x & mask) | (y & !mask);
     }
+}
+
+/// All-ones if a == b, else zero; no branch.
+pub fn ct_eq_u8(a: u8, b: u8) -> u32 {
+    let x = u32::from(a ^ b);
+    // x | −x has its top bit set exactly when x ≠ 0.
+    ((x | x.wrapping_neg()) >> 31).wrapping_sub(1)
+}
+
+/// All-ones if a == b, else zero; no branch.
+pub fn ct_eq_usize(a: usize, b: usize) -> u32 {
+    let x = (a ^ b) as u64;
+    (((x | x.wrapping_neg()) >> 63) as u32).wrapping_sub(1)
+}
+
+/// All-ones if a ≥ b, else zero; no branch (both below 2^63).
+pub fn ct_ge_usize(a: usize, b: usize) -> u32 {
+    let lt = ((a as u64).wrapping_sub(b as u64) >> 63) as u32;
+    lt.wrapping_sub(1)
+}
+
+/// `a` if mask is all-ones, `b` if zero.
+pub fn ct_select_usize(mask: u32, a: usize, b: usize) -> usize {
+    let m = ((mask & 1) as usize).wrapping_neg();
+    (a & m) | (b & !m)
 }
 
 #[cfg(test)]
