@@ -11,6 +11,7 @@
 
 pub mod alert;
 pub mod codec;
+pub(crate) mod common_state;
 pub mod config;
 pub mod conn;
 pub mod crypto;
@@ -19,12 +20,14 @@ pub mod explain;
 pub mod handshake;
 pub mod pki;
 pub mod record;
+pub mod session;
 pub mod stream;
 pub mod suites;
 pub mod text;
 pub mod trace;
 
 pub use config::{ClientConfig, ServerConfig};
-pub use conn::{Connection, SessionInfo};
+pub use conn::Connection;
+pub use session::SessionInfo;
 
 pub use error::Error;

@@ -8,8 +8,8 @@
 //! 5. the server's ChangeCipherSpec, then its Finished: proof it derived the same keys.
 
 use crate::alert::AlertDescription;
+use crate::common_state::{Core, Input};
 use crate::config::{CertCheck, ClientConfig};
-use crate::conn::{Core, Input, SessionInfo};
 use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
@@ -19,6 +19,7 @@ use crate::handshake::messages::{
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
+use crate::session::SessionInfo;
 use crate::suites::CipherSuite;
 use crate::trace::Event;
 use crate::Error;

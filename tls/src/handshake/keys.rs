@@ -2,11 +2,12 @@
 //! master secret, the key block and the Finished verify_data, and the transcript they hash.
 
 use crate::alert::AlertDescription;
-use crate::conn::{Core, SessionInfo};
+use crate::common_state::Core;
 use crate::crypto::cipher::RecordCipher;
 use crate::crypto::ct::ct_eq;
 use crate::crypto::prf;
 use crate::handshake::messages::{HandshakeMessage, HandshakePayload};
+use crate::session::SessionInfo;
 use crate::suites::CipherSuite;
 use crate::trace::Event;
 use crate::Error;

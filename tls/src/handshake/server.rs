@@ -7,8 +7,8 @@
 //! 3. the client's ChangeCipherSpec and Finished; then ours.
 
 use crate::alert::AlertDescription;
+use crate::common_state::{Core, Input};
 use crate::config::ServerConfig;
-use crate::conn::{Core, Input, SessionInfo};
 use crate::crypto::ct::{ct_eq, ct_select};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
@@ -17,6 +17,7 @@ use crate::handshake::messages::{
 };
 use crate::pki::verify::matches_host;
 use crate::pki::x509::Certificate;
+use crate::session::SessionInfo;
 use crate::trace::Event;
 use crate::Error;
 use std::sync::Arc;

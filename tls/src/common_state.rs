@@ -1,0 +1,195 @@
+//! What a handshake state may touch (RFC 5246 §7.4, §7.1, §7.2): sending handshake messages,
+//! ChangeCipherSpec and alerts, the record layer and the buffers the connection drains.
+
+use crate::alert::{Alert, AlertDescription, AlertLevel};
+use crate::handshake::joiner::HandshakeJoiner;
+use crate::handshake::messages::HandshakeMessage;
+use crate::record::{ContentType, Deframer, RecordLayer, MAX_PLAINTEXT};
+use crate::session::SessionInfo;
+use crate::trace::{Direction, Event, KeyLog, Observer};
+use crate::Error;
+use std::sync::Arc;
+
+/// Empty records, warning alerts and refused renegotiations in a row before we call it an attack
+/// (a CPU-burning loop).
+const MAX_USELESS_RECORDS: usize = 32;
+/// The input a handshake state reacts to.
+pub(crate) enum Input {
+    Handshake(HandshakeMessage),
+    ChangeCipherSpec,
+}
+
+/// Everything a handshake state may touch: the record layer and the outgoing buffer.
+pub(crate) struct Core {
+    pub(crate) record_layer: RecordLayer,
+    pub(crate) deframer: Deframer,
+    pub(crate) joiner: HandshakeJoiner,
+    /// Wire bytes waiting for the socket.
+    pub(crate) outgoing: Vec<u8>,
+    /// How much of `outgoing` the network has taken (a cursor: no memmove per socket write).
+    pub(crate) outgoing_pos: usize,
+    /// Handshake messages waiting to be framed together (one flight, one record when it fits).
+    pub(crate) flight: Vec<u8>,
+    pub(crate) plaintext: Vec<u8>,
+    pub(crate) plaintext_pos: usize,
+    pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) max_handshake_fragment: usize,
+    pub(crate) info: Option<SessionInfo>,
+    pub(crate) first_record_seen: bool,
+    pub(crate) close_notify_received: bool,
+    pub(crate) close_notify_sent: bool,
+    pub(crate) transport_eof: bool,
+    pub(crate) useless_records: usize,
+    pub(crate) warning_alerts: usize,
+    pub(crate) error: Option<Error>,
+}
+
+impl Core {
+    pub(crate) fn new(common: &crate::config::Common, observer: Option<Arc<dyn Observer>>) -> Self {
+        Self {
+            record_layer: RecordLayer::new(),
+            deframer: Deframer::new(),
+            joiner: HandshakeJoiner::new(),
+            outgoing: Vec::new(),
+            outgoing_pos: 0,
+            flight: Vec::new(),
+            plaintext: Vec::new(),
+            plaintext_pos: 0,
+            observer,
+            key_log: common.key_log.clone(),
+            max_handshake_fragment: common.max_handshake_fragment.clamp(1, MAX_PLAINTEXT),
+            info: None,
+            first_record_seen: false,
+            close_notify_received: false,
+            close_notify_sent: false,
+            transport_eof: false,
+            useless_records: 0,
+            warning_alerts: 0,
+            error: None,
+        }
+    }
+
+    pub(crate) fn observe(&self, event: &Event<'_>) {
+        if let Some(observer) = &self.observer {
+            observer.event(event);
+        }
+    }
+
+    pub(crate) fn log_key(&self, client_random: &[u8; 32], master_secret: &[u8; 48]) {
+        if let Some(key_log) = &self.key_log {
+            key_log.log(client_random, master_secret);
+        }
+    }
+
+    /// Add a handshake message to the current flight.
+    pub(crate) fn queue_handshake(&mut self, message: &HandshakeMessage) {
+        self.observe(&Event::Handshake {
+            direction: Direction::Sent,
+            message,
+        });
+        self.flight.extend_from_slice(&message.raw);
+    }
+
+    /// Frame the queued flight into handshake records.
+    pub(crate) fn flush_flight(&mut self) -> Result<(), Error> {
+        let flight = std::mem::take(&mut self.flight);
+        self.send_records(ContentType::Handshake, &flight, self.max_handshake_fragment)
+    }
+
+    /// Send ChangeCipherSpec and switch our direction to the prepared keys.
+    pub(crate) fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
+        self.flush_flight()?;
+        self.send_records(ContentType::ChangeCipherSpec, &[1], MAX_PLAINTEXT)?;
+        self.observe(&Event::ChangeCipherSpec {
+            direction: Direction::Sent,
+        });
+        self.record_layer.activate_encrypter()
+    }
+
+    /// Queue a warning alert, unless close_notify went out already (nothing follows it).
+    pub(crate) fn send_warning(&mut self, description: AlertDescription) {
+        if self.close_notify_sent {
+            return;
+        }
+        self.send_alert(Alert {
+            level: AlertLevel::Warning,
+            description,
+        });
+    }
+
+    pub(crate) fn send_alert(&mut self, alert: Alert) {
+        // If even the alert cannot be sealed (sequence number exhausted) there is nothing more
+        // to tell the peer; the connection is failing anyway.
+        let _ = self.send_records(ContentType::Alert, &alert.encode(), MAX_PLAINTEXT);
+        self.observe(&Event::Alert {
+            direction: Direction::Sent,
+            alert,
+        });
+    }
+
+    /// Frame `data` into records of at most `max_fragment` bytes. Without an observer the
+    /// record layer gets the whole run at once, so it can seal several records side by side.
+    pub(crate) fn send_records(
+        &mut self,
+        content_type: ContentType,
+        data: &[u8],
+        max_fragment: usize,
+    ) -> Result<(), Error> {
+        let Some(observer) = self.observer.clone() else {
+            if max_fragment >= MAX_PLAINTEXT {
+                return self
+                    .record_layer
+                    .write_records(content_type, data, &mut self.outgoing);
+            }
+            for fragment in data.chunks(max_fragment.max(1)) {
+                self.record_layer
+                    .write_records(content_type, fragment, &mut self.outgoing)?;
+            }
+            return Ok(());
+        };
+        for fragment in data.chunks(max_fragment.clamp(1, MAX_PLAINTEXT)) {
+            let start = self.outgoing.len();
+            self.record_layer
+                .write_records(content_type, fragment, &mut self.outgoing)?;
+            observer.event(&Event::Record {
+                direction: Direction::Sent,
+                content_type,
+                wire: &self.outgoing[start..],
+                plaintext: fragment,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn complete(&mut self, info: SessionInfo) {
+        self.observe(&Event::HandshakeComplete { info: &info });
+        self.info = Some(info);
+    }
+
+    pub(crate) fn count_useless(&mut self) -> Result<(), Error> {
+        self.useless_records += 1;
+        if self.useless_records > MAX_USELESS_RECORDS {
+            return Err(Error::unexpected(
+                "too many empty records or warning alerts",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn outgoing_len(&self) -> usize {
+        self.outgoing.len() - self.outgoing_pos
+    }
+
+    pub(crate) fn plaintext_len(&self) -> usize {
+        self.plaintext.len() - self.plaintext_pos
+    }
+
+    pub(crate) fn append_plaintext(&mut self, data: &[u8]) {
+        if self.plaintext_pos > 0 && self.plaintext_pos == self.plaintext.len() {
+            self.plaintext.clear();
+            self.plaintext_pos = 0;
+        }
+        self.plaintext.extend_from_slice(data);
+    }
+}
