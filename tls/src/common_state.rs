@@ -3,6 +3,7 @@
 
 use crate::alert::{Alert, AlertDescription, AlertLevel};
 use crate::handshake::joiner::HandshakeJoiner;
+use crate::handshake::keys::{Secrets, Side};
 use crate::handshake::messages::HandshakeMessage;
 use crate::record::{ContentType, Deframer, RecordLayer, MAX_PLAINTEXT};
 use crate::session::SessionInfo;
@@ -76,7 +77,7 @@ impl Core {
         }
     }
 
-    pub(crate) fn log_key(&self, client_random: &[u8; 32], master_secret: &[u8; 48]) {
+    fn log_key(&self, client_random: &[u8; 32], master_secret: &[u8; 48]) {
         if let Some(key_log) = &self.key_log {
             key_log.log(client_random, master_secret);
         }
@@ -95,6 +96,30 @@ impl Core {
     pub(crate) fn flush_flight(&mut self) -> Result<(), Error> {
         let flight = std::mem::take(&mut self.flight);
         self.send_records(ContentType::Handshake, &flight, self.max_handshake_fragment)
+    }
+
+    /// The key exchange is done: emit the master secret and key block, write the key-log line,
+    /// and prepare — but not yet activate — both directions' record protection (RFC 5246 §6.1:
+    /// each direction switches at its ChangeCipherSpec).
+    pub(crate) fn start_encryption(&mut self, secrets: &Secrets, side: Side) {
+        self.observe(&Event::MasterSecret {
+            master_secret: secrets.master_secret(),
+            extended: secrets.extended(),
+            client_random: secrets.client_random(),
+        });
+        self.log_key(secrets.client_random(), secrets.master_secret());
+        let key_block = secrets.key_block();
+        self.observe(&Event::KeyBlock {
+            key_block: &key_block,
+        });
+        let (ours, theirs) = secrets.record_ciphers(&key_block, side);
+        self.record_layer.prepare_encrypter(ours);
+        self.record_layer.prepare_decrypter(theirs);
+    }
+
+    /// The peer's ChangeCipherSpec: its records are protected with the prepared keys from here.
+    pub(crate) fn peer_changed_cipher_spec(&mut self) -> Result<(), Error> {
+        self.record_layer.activate_decrypter()
     }
 
     /// Send ChangeCipherSpec and switch our direction to the prepared keys.

@@ -370,23 +370,6 @@ impl ExpectServerHelloDone {
         core.queue_handshake(&key_exchange);
 
         let session_hash = transcript.current_hash();
-        let secrets = Secrets::derive(
-            core,
-            Side::Client,
-            &pre_master_secret,
-            &prev.client_random,
-            &prev.server_random,
-            prev.negotiated.ems.then_some(&session_hash),
-            prev.suite,
-            prev.negotiated.etm,
-        );
-        core.send_change_cipher_spec()?;
-        let verify_data = secrets.verify_data(Side::Client, &transcript.current_hash());
-        let finished = HandshakeMessage::new(HandshakePayload::Finished(Finished { verify_data }));
-        transcript.add(&finished.raw);
-        core.queue_handshake(&finished);
-        core.flush_flight()?;
-
         let info = SessionInfo {
             version: TLS12,
             suite: prev.suite,
@@ -400,6 +383,19 @@ impl ExpectServerHelloDone {
             server_chain,
             verification: Some(verification),
         };
+        let secrets = Secrets::derive(
+            &pre_master_secret,
+            &info,
+            info.extended_master_secret.then_some(&session_hash),
+        );
+        core.start_encryption(&secrets, Side::Client);
+        core.send_change_cipher_spec()?;
+        let verify_data = secrets.verify_data(Side::Client, &transcript.current_hash());
+        let finished = HandshakeMessage::new(HandshakePayload::Finished(Finished { verify_data }));
+        transcript.add(&finished.raw);
+        core.queue_handshake(&finished);
+        core.flush_flight()?;
+
         Ok(ClientState::ChangeCipherSpec(Box::new(KeysAgreed {
             secrets,
             transcript,

@@ -336,15 +336,11 @@ impl ExpectClientKeyExchange {
         self.transcript.add(&message.raw);
         let session_hash = self.transcript.current_hash();
         let secrets = Secrets::derive(
-            core,
-            Side::Server,
             &pre_master_secret,
-            &self.info.client_random,
-            &self.info.server_random,
+            &self.info,
             self.info.extended_master_secret.then_some(&session_hash),
-            self.info.suite,
-            self.info.encrypt_then_mac,
         );
+        core.start_encryption(&secrets, Side::Server);
         Ok(ServerState::ChangeCipherSpec(Box::new(KeysAgreed {
             secrets,
             transcript: self.transcript,
