@@ -11,6 +11,7 @@ use crate::alert::AlertDescription;
 use crate::common_state::{Core, Input};
 use crate::config::{CertCheck, ClientConfig};
 use crate::crypto::rsa::RsaPublicKey;
+use crate::handshake::key_exchange::{client_encrypt, KeyTransport};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
@@ -336,27 +337,11 @@ impl ExpectServerHelloDone {
         let mut transcript = prev.transcript;
         transcript.add(&message.raw);
 
-        // pre_master_secret = client_version (2 bytes) || 46 random bytes (RFC 5246 §7.4.7.1).
-        let mut pre_master_secret = [0u8; 48];
-        pre_master_secret[..2].copy_from_slice(&TLS12.to_be_bytes());
-        rand::fill(&mut pre_master_secret[2..]);
-        let rsa_failed = |e: crate::crypto::rsa::RsaError| {
-            Error::protocol(
-                AlertDescription::InternalError,
-                format!("RSA encryption: {e}"),
-            )
-        };
-        // m = 00 02 || random non-zero padding || 00 || pre-master secret; c = m^e mod n.
-        let (padded, encrypted) = match prev.config.testing_encrypt_premaster {
-            Some(encrypt) => (None, encrypt(&server_key, &pre_master_secret)),
-            None => {
-                let m = server_key
-                    .pkcs1v15_encryption_block(&pre_master_secret)
-                    .map_err(rsa_failed)?;
-                let c = server_key.raw_public(&m).map_err(rsa_failed)?;
-                (Some(m), c)
-            }
-        };
+        let KeyTransport {
+            pre_master_secret,
+            padded,
+            encrypted,
+        } = client_encrypt(&server_key, prev.config.testing_encrypt_premaster)?;
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
             padded: padded.as_deref(),
