@@ -5,7 +5,7 @@ use crate::alert::{Alert, AlertDescription, AlertLevel};
 use crate::handshake::joiner::HandshakeJoiner;
 use crate::handshake::keys::{Secrets, Side};
 use crate::handshake::messages::HandshakeMessage;
-use crate::record::{ContentType, Deframer, RecordLayer, MAX_PLAINTEXT};
+use crate::record::{ContentType, Deframer, RecordLayer, HEADER_LEN, MAX_PLAINTEXT};
 use crate::session::SessionInfo;
 use crate::trace::{Direction, Event, KeyLog, Observer};
 use crate::Error;
@@ -153,38 +153,47 @@ impl Core {
         });
     }
 
-    /// Frame `data` into records of at most `max_fragment` bytes. Without an observer the
-    /// record layer gets the whole run at once, so it can seal several records side by side.
+    /// Frame `data` into records of at most `max_fragment` bytes. Full-size runs go to the
+    /// record layer at once, so it can seal several records side by side; the observer then
+    /// sees each record as written. Observing never changes how records are sealed.
     pub(crate) fn send_records(
         &mut self,
         content_type: ContentType,
         data: &[u8],
         max_fragment: usize,
     ) -> Result<(), Error> {
-        let Some(observer) = self.observer.clone() else {
-            if max_fragment >= MAX_PLAINTEXT {
-                return self
-                    .record_layer
-                    .write_records(content_type, data, &mut self.outgoing);
-            }
-            for fragment in data.chunks(max_fragment.max(1)) {
-                self.record_layer
-                    .write_records(content_type, fragment, &mut self.outgoing)?;
-            }
-            return Ok(());
-        };
-        for fragment in data.chunks(max_fragment.clamp(1, MAX_PLAINTEXT)) {
-            let start = self.outgoing.len();
+        let fragment_len = max_fragment.clamp(1, MAX_PLAINTEXT);
+        let start = self.outgoing.len();
+        let result = if fragment_len == MAX_PLAINTEXT {
             self.record_layer
-                .write_records(content_type, fragment, &mut self.outgoing)?;
-            observer.event(&Event::Record {
-                direction: Direction::Sent,
-                content_type,
-                wire: &self.outgoing[start..],
-                plaintext: fragment,
-            });
+                .write_records(content_type, data, &mut self.outgoing)
+        } else {
+            data.chunks(fragment_len).try_for_each(|fragment| {
+                self.record_layer
+                    .write_records(content_type, fragment, &mut self.outgoing)
+            })
+        };
+        if let Some(observer) = &self.observer {
+            // Our own output: one record per fragment, in order (those written before an error).
+            let mut wire = &self.outgoing[start..];
+            for plaintext in data.chunks(fragment_len) {
+                let Some(&[_, _, _, hi, lo]) = wire.get(..HEADER_LEN) else {
+                    break;
+                };
+                let len = HEADER_LEN + usize::from(u16::from_be_bytes([hi, lo]));
+                let Some((record, rest)) = wire.split_at_checked(len) else {
+                    break;
+                };
+                observer.event(&Event::Record {
+                    direction: Direction::Sent,
+                    content_type,
+                    wire: record,
+                    plaintext,
+                });
+                wire = rest;
+            }
         }
-        Ok(())
+        result
     }
 
     pub(crate) fn complete(&mut self, info: SessionInfo) {
@@ -216,5 +225,92 @@ impl Core {
             self.plaintext_pos = 0;
         }
         self.plaintext.extend_from_slice(data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::cipher::RecordCipher;
+    use crate::record::Deframer;
+    use crate::suites::ALL_SUITES;
+    use std::sync::Mutex;
+
+    /// Every sent record as the observer saw it: (wire bytes, plaintext).
+    #[derive(Default)]
+    struct Sent(Mutex<Vec<(Vec<u8>, Vec<u8>)>>);
+
+    impl Observer for Sent {
+        fn event(&self, event: &Event<'_>) {
+            if let Event::Record {
+                direction: Direction::Sent,
+                wire,
+                plaintext,
+                ..
+            } = event
+            {
+                if let Ok(mut v) = self.0.lock() {
+                    v.push((wire.to_vec(), plaintext.to_vec()));
+                }
+            }
+        }
+    }
+
+    fn cipher() -> RecordCipher {
+        let suite = ALL_SUITES[0];
+        RecordCipher::new(
+            suite,
+            &vec![7; suite.mac_len()],
+            &vec![9; suite.enc_key_len()],
+            false,
+        )
+    }
+
+    /// A batched run (more than 8 full records) still reaches the observer record by record,
+    /// each event's wire bytes being exactly the record that went out with that plaintext.
+    #[test]
+    fn observer_sees_each_record_of_a_batched_run() {
+        let sent = Arc::new(Sent::default());
+        let mut core = Core::new(&crate::config::Common::default(), Some(sent.clone()));
+        core.record_layer.prepare_encrypter(cipher());
+        core.record_layer.activate_encrypter().expect("activate");
+        let data: Vec<u8> = (0..9 * MAX_PLAINTEXT + 5).map(|i| i as u8).collect();
+        core.send_records(ContentType::ApplicationData, &data, MAX_PLAINTEXT)
+            .expect("send");
+
+        let events = sent.0.lock().expect("lock").clone();
+        assert_eq!(events.len(), 10);
+        let wires: Vec<u8> = events.iter().flat_map(|(w, _)| w.clone()).collect();
+        assert_eq!(wires, core.outgoing, "events cover exactly the bytes sent");
+
+        let mut peer = RecordLayer::new();
+        peer.prepare_decrypter(cipher());
+        peer.activate_decrypter().expect("activate");
+        let mut deframer = Deframer::new();
+        for (wire, plaintext) in &events {
+            deframer.push(wire);
+            let record = deframer.next_record().expect("frame").expect("whole");
+            assert!(
+                deframer.next_record().expect("frame").is_none(),
+                "one record"
+            );
+            let plain = peer.read_record(record).expect("open");
+            assert_eq!(&plain.payload, plaintext);
+        }
+        let plaintexts: Vec<u8> = events.iter().flat_map(|(_, p)| p.clone()).collect();
+        assert_eq!(plaintexts, data);
+    }
+
+    /// Handshake fragments below the record size are observed one record each, too.
+    #[test]
+    fn observer_sees_small_fragments() {
+        let sent = Arc::new(Sent::default());
+        let mut core = Core::new(&crate::config::Common::default(), Some(sent.clone()));
+        core.send_records(ContentType::Handshake, &[1, 2, 3, 4, 5], 2)
+            .expect("send");
+        let events = sent.0.lock().expect("lock").clone();
+        let plaintexts: Vec<&[u8]> = events.iter().map(|(_, p)| p.as_slice()).collect();
+        assert_eq!(plaintexts, [&[1, 2][..], &[3, 4], &[5]]);
+        assert_eq!(events[2].0, [22, 3, 3, 0, 1, 5]);
     }
 }
