@@ -50,8 +50,8 @@ impl ConnContext {
     ) {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.handshake_timeout;
-        // Only the built-in site shows the transcript; an observer also turns off the record
-        // layer's batching, which matters for large files.
+        // Only the built-in site shows the transcript (observing does not change how records
+        // are sealed, so this is about what is shown, not speed).
         let transcript = self
             .app
             .root

@@ -1,14 +1,23 @@
 //! Record protection at full size (16 KiB plaintext), per suite: seal one record, open one
 //! record, and `RecordLayer::write_records` over 128 KiB (8 records sealed side by side, the
 //! bulk-download path). Compare with `openssl speed -evp aes-128-cbc-hmac-sha256` and the
-//! anchors in reference/performance.md §1 and §2b (MB/s of plaintext).
+//! anchors in reference/performance.md §1 and §2b (MB/s of plaintext). `send_128k` is the same
+//! run through a server `Connection::write_plaintext`, bare and with an observer: observing must
+//! not change how records are sealed, so both figures should match.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tls::crypto::cipher::RecordCipher;
+use tls::crypto::rsa::RsaPrivateKey;
+use tls::pki::trust::TrustStore;
+use tls::pki::x509::CertificateBuilder;
 use tls::record::{ContentType, RecordLayer, MAX_PLAINTEXT, TLS12};
 use tls::suites::{CipherSuite, ALL_SUITES};
+use tls::trace::{Event, Observer};
+use tls::{ClientConfig, Connection, ServerConfig};
 
 const APPLICATION_DATA: u8 = 23;
 const BATCH: usize = 8 * MAX_PLAINTEXT;
@@ -79,5 +88,73 @@ fn record_protection(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, record_protection);
+/// Counts the bytes of the records it sees: about the least an observer can do.
+#[derive(Default)]
+struct CountBytes(AtomicUsize);
+
+impl Observer for CountBytes {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::Record { wire, .. } = event {
+            self.0.fetch_add(wire.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+/// A server connection after a completed handshake (AES128-SHA256, encrypt-then-MAC off).
+fn established_server(observer: Option<Arc<dyn Observer>>) -> Connection {
+    let ca_key = RsaPrivateKey::generate(2048, &mut |_| {}).expect("CA key");
+    let leaf_key = RsaPrivateKey::generate(2048, &mut |_| {}).expect("leaf key");
+    let root = CertificateBuilder::root_ca("Bench Root CA")
+        .self_signed(&ca_key)
+        .expect("root");
+    let leaf = CertificateBuilder::server(&["localhost"])
+        .expect("names")
+        .sign(leaf_key.public_key(), &root, &ca_key)
+        .expect("leaf");
+    let mut server = ServerConfig::new(vec![leaf.der().to_vec()], leaf_key).expect("server");
+    server.common.suites = vec![ALL_SUITES[0]];
+    server.common.encrypt_then_mac = false;
+    let mut roots = TrustStore::new();
+    roots.add(root);
+    let mut client =
+        Connection::client(Arc::new(ClientConfig::new(roots)), "localhost").expect("client");
+    let mut server = Connection::server_observed(Arc::new(server), observer);
+    for _ in 0..4 {
+        let bytes = client.outgoing().to_vec();
+        client.consume_outgoing(bytes.len());
+        server.read_tls(&bytes);
+        server.process_new_packets().expect("server");
+        let bytes = server.outgoing().to_vec();
+        server.consume_outgoing(bytes.len());
+        client.read_tls(&bytes);
+        client.process_new_packets().expect("client");
+    }
+    assert!(!server.is_handshaking() && !client.is_handshaking());
+    server
+}
+
+fn observed_send(c: &mut Criterion) {
+    let data = vec![0x5au8; BATCH];
+    let mut group = c.benchmark_group("send_128k");
+    group.throughput(Throughput::Bytes(BATCH as u64));
+    group.measurement_time(Duration::from_secs(3));
+    group.warm_up_time(Duration::from_millis(500));
+    let variants: [(&str, Option<Arc<dyn Observer>>); 2] = [
+        ("bare", None),
+        ("observed", Some(Arc::new(CountBytes::default()))),
+    ];
+    for (name, observer) in variants {
+        let mut server = established_server(observer);
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                server.write_plaintext(black_box(&data)).expect("write");
+                let n = server.outgoing().len();
+                server.consume_outgoing(n);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, record_protection, observed_send);
 criterion_main!(benches);

@@ -6,25 +6,18 @@
 //! Record handling follows RFC 5246 §6 (content types, CCS, alerts) and §7.2 (close_notify).
 
 use crate::alert::{Alert, AlertDescription, AlertLevel};
+use crate::common_state::{Core, Input};
 use crate::config::{ClientConfig, ServerConfig};
 use crate::handshake::client::{self, ClientState};
-use crate::handshake::joiner::HandshakeJoiner;
-use crate::handshake::messages::HandshakeMessage;
 use crate::handshake::server::{self, ServerState};
-use crate::pki::CertError;
-use crate::record::{
-    ContentType, Deframer, RecordLayer, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT,
-};
-use crate::suites::CipherSuite;
-use crate::trace::{Direction, Event, KeyLog, Observer};
+use crate::record::{ContentType, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
+use crate::session::SessionInfo;
+use crate::trace::{Direction, Event, Observer};
 use crate::Error;
 use std::sync::Arc;
 
 /// Decrypted bytes we hold for the application before we stop reading records (back-pressure).
 const PLAINTEXT_LIMIT: usize = 64 * 1024;
-/// Empty records, warning alerts and refused renegotiations in a row before we call it an attack
-/// (a CPU-burning loop).
-const MAX_USELESS_RECORDS: usize = 32;
 /// Warning alerts in a row we tolerate; the next one is fatal. Like OpenSSL (CVE-2016-8610,
 /// "SSL Death Alert"), which is what tlsfuzzer expects.
 const MAX_WARNING_ALERTS: usize = 4;
@@ -37,33 +30,6 @@ const OUTGOING_CAP: usize = 512 * 1024;
 /// than that (see [`Connection::read_limit`]).
 const DEFRAMER_CAP: usize = HEADER_LEN + MAX_CIPHERTEXT + HEADER_LEN;
 
-/// What the handshake settled, for the application and the explain view.
-#[derive(Clone, Debug)]
-pub struct SessionInfo {
-    /// Always 0x0303 (TLS 1.2).
-    pub version: u16,
-    pub suite: &'static CipherSuite,
-    pub client_random: [u8; 32],
-    pub server_random: [u8; 32],
-    pub session_id: Vec<u8>,
-    pub extended_master_secret: bool,
-    pub encrypt_then_mac: bool,
-    pub alpn_protocol: Option<Vec<u8>>,
-    /// The host name the client asked for (SNI).
-    pub server_name: Option<String>,
-    /// The chain the server sent, leaf first (DER).
-    pub server_chain: Vec<Vec<u8>>,
-    /// Client side: the standard checks' verdict on that chain (`Ok` = length of the verified
-    /// path), even when a policy chose to continue anyway. `None` on the server side.
-    pub verification: Option<Result<usize, CertError>>,
-}
-
-/// The input a handshake state reacts to.
-pub(crate) enum Input {
-    Handshake(HandshakeMessage),
-    ChangeCipherSpec,
-}
-
 enum State {
     Client(ClientState),
     Server(ServerState),
@@ -74,32 +40,6 @@ pub struct Connection {
     /// `None` only after a fatal error.
     state: Option<State>,
     core: Core,
-}
-
-/// Everything a handshake state may touch: the record layer and the outgoing buffer.
-pub(crate) struct Core {
-    pub(crate) record_layer: RecordLayer,
-    deframer: Deframer,
-    joiner: HandshakeJoiner,
-    /// Wire bytes waiting for the socket.
-    outgoing: Vec<u8>,
-    /// How much of `outgoing` the network has taken (a cursor: no memmove per socket write).
-    outgoing_pos: usize,
-    /// Handshake messages waiting to be framed together (one flight, one record when it fits).
-    flight: Vec<u8>,
-    plaintext: Vec<u8>,
-    plaintext_pos: usize,
-    observer: Option<Arc<dyn Observer>>,
-    key_log: Option<Arc<dyn KeyLog>>,
-    max_handshake_fragment: usize,
-    pub(crate) info: Option<SessionInfo>,
-    first_record_seen: bool,
-    close_notify_received: bool,
-    close_notify_sent: bool,
-    transport_eof: bool,
-    useless_records: usize,
-    warning_alerts: usize,
-    error: Option<Error>,
 }
 
 impl Connection {
@@ -469,154 +409,5 @@ impl Connection {
         };
         self.state = Some(next);
         Ok(())
-    }
-}
-
-impl Core {
-    fn new(common: &crate::config::Common, observer: Option<Arc<dyn Observer>>) -> Self {
-        Self {
-            record_layer: RecordLayer::new(),
-            deframer: Deframer::new(),
-            joiner: HandshakeJoiner::new(),
-            outgoing: Vec::new(),
-            outgoing_pos: 0,
-            flight: Vec::new(),
-            plaintext: Vec::new(),
-            plaintext_pos: 0,
-            observer,
-            key_log: common.key_log.clone(),
-            max_handshake_fragment: common.max_handshake_fragment.clamp(1, MAX_PLAINTEXT),
-            info: None,
-            first_record_seen: false,
-            close_notify_received: false,
-            close_notify_sent: false,
-            transport_eof: false,
-            useless_records: 0,
-            warning_alerts: 0,
-            error: None,
-        }
-    }
-
-    pub(crate) fn observe(&self, event: &Event<'_>) {
-        if let Some(observer) = &self.observer {
-            observer.event(event);
-        }
-    }
-
-    pub(crate) fn log_key(&self, client_random: &[u8; 32], master_secret: &[u8; 48]) {
-        if let Some(key_log) = &self.key_log {
-            key_log.log(client_random, master_secret);
-        }
-    }
-
-    /// Add a handshake message to the current flight.
-    pub(crate) fn queue_handshake(&mut self, message: &HandshakeMessage) {
-        self.observe(&Event::Handshake {
-            direction: Direction::Sent,
-            message,
-        });
-        self.flight.extend_from_slice(&message.raw);
-    }
-
-    /// Frame the queued flight into handshake records.
-    pub(crate) fn flush_flight(&mut self) -> Result<(), Error> {
-        let flight = std::mem::take(&mut self.flight);
-        self.send_records(ContentType::Handshake, &flight, self.max_handshake_fragment)
-    }
-
-    /// Send ChangeCipherSpec and switch our direction to the prepared keys.
-    pub(crate) fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
-        self.flush_flight()?;
-        self.send_records(ContentType::ChangeCipherSpec, &[1], MAX_PLAINTEXT)?;
-        self.observe(&Event::ChangeCipherSpec {
-            direction: Direction::Sent,
-        });
-        self.record_layer.activate_encrypter()
-    }
-
-    /// Queue a warning alert, unless close_notify went out already (nothing follows it).
-    pub(crate) fn send_warning(&mut self, description: AlertDescription) {
-        if self.close_notify_sent {
-            return;
-        }
-        self.send_alert(Alert {
-            level: AlertLevel::Warning,
-            description,
-        });
-    }
-
-    fn send_alert(&mut self, alert: Alert) {
-        // If even the alert cannot be sealed (sequence number exhausted) there is nothing more
-        // to tell the peer; the connection is failing anyway.
-        let _ = self.send_records(ContentType::Alert, &alert.encode(), MAX_PLAINTEXT);
-        self.observe(&Event::Alert {
-            direction: Direction::Sent,
-            alert,
-        });
-    }
-
-    /// Frame `data` into records of at most `max_fragment` bytes. Without an observer the
-    /// record layer gets the whole run at once, so it can seal several records side by side.
-    fn send_records(
-        &mut self,
-        content_type: ContentType,
-        data: &[u8],
-        max_fragment: usize,
-    ) -> Result<(), Error> {
-        let Some(observer) = self.observer.clone() else {
-            if max_fragment >= MAX_PLAINTEXT {
-                return self
-                    .record_layer
-                    .write_records(content_type, data, &mut self.outgoing);
-            }
-            for fragment in data.chunks(max_fragment.max(1)) {
-                self.record_layer
-                    .write_records(content_type, fragment, &mut self.outgoing)?;
-            }
-            return Ok(());
-        };
-        for fragment in data.chunks(max_fragment.clamp(1, MAX_PLAINTEXT)) {
-            let start = self.outgoing.len();
-            self.record_layer
-                .write_records(content_type, fragment, &mut self.outgoing)?;
-            observer.event(&Event::Record {
-                direction: Direction::Sent,
-                content_type,
-                wire: &self.outgoing[start..],
-                plaintext: fragment,
-            });
-        }
-        Ok(())
-    }
-
-    pub(crate) fn complete(&mut self, info: SessionInfo) {
-        self.observe(&Event::HandshakeComplete { info: &info });
-        self.info = Some(info);
-    }
-
-    fn count_useless(&mut self) -> Result<(), Error> {
-        self.useless_records += 1;
-        if self.useless_records > MAX_USELESS_RECORDS {
-            return Err(Error::unexpected(
-                "too many empty records or warning alerts",
-            ));
-        }
-        Ok(())
-    }
-
-    fn outgoing_len(&self) -> usize {
-        self.outgoing.len() - self.outgoing_pos
-    }
-
-    fn plaintext_len(&self) -> usize {
-        self.plaintext.len() - self.plaintext_pos
-    }
-
-    fn append_plaintext(&mut self, data: &[u8]) {
-        if self.plaintext_pos > 0 && self.plaintext_pos == self.plaintext.len() {
-            self.plaintext.clear();
-            self.plaintext_pos = 0;
-        }
-        self.plaintext.extend_from_slice(data);
     }
 }

@@ -2,6 +2,7 @@
 //! so a failure deep in the record layer or the handshake reaches the wire as the RFC alert.
 
 use crate::alert::AlertDescription;
+use crate::crypto::cipher::BadRecordMac;
 use crate::pki::CertError;
 use std::borrow::Cow;
 
@@ -91,5 +92,11 @@ impl From<Error> for std::io::Error {
             _ => std::io::ErrorKind::InvalidData,
         };
         std::io::Error::new(kind, e)
+    }
+}
+
+impl From<BadRecordMac> for Error {
+    fn from(_: BadRecordMac) -> Self {
+        Self::bad_record_mac()
     }
 }

@@ -1,8 +1,25 @@
 //! An HTTPS stack you can read: TLS 1.2 (RFC 5246) by hand.
 //!
+//! Each line imports only from lines above it (`tests/layering.rs` checks the ones that used to
+//! point back up):
+//!
 //! ```text
-//!  crypto (rsa, prf, cipher) <- pki (pem, keys, x509, verify) <- handshake <- conn <- stream (tokio)
-//!  crypto <- record <- conn
+//!  alert, suites, text                      leaves
+//!  crypto (ct, rsa, prf, cipher)         <- suites
+//!  pki (pem, keys, x509, verify, trust)  <- crypto
+//!  error                                 <- alert, pki, crypto::cipher
+//!  codec, record                         <- crypto, error
+//!  handshake::{messages, joiner}         <- codec
+//!  session (SessionInfo)                 <- suites, pki
+//!  trace (events, key log)               <- handshake::messages, record, session
+//!  config                                <- crypto, pki, trace
+//!  common_state (send, CCS, alerts,      <- record, handshake::{joiner, keys}, session, trace
+//!                key switches)
+//!  handshake::{keys, key_exchange,       <- common_state, config, crypto, pki
+//!             client, server}
+//!  conn (Connection: API, dispatch)      <- handshake, common_state
+//!  stream (tokio)                        <- conn
+//!  explain                               <- trace, handshake::messages, pki, config
 //! ```
 //! The protocol core (`record`, `handshake`, `conn`) is synchronous and does no I/O: bytes in,
 //! bytes out. Only `stream` knows tokio.
@@ -11,6 +28,7 @@
 
 pub mod alert;
 pub mod codec;
+pub(crate) mod common_state;
 pub mod config;
 pub mod conn;
 pub mod crypto;
@@ -19,12 +37,14 @@ pub mod explain;
 pub mod handshake;
 pub mod pki;
 pub mod record;
+pub mod session;
 pub mod stream;
 pub mod suites;
 pub mod text;
 pub mod trace;
 
 pub use config::{ClientConfig, ServerConfig};
-pub use conn::{Connection, SessionInfo};
+pub use conn::Connection;
+pub use session::SessionInfo;
 
 pub use error::Error;

@@ -9,8 +9,9 @@
 //! close_notify.
 
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{Connection, SessionInfo};
+use crate::conn::Connection;
 use crate::record::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
+use crate::session::SessionInfo;
 use crate::trace::Observer;
 use crate::Error;
 use std::io;

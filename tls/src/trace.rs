@@ -66,7 +66,7 @@ pub enum Event<'a> {
     },
     /// The handshake finished; what was negotiated.
     HandshakeComplete {
-        info: &'a crate::conn::SessionInfo,
+        info: &'a crate::session::SessionInfo,
     },
 }
 

@@ -16,7 +16,6 @@
 //! plaintext, MAC streamed, CBC in place), and `seal_begin`/`seal_finish` seal up to 8 records
 //! together so their independent CBC chains keep the AES unit busy.
 
-use crate::error::Error;
 use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
 use aes::{Aes128, Aes256};
 use cbc::cipher::consts::U16;
@@ -216,14 +215,14 @@ impl RecordCipher {
 
     /// Decrypt and check one record's payload in place; returns where the plaintext lies within
     /// `payload`. Every failure (length not a block multiple, too short, bad padding, bad MAC) is
-    /// the same [`Error::bad_record_mac`]: telling them apart would be a padding oracle.
+    /// the same [`BadRecordMac`]: telling them apart would be a padding oracle.
     pub fn open(
         &self,
         seq: u64,
         content_type: u8,
         version: u16,
         payload: &mut [u8],
-    ) -> Result<Range<usize>, Error> {
+    ) -> Result<Range<usize>, BadRecordMac> {
         if self.encrypt_then_mac {
             self.open_etm(seq, content_type, version, payload)
         } else {
@@ -244,6 +243,18 @@ impl RecordCipher {
         } else {
             BLOCK + ((n + mac_len) / BLOCK + 1) * BLOCK
         }
+    }
+}
+
+/// A record failed its integrity check. One verdict for every cause (length, padding, MAC):
+/// telling them apart would be a padding oracle. The record layer answers it with the
+/// `bad_record_mac` alert (`From` in `error.rs`, so `crypto` does not depend on `error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadRecordMac;
+
+impl std::fmt::Display for BadRecordMac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record failed its integrity check")
     }
 }
 
@@ -268,23 +279,23 @@ impl RecordCipher {
         content_type: u8,
         version: u16,
         payload: &mut [u8],
-    ) -> Result<Range<usize>, Error> {
+    ) -> Result<Range<usize>, BadRecordMac> {
         let mac_len = self.suite.mac_len();
         let len = payload.len();
         if len < BLOCK + BLOCK + mac_len || !(len - mac_len).is_multiple_of(BLOCK) {
-            return Err(Error::bad_record_mac());
+            return Err(BadRecordMac);
         }
         let (protected, received) = payload.split_at_mut(len - mac_len);
         let tag = self.mac(seq, content_type, version, protected);
         if ct_eq_bytes(&tag[..mac_len], received) == 0 {
-            return Err(Error::bad_record_mac());
+            return Err(BadRecordMac);
         }
 
         let (iv, body) = protected.split_at_mut(BLOCK);
         self.cbc_decrypt(iv, body);
         let (pad_len, pad_good) = check_padding(body, 0);
         if pad_good == 0 {
-            return Err(Error::bad_record_mac());
+            return Err(BadRecordMac);
         }
         Ok(BLOCK..BLOCK + body.len() - pad_len - 1)
     }
@@ -300,12 +311,12 @@ impl RecordCipher {
         content_type: u8,
         version: u16,
         payload: &mut [u8],
-    ) -> Result<Range<usize>, Error> {
+    ) -> Result<Range<usize>, BadRecordMac> {
         let mac_len = self.suite.mac_len();
         let len = payload.len();
         // Public facts only: at least an IV and the blocks that hold a MAC and one padding byte.
         if len < BLOCK + (mac_len + 1).next_multiple_of(BLOCK) || !len.is_multiple_of(BLOCK) {
-            return Err(Error::bad_record_mac());
+            return Err(BadRecordMac);
         }
         let (iv, body) = payload.split_at_mut(BLOCK);
         self.cbc_decrypt(iv, body);
@@ -323,7 +334,7 @@ impl RecordCipher {
 
         let mac_good = ct_eq_bytes(&tag[..mac_len], &received[..mac_len]);
         if black_box(mac_good & pad_good) == 0 {
-            return Err(Error::bad_record_mac());
+            return Err(BadRecordMac);
         }
         Ok(BLOCK..BLOCK + data_len)
     }
@@ -577,7 +588,6 @@ fn ct_eq_bytes(a: &[u8], b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::AlertDescription;
     use crate::suites::ALL_SUITES;
 
     const LENGTHS: [usize; 6] = [0, 1, 15, 16, 17, 1 << 14];
@@ -598,8 +608,8 @@ mod tests {
         (0..n).map(|i| (i * 7 + 3) as u8).collect()
     }
 
-    fn is_bad_record_mac(r: Result<Range<usize>, Error>) -> bool {
-        matches!(r, Err(e) if e.alert() == Some(AlertDescription::BadRecordMac))
+    fn is_bad_record_mac(r: Result<Range<usize>, BadRecordMac>) -> bool {
+        r == Err(BadRecordMac)
     }
 
     fn sealed(c: &RecordCipher, seq: u64, pt: &[u8]) -> Vec<u8> {

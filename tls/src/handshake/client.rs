@@ -8,9 +8,10 @@
 //! 5. the server's ChangeCipherSpec, then its Finished: proof it derived the same keys.
 
 use crate::alert::AlertDescription;
+use crate::common_state::{Core, Input};
 use crate::config::{CertCheck, ClientConfig};
-use crate::conn::{Core, Input, SessionInfo};
 use crate::crypto::rsa::RsaPublicKey;
+use crate::handshake::key_exchange::{client_encrypt, KeyTransport};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
@@ -19,6 +20,7 @@ use crate::handshake::messages::{
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
+use crate::session::SessionInfo;
 use crate::suites::CipherSuite;
 use crate::trace::Event;
 use crate::Error;
@@ -335,27 +337,11 @@ impl ExpectServerHelloDone {
         let mut transcript = prev.transcript;
         transcript.add(&message.raw);
 
-        // pre_master_secret = client_version (2 bytes) || 46 random bytes (RFC 5246 §7.4.7.1).
-        let mut pre_master_secret = [0u8; 48];
-        pre_master_secret[..2].copy_from_slice(&TLS12.to_be_bytes());
-        rand::fill(&mut pre_master_secret[2..]);
-        let rsa_failed = |e: crate::crypto::rsa::RsaError| {
-            Error::protocol(
-                AlertDescription::InternalError,
-                format!("RSA encryption: {e}"),
-            )
-        };
-        // m = 00 02 || random non-zero padding || 00 || pre-master secret; c = m^e mod n.
-        let (padded, encrypted) = match prev.config.testing_encrypt_premaster {
-            Some(encrypt) => (None, encrypt(&server_key, &pre_master_secret)),
-            None => {
-                let m = server_key
-                    .pkcs1v15_encryption_block(&pre_master_secret)
-                    .map_err(rsa_failed)?;
-                let c = server_key.raw_public(&m).map_err(rsa_failed)?;
-                (Some(m), c)
-            }
-        };
+        let KeyTransport {
+            pre_master_secret,
+            padded,
+            encrypted,
+        } = client_encrypt(&server_key, prev.config.testing_encrypt_premaster)?;
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
             padded: padded.as_deref(),
@@ -369,23 +355,6 @@ impl ExpectServerHelloDone {
         core.queue_handshake(&key_exchange);
 
         let session_hash = transcript.current_hash();
-        let secrets = Secrets::derive(
-            core,
-            Side::Client,
-            &pre_master_secret,
-            &prev.client_random,
-            &prev.server_random,
-            prev.negotiated.ems.then_some(&session_hash),
-            prev.suite,
-            prev.negotiated.etm,
-        );
-        core.send_change_cipher_spec()?;
-        let verify_data = secrets.verify_data(Side::Client, &transcript.current_hash());
-        let finished = HandshakeMessage::new(HandshakePayload::Finished(Finished { verify_data }));
-        transcript.add(&finished.raw);
-        core.queue_handshake(&finished);
-        core.flush_flight()?;
-
         let info = SessionInfo {
             version: TLS12,
             suite: prev.suite,
@@ -399,6 +368,19 @@ impl ExpectServerHelloDone {
             server_chain,
             verification: Some(verification),
         };
+        let secrets = Secrets::derive(
+            &pre_master_secret,
+            &info,
+            info.extended_master_secret.then_some(&session_hash),
+        );
+        core.start_encryption(&secrets, Side::Client);
+        core.send_change_cipher_spec()?;
+        let verify_data = secrets.verify_data(Side::Client, &transcript.current_hash());
+        let finished = HandshakeMessage::new(HandshakePayload::Finished(Finished { verify_data }));
+        transcript.add(&finished.raw);
+        core.queue_handshake(&finished);
+        core.flush_flight()?;
+
         Ok(ClientState::ChangeCipherSpec(Box::new(KeysAgreed {
             secrets,
             transcript,

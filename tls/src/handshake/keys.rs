@@ -2,13 +2,13 @@
 //! master secret, the key block and the Finished verify_data, and the transcript they hash.
 
 use crate::alert::AlertDescription;
-use crate::conn::{Core, SessionInfo};
+use crate::common_state::Core;
 use crate::crypto::cipher::RecordCipher;
 use crate::crypto::ct::ct_eq;
-use crate::crypto::prf;
+use crate::crypto::prf::{self, KeyBlock};
 use crate::handshake::messages::{HandshakeMessage, HandshakePayload};
+use crate::session::SessionInfo;
 use crate::suites::CipherSuite;
-use crate::trace::Event;
 use crate::Error;
 use sha2::{Digest, Sha256};
 
@@ -32,59 +32,84 @@ pub(crate) enum Side {
     Server,
 }
 
-/// What both sides share once the pre-master secret has crossed.
+/// What both sides share once the pre-master secret has crossed, with what the key block and
+/// the record protection are derived from.
 pub(crate) struct Secrets {
     master_secret: [u8; 48],
+    /// RFC 7627: the session hash went into the master secret.
+    extended: bool,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    suite: &'static CipherSuite,
+    encrypt_then_mac: bool,
 }
 
 impl Secrets {
-    /// Derives the master secret (extended when `session_hash` is given), logs it for key-log
-    /// readers, and prepares — but does not yet activate — both directions' record protection.
-    #[allow(clippy::too_many_arguments)]
+    /// Derives the master secret from the pre-master secret and the hellos `info` records
+    /// (extended when `session_hash` is given). Pure: switching keys is `common_state`'s.
     pub(crate) fn derive(
-        core: &mut Core,
-        side: Side,
         pre_master_secret: &[u8],
-        client_random: &[u8; 32],
-        server_random: &[u8; 32],
+        info: &SessionInfo,
         session_hash: Option<&[u8; 32]>,
-        suite: &'static CipherSuite,
-        encrypt_then_mac: bool,
     ) -> Self {
         let master_secret = match session_hash {
             Some(hash) => prf::extended_master_secret(pre_master_secret, hash),
-            None => prf::master_secret(pre_master_secret, client_random, server_random),
+            None => prf::master_secret(pre_master_secret, &info.client_random, &info.server_random),
         };
-        core.observe(&Event::MasterSecret {
-            master_secret: &master_secret,
+        Self {
+            master_secret,
             extended: session_hash.is_some(),
-            client_random,
-        });
-        core.log_key(client_random, &master_secret);
+            client_random: info.client_random,
+            server_random: info.server_random,
+            suite: info.suite,
+            encrypt_then_mac: info.encrypt_then_mac,
+        }
+    }
 
-        let key_block = prf::key_block(&master_secret, client_random, server_random, suite);
-        core.observe(&Event::KeyBlock {
-            key_block: &key_block,
-        });
+    pub(crate) fn master_secret(&self) -> &[u8; 48] {
+        &self.master_secret
+    }
+
+    pub(crate) fn extended(&self) -> bool {
+        self.extended
+    }
+
+    pub(crate) fn client_random(&self) -> &[u8; 32] {
+        &self.client_random
+    }
+
+    /// The MAC and encryption keys of both directions (RFC 5246 §6.3).
+    pub(crate) fn key_block(&self) -> KeyBlock {
+        prf::key_block(
+            &self.master_secret,
+            &self.client_random,
+            &self.server_random,
+            self.suite,
+        )
+    }
+
+    /// Record protection from `key_block`: (what `side` seals with, what it opens with).
+    pub(crate) fn record_ciphers(
+        &self,
+        key_block: &KeyBlock,
+        side: Side,
+    ) -> (RecordCipher, RecordCipher) {
         let client_write = RecordCipher::new(
-            suite,
+            self.suite,
             &key_block.client_write_mac_key,
             &key_block.client_write_key,
-            encrypt_then_mac,
+            self.encrypt_then_mac,
         );
         let server_write = RecordCipher::new(
-            suite,
+            self.suite,
             &key_block.server_write_mac_key,
             &key_block.server_write_key,
-            encrypt_then_mac,
+            self.encrypt_then_mac,
         );
-        let (ours, theirs) = match side {
+        match side {
             Side::Client => (client_write, server_write),
             Side::Server => (server_write, client_write),
-        };
-        core.record_layer.prepare_encrypter(ours);
-        core.record_layer.prepare_decrypter(theirs);
-        Self { master_secret }
+        }
     }
 
     /// The 12 bytes a Finished message from `side` carries over this transcript hash.
@@ -111,7 +136,7 @@ impl KeysAgreed {
         self: Box<Self>,
         core: &mut Core,
     ) -> Result<Box<Self>, Error> {
-        core.record_layer.activate_decrypter()?;
+        core.peer_changed_cipher_spec()?;
         Ok(self)
     }
 

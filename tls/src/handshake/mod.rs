@@ -3,6 +3,7 @@
 
 pub(crate) mod client;
 pub mod joiner;
+pub(crate) mod key_exchange;
 pub(crate) mod keys;
 pub mod messages;
 pub(crate) mod server;

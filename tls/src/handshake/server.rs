@@ -7,9 +7,9 @@
 //! 3. the client's ChangeCipherSpec and Finished; then ours.
 
 use crate::alert::AlertDescription;
+use crate::common_state::{Core, Input};
 use crate::config::ServerConfig;
-use crate::conn::{Core, Input, SessionInfo};
-use crate::crypto::ct::{ct_eq, ct_select};
+use crate::handshake::key_exchange::server_decrypt;
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
@@ -17,6 +17,7 @@ use crate::handshake::messages::{
 };
 use crate::pki::verify::matches_host;
 use crate::pki::x509::Certificate;
+use crate::session::SessionInfo;
 use crate::trace::Event;
 use crate::Error;
 use std::sync::Arc;
@@ -308,23 +309,10 @@ impl ExpectClientKeyExchange {
                 message.typ().name()
             )));
         };
-        let mut fallback = [0u8; 48];
-        fallback[..2].copy_from_slice(&self.client_version.to_be_bytes());
-        rand::fill(&mut fallback[2..]);
-        let (decrypted, well_formed) = self
-            .config
-            .private_key
-            .decrypt_pkcs1v15_fixed_len(&key_exchange.encrypted_pre_master_secret, 48);
-        let version_ok = ct_eq(
-            decrypted.get(..2).unwrap_or(&[]),
-            &self.client_version.to_be_bytes(),
-        );
-        let mut pre_master_secret = [0u8; 48];
-        ct_select(
-            well_formed & version_ok,
-            &decrypted,
-            &fallback,
-            &mut pre_master_secret,
+        let pre_master_secret = server_decrypt(
+            &self.config.private_key,
+            self.client_version,
+            &key_exchange.encrypted_pre_master_secret,
         );
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
@@ -335,15 +323,11 @@ impl ExpectClientKeyExchange {
         self.transcript.add(&message.raw);
         let session_hash = self.transcript.current_hash();
         let secrets = Secrets::derive(
-            core,
-            Side::Server,
             &pre_master_secret,
-            &self.info.client_random,
-            &self.info.server_random,
+            &self.info,
             self.info.extended_master_secret.then_some(&session_hash),
-            self.info.suite,
-            self.info.encrypt_then_mac,
         );
+        core.start_encryption(&secrets, Side::Server);
         Ok(ServerState::ChangeCipherSpec(Box::new(KeysAgreed {
             secrets,
             transcript: self.transcript,
