@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use tls::crypto::rsa::{KeygenEvent, RsaPrivateKey};
 use tls::pki::local_ca::{self, LocalCaError, Request, Signer};
 use tls::pki::trust::TrustStore;
-use tls::pki::verify::{candidate_path, verify_chain};
+use tls::pki::verify::{candidate_path_at, verify_chain};
 use tls::pki::x509::{hex_colon, Certificate, CertificateBuilder};
 use tls::pki::{CertError, CertErrorKind};
 
@@ -302,7 +302,7 @@ fn verify(
             Ok(())
         }
         Err(e) => {
-            let path = candidate_path(&presented, &roots);
+            let path = candidate_path_at(&presented, &roots, at);
             if let Some(cert) = path.get(e.depth) {
                 eprintln!("{}", cert.subject());
             }

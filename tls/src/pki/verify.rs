@@ -83,13 +83,8 @@ pub fn verify_chain(
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
     check_key_size(leaf, 0)?;
-    let mut path = Vec::new();
-    build_path(leaf, &intermediates, roots, &mut path)?;
-    check_extensions(&path)?;
-    for (depth, cert) in path.iter().enumerate().skip(1) {
-        check_key_size(cert, depth)?;
-    }
-    check_signatures_and_times(&path, at_unix)?;
+    let mut check = |path: &[&Certificate]| check_path(path, at_unix);
+    let path = build_path(leaf, &intermediates, roots, &mut check).map_err(|(e, _)| e)?;
     if let Some(host) = host {
         if !matches_host(leaf, host) {
             return Err(CertError::new(
@@ -108,6 +103,17 @@ pub fn verify_chain(
 /// The path `verify_chain` would check (leaf first), as far as it can be built: on an error,
 /// `path[error.depth]` is the certificate the error is about. For showing a failure to people.
 pub fn candidate_path(presented: &[Certificate], roots: &TrustStore) -> Vec<Certificate> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    candidate_path_at(presented, roots, now)
+}
+
+/// [`candidate_path`] for a verification done at `at_unix` (the path search tries every
+/// candidate path, so which one is shown depends on what fails, dates included).
+pub fn candidate_path_at(
+    presented: &[Certificate],
+    roots: &TrustStore,
+    at_unix: i64,
+) -> Vec<Certificate> {
     let Some(leaf) = presented.first() else {
         return Vec::new();
     };
@@ -117,9 +123,19 @@ pub fn candidate_path(presented: &[Certificate], roots: &TrustStore) -> Vec<Cert
         .iter()
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
-    let mut path = Vec::new();
-    let _ = build_path(leaf, &intermediates, roots, &mut path);
-    path.into_iter().cloned().collect()
+    let mut check = |path: &[&Certificate]| check_path(path, at_unix);
+    match build_path(leaf, &intermediates, roots, &mut check) {
+        Ok(path) | Err((_, path)) => path.into_iter().cloned().collect(),
+    }
+}
+
+/// Everything checked on a complete path, in OpenSSL's order.
+fn check_path(path: &[&Certificate], at_unix: i64) -> Result<(), CertError> {
+    check_extensions(path)?;
+    for (depth, cert) in path.iter().enumerate().skip(1) {
+        check_key_size(cert, depth)?;
+    }
+    check_signatures_and_times(path, at_unix)
 }
 
 /// RSA key transport (our only key exchange) encrypts the pre-master secret to the leaf's key:
@@ -190,50 +206,90 @@ pub fn dns_name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// Follow issuer names from the leaf until a trust anchor, into `path`. Greedy: the first
-/// acceptable issuer is taken, trusted ones before presented ones. On an error `path` holds
-/// the partial path.
-fn build_path<'a>(
-    leaf: &'a Certificate,
-    intermediates: &[&'a Certificate],
+/// Most candidate certificates the path search looks at in total (each step of the
+/// depth-first search costs one), so a peer's tangle of cross-signatures cannot make us work
+/// more than this.
+pub const MAX_PATH_WORK: usize = 64;
+
+/// Depth-first search for a path from the leaf to a trust anchor (RFC 4158's idea, small):
+/// at each step every certificate that could have issued the current one (same name, key ids
+/// agreeing) is tried, trust anchors first, each presented certificate used at most once per
+/// path. Every complete path is handed to `check`; the first one it accepts wins. When none is
+/// accepted, the error of the most complete path is kept: one that reached an anchor beats one
+/// that did not, and a longer path beats a shorter one.
+struct PathSearch<'a, 'c> {
+    intermediates: &'c [&'a Certificate],
     roots: &'a TrustStore,
-    path: &mut Vec<&'a Certificate>,
-) -> Result<(), CertError> {
-    path.clear();
-    path.push(leaf);
-    // A directly trusted leaf (a pinned self-signed certificate) is its own anchor.
-    if roots.contains(leaf) {
-        return Ok(());
-    }
-    let mut used = vec![false; intermediates.len()];
-    loop {
-        let depth = path.len() - 1;
-        let current = path[depth];
-        // One more certificate (an anchor or an intermediate) would be one too many.
-        if path.len() >= MAX_PATH_LEN {
-            return Err(CertError::new(CertErrorKind::ChainTooLong, depth));
+    used: Vec<bool>,
+    path: Vec<&'a Certificate>,
+    work: usize,
+    /// (reached an anchor, path length, error, the path it is about).
+    best: Option<(bool, usize, CertError, Vec<&'a Certificate>)>,
+}
+
+type PathCheck<'f> = dyn FnMut(&[&Certificate]) -> Result<(), CertError> + 'f;
+
+impl<'a> PathSearch<'a, '_> {
+    fn record(&mut self, complete: bool, error: CertError) {
+        let better = match &self.best {
+            None => true,
+            Some((c, len, _, _)) => (complete, self.path.len()) > (*c, *len),
+        };
+        if better {
+            self.best = Some((complete, self.path.len(), error, self.path.clone()));
         }
-        // A trusted issuer ends the path; prefer one whose key really signed `current`.
-        let anchors: Vec<&Certificate> = roots
+    }
+
+    /// `path` is complete (ends in an anchor): does it pass?
+    fn finish(&mut self, check: &mut PathCheck<'_>) -> bool {
+        match check(&self.path) {
+            Ok(()) => true,
+            Err(e) => {
+                self.record(true, e);
+                false
+            }
+        }
+    }
+
+    /// Extend `path` from its last certificate; true when a complete path passed `check`
+    /// (it is then left in `path`).
+    fn extend(&mut self, check: &mut PathCheck<'_>) -> bool {
+        let depth = self.path.len() - 1;
+        let current = self.path[depth];
+        if self.work >= MAX_PATH_WORK {
+            self.record(false, CertError::new(CertErrorKind::ChainTooLong, depth));
+            return false;
+        }
+        self.work += 1;
+        // One more certificate (an anchor or an intermediate) would be one too many.
+        if self.path.len() >= MAX_PATH_LEN {
+            self.record(false, CertError::new(CertErrorKind::ChainTooLong, depth));
+            return false;
+        }
+        let roots = self.roots;
+        let mut anchors: Vec<&'a Certificate> = roots
             .by_subject(current.issuer().der())
             .filter(|a| key_ids_compatible(current, a))
             .collect();
-        let signed_it = |a: &&Certificate| {
-            a.public_key()
-                .is_ok_and(|k| current.verify_signature(&k).is_ok())
-        };
-        let anchor = match anchors.iter().find(|a| signed_it(a)) {
-            Some(a) => Some(*a),
-            None => anchors.first().copied(),
-        };
         // A presented certificate with an anchor's name and key is still not that anchor (a
-        // byte-identical one was accepted above): its signature, dates and extensions are its
-        // own and unchecked, so it is a self-signed certificate like any other (18/19).
+        // byte-identical one was accepted when it was reached): its signature, dates and
+        // extensions are its own and unchecked, so it is a self-signed certificate like any
+        // other (18/19).
         let copies_an_anchor =
             current.is_self_issued() && anchors.iter().any(|a| a.spki_der() == current.spki_der());
-        if let Some(anchor) = anchor.filter(|_| !copies_an_anchor) {
-            path.push(anchor);
-            return Ok(());
+        if !copies_an_anchor {
+            // Anchors whose key really signed `current` first.
+            anchors.sort_by_key(|a| {
+                !a.public_key()
+                    .is_ok_and(|k| current.verify_signature(&k).is_ok())
+            });
+            for anchor in anchors {
+                self.path.push(anchor);
+                if self.finish(check) {
+                    return true;
+                }
+                self.path.pop();
+            }
         }
         if current.is_self_issued() {
             let kind = if depth == 0 {
@@ -241,23 +297,70 @@ fn build_path<'a>(
             } else {
                 CertErrorKind::SelfSignedInChain
             };
-            return Err(CertError::new(kind, depth));
+            self.record(false, CertError::new(kind, depth));
+            return false;
         }
-        let next = intermediates.iter().enumerate().find(|(i, c)| {
-            !used[*i]
-                && c.subject().der() == current.issuer().der()
-                && key_ids_compatible(current, c)
-        });
-        let Some((index, issuer)) = next else {
-            return Err(CertError::new(CertErrorKind::UnknownIssuer, depth));
-        };
-        used[index] = true;
-        path.push(issuer);
-        // The peer may send the root too: if it is trusted as is, it is the anchor.
-        if roots.contains(issuer) {
-            return Ok(());
+        let mut tried = false;
+        for index in 0..self.intermediates.len() {
+            let issuer = self.intermediates[index];
+            if self.used[index]
+                || issuer.subject().der() != current.issuer().der()
+                || !key_ids_compatible(current, issuer)
+            {
+                continue;
+            }
+            tried = true;
+            self.used[index] = true;
+            self.path.push(issuer);
+            // The peer may send the root too: if it is trusted as is, it is the anchor.
+            let done = if roots.contains(issuer) {
+                self.finish(check)
+            } else {
+                self.extend(check)
+            };
+            if done {
+                return true;
+            }
+            self.path.pop();
+            self.used[index] = false;
         }
+        if !tried {
+            self.record(false, CertError::new(CertErrorKind::UnknownIssuer, depth));
+        }
+        false
     }
+}
+
+/// Search for a path from `leaf` that `check` accepts. On success, the path (leaf first); on
+/// failure, the error of the most complete path tried and that path, so that
+/// `path[error.depth]` is the certificate the error is about.
+fn build_path<'a>(
+    leaf: &'a Certificate,
+    intermediates: &[&'a Certificate],
+    roots: &'a TrustStore,
+    check: &mut PathCheck<'_>,
+) -> Result<Vec<&'a Certificate>, (CertError, Vec<&'a Certificate>)> {
+    let mut search = PathSearch {
+        intermediates,
+        roots,
+        used: vec![false; intermediates.len()],
+        path: vec![leaf],
+        work: 0,
+        best: None,
+    };
+    // A directly trusted leaf (a pinned self-signed certificate) is its own anchor.
+    let found = if roots.contains(leaf) {
+        search.finish(check)
+    } else {
+        search.extend(check)
+    };
+    if found {
+        return Ok(search.path);
+    }
+    Err(match search.best {
+        Some((_, _, error, path)) => (error, path),
+        None => (CertError::new(CertErrorKind::UnknownIssuer, 0), vec![leaf]),
+    })
 }
 
 /// When the child names its issuer's key and the candidate names its own, they must agree.
@@ -704,6 +807,62 @@ mod tests {
         assert_eq!((e.openssl_code(), e.depth), (62, 0));
         // The same chain is fine for the name that is in SAN.
         verify_chain(&chain, &p.roots, Some("other.test"), NOW).unwrap();
+    }
+
+    #[test]
+    fn cross_signed_intermediate_backtracks_to_the_trusted_root() {
+        let p = pki();
+        let untrusted = CertificateBuilder::root_ca("Untrusted Root")
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(2))
+            .unwrap();
+        let cross = |issuer: &Certificate, issuer_key: usize| {
+            CertificateBuilder::intermediate_ca("Cross CA", None)
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .sign(key(1).public_key(), issuer, key(issuer_key))
+                .unwrap()
+        };
+        let via_untrusted = cross(&untrusted, 2);
+        let via_trusted = cross(&p.root, 0);
+        let leaf = server(&["localhost"], &via_trusted, 1, NOW - DAY, NOW + DAY);
+        // The first candidate leads to a self-signed root we do not trust.
+        let presented = [leaf.clone(), via_untrusted.clone(), untrusted, via_trusted];
+        let chain = verify_chain(&presented, &p.roots, Some("localhost"), NOW).unwrap();
+        assert_eq!(chain.len(), 3);
+        assert_eq!(chain.anchor().der(), p.root.der());
+        // Only the untrusted branch: its failure is reported (19 at the root).
+        assert_eq!(
+            err(&presented[..3], &p.roots, None, NOW),
+            (19, 2),
+            "the most complete path's failure"
+        );
+    }
+
+    #[test]
+    fn a_loop_of_cas_signing_each_other_terminates() {
+        let p = pki();
+        let a0 = CertificateBuilder::root_ca("Loop A")
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(1))
+            .unwrap();
+        let b = CertificateBuilder::intermediate_ca("Loop B", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &a0, key(1))
+            .unwrap();
+        let a = CertificateBuilder::intermediate_ca("Loop A", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &b, key(2))
+            .unwrap();
+        let leaf = server(&["localhost"], &a, 1, NOW - DAY, NOW + DAY);
+        let mut presented = vec![leaf];
+        // Many copies of each: every one is a candidate; the work bound still ends the search.
+        for _ in 0..(MAX_PRESENTED / 2) {
+            presented.push(a.clone());
+            presented.push(b.clone());
+        }
+        let (code, _) = err(&presented, &p.roots, None, NOW);
+        assert!(code == 20 || code == 22, "got {code}");
+        assert_eq!(err(&presented[..3], &p.roots, None, NOW), (20, 2));
     }
 
     #[test]
