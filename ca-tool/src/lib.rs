@@ -306,12 +306,17 @@ fn verify(
             if let Some(cert) = path.get(e.depth) {
                 eprintln!("{}", cert.subject());
             }
-            eprintln!(
-                "error {} at {} depth lookup: {}",
-                e.openssl_code(),
-                e.depth,
-                openssl_reason(&e)
-            );
+            if e.has_openssl_code() {
+                eprintln!(
+                    "error {} at {} depth lookup: {}",
+                    e.openssl_code(),
+                    e.depth,
+                    openssl_reason(&e)
+                );
+            } else {
+                // A reason OpenSSL has no code for: ours, without a made-up number.
+                eprintln!("error at {} depth: {}", e.depth, openssl_reason(&e));
+            }
             if let Some(detail) = explain(&e, &path, at) {
                 eprintln!("{detail}");
             }

@@ -132,6 +132,8 @@ pub fn candidate_path_at(
 /// Everything checked on a complete path, in OpenSSL's order.
 fn check_path(path: &[&Certificate], at_unix: i64) -> Result<(), CertError> {
     check_extensions(path)?;
+    super::profile::check_profile(path)?;
+    super::name_constraints::check_name_constraints(path)?;
     for (depth, cert) in path.iter().enumerate().skip(1) {
         check_key_size(cert, depth)?;
     }
@@ -156,6 +158,17 @@ fn check_key_size(cert: &Certificate, depth: usize) -> Result<(), CertError> {
     match cert.public_key() {
         Ok(key) if key.bits() < MIN_RSA_BITS => Err(CertError::new(
             CertErrorKind::KeyTooSmall { bits: key.bits() },
+            depth,
+        )),
+        // CABF BR 6.1.5: the modulus size in bits is evenly divisible by 8.
+        Ok(key) if key.bits() % 8 != 0 => Err(CertError::new(
+            CertErrorKind::Profile {
+                code: None,
+                reason: format!(
+                    "RSA modulus of {} bits is not a multiple of 8 (CABF BR 6.1.5)",
+                    key.bits()
+                ),
+            },
             depth,
         )),
         _ => Ok(()),
@@ -378,10 +391,10 @@ fn check_extensions(path: &[&Certificate]) -> Result<(), CertError> {
     let mut cas_below = 0usize;
     for (depth, cert) in path.iter().enumerate() {
         let fail = |kind| Err(CertError::new(kind, depth));
-        if depth != anchor_depth || depth == 0 {
-            if let Some(oid) = cert.unhandled_critical_extensions().first() {
-                return fail(CertErrorKind::UnhandledCriticalExtension(oid.clone()));
-            }
+        // RFC 5280 §4.2: the anchor too — a critical extension is a constraint we would be
+        // ignoring.
+        if let Some(oid) = cert.unhandled_critical_extensions().first() {
+            return fail(CertErrorKind::UnhandledCriticalExtension(oid.clone()));
         }
         if depth > 0 {
             // Old v1 roots have no extensions at all; as anchors they are still CAs.
@@ -731,8 +744,9 @@ mod tests {
         );
         // A flipped bit inside the signed part breaks it as well.
         let mut der = p.leaf.der().to_vec();
-        let pos = der.windows(9).position(|w| w == b"localhost").unwrap();
-        der[pos] = b'L';
+        let spki = p.leaf.spki_der();
+        let pos = der.windows(spki.len()).position(|w| w == spki).unwrap() + spki.len() / 2;
+        der[pos] ^= 0x10;
         let renamed = Certificate::from_der(&der).unwrap();
         assert_eq!(
             err(&[renamed, p.inter.clone()], &p.roots, None, NOW),
@@ -796,17 +810,23 @@ mod tests {
             .unwrap();
         assert_eq!(leaf.common_name(), Some("host.test"));
         assert!(!matches_host(&leaf, "host.test"));
+        // Such a CN is refused outright (CABF BR 7.1.4.3), whatever the host asked for.
         let chain = [leaf, p.inter.clone()];
-        let e = verify_chain(&chain, &p.roots, Some("host.test"), NOW).unwrap_err();
-        assert_eq!(
-            e.kind,
-            CertErrorKind::HostMismatch {
-                host: "host.test".into()
-            }
-        );
-        assert_eq!((e.openssl_code(), e.depth), (62, 0));
-        // The same chain is fine for the name that is in SAN.
+        for host in [Some("host.test"), Some("other.test"), None] {
+            let e = verify_chain(&chain, &p.roots, host, NOW).unwrap_err();
+            assert!(e.to_string().contains("7.1.4.3"), "{e}");
+        }
+        // With the CN a copy of one SAN entry, only SAN entries name hosts.
+        let leaf = CertificateBuilder::server(&["other.test", "host.test"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        let chain = [leaf, p.inter.clone()];
         verify_chain(&chain, &p.roots, Some("other.test"), NOW).unwrap();
+        verify_chain(&chain, &p.roots, Some("host.test"), NOW).unwrap();
+        let e = verify_chain(&chain, &p.roots, Some("third.test"), NOW).unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (62, 0));
     }
 
     #[test]
@@ -863,6 +883,336 @@ mod tests {
         let (code, _) = err(&presented, &p.roots, None, NOW);
         assert!(code == 20 || code == 22, "got {code}");
         assert_eq!(err(&presented[..3], &p.roots, None, NOW), (20, 2));
+    }
+
+    /// A DER TLV, for hand-made extension values.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match content.len() {
+            n if n < 0x80 => out.push(n as u8),
+            n if n < 0x100 => out.extend([0x81, n as u8]),
+            n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// `BasicConstraints ::= SEQUENCE { cA TRUE }`.
+    const BC_CA: &[u8] = &[0x30, 0x03, 0x01, 0x01, 0xff];
+    /// keyUsage digitalSignature + keyEncipherment + keyCertSign.
+    const KU_SERVER_AND_CERT_SIGN: &[u8] = &[0x03, 0x02, 0x02, 0xa4];
+
+    fn oid(s: &str) -> const_oid::ObjectIdentifier {
+        const_oid::ObjectIdentifier::new_unwrap(s)
+    }
+
+    /// The error's code, depth and text, for a chain that must be refused.
+    fn refused(presented: &[Certificate], roots: &TrustStore) -> (u32, usize, String) {
+        let e = verify_chain(presented, roots, None, NOW).unwrap_err();
+        (e.openssl_code(), e.depth, e.to_string())
+    }
+
+    fn inter_with(
+        f: impl FnOnce(CertificateBuilder) -> CertificateBuilder,
+    ) -> (Certificate, Certificate) {
+        let p = pki();
+        let inter = f(CertificateBuilder::intermediate_ca("Rule CA", None))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign_with_any_issuer(key(1).public_key(), &p.root, key(0))
+            .unwrap();
+        let leaf = server(&["localhost"], &inter, 1, NOW - DAY, NOW + DAY);
+        (leaf, inter)
+    }
+
+    /// A root built by `f`, trusted alone, with an intermediate and a leaf under it.
+    fn root_with(
+        f: impl FnOnce(CertificateBuilder) -> CertificateBuilder,
+    ) -> (Vec<Certificate>, TrustStore) {
+        let root = f(CertificateBuilder::root_ca("Rule Root"))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(0))
+            .unwrap();
+        let inter = CertificateBuilder::intermediate_ca("Rule Root Sub CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign_with_any_issuer(key(1).public_key(), &root, key(0))
+            .unwrap();
+        let leaf = server(&["localhost"], &inter, 1, NOW - DAY, NOW + DAY);
+        let mut roots = TrustStore::new();
+        roots.add(root);
+        (vec![leaf, inter], roots)
+    }
+
+    fn leaf_with(f: impl FnOnce(CertificateBuilder) -> CertificateBuilder) -> Vec<Certificate> {
+        let p = pki();
+        let leaf = f(CertificateBuilder::server(&["localhost"]).unwrap())
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        vec![leaf, p.inter.clone()]
+    }
+
+    #[test]
+    fn ca_structure_rules() {
+        let p = pki();
+        // The compliant twins.
+        let (leaf, inter) = inter_with(|b| b);
+        verify_chain(&[leaf, inter], &p.roots, None, NOW).unwrap();
+        let (chain, roots) = root_with(|b| b);
+        verify_chain(&chain, &roots, None, NOW).unwrap();
+
+        // Empty subject on an intermediate: 84.
+        let (leaf, inter) = inter_with(|b| b.empty_subject());
+        let (code, depth, text) = refused(&[leaf, inter], &p.roots);
+        assert_eq!((code, depth), (84, 1), "{text}");
+        assert!(text.contains("4.1.2.6"), "{text}");
+        // ... and on a root.
+        let (chain, roots) = root_with(|b| b.empty_subject());
+        let (code, depth, _) = refused(&chain, &roots);
+        assert_eq!((code, depth), (84, 2));
+
+        // No subjectKeyIdentifier: 86, on an intermediate and on the anchor.
+        let ski = oid("2.5.29.14");
+        let (leaf, inter) = inter_with(|b| b.override_extension(ski, None));
+        let (code, depth, text) = refused(&[leaf, inter], &p.roots);
+        assert_eq!((code, depth), (86, 1), "{text}");
+        assert!(text.contains("RFC 5280 4.2.1.2"), "{text}");
+        let (chain, roots) = root_with(|b| b.override_extension(ski, None));
+        assert_eq!(refused(&chain, &roots).0, 86);
+        assert_eq!(refused(&chain, &roots).1, 2);
+
+        // basicConstraints not critical: 89.
+        let bc = oid("2.5.29.19");
+        let (leaf, inter) = inter_with(|b| b.override_extension(bc, Some((false, BC_CA.to_vec()))));
+        assert_eq!(refused(&[leaf, inter], &p.roots).0, 89);
+        let (chain, roots) = root_with(|b| b.override_extension(bc, Some((false, BC_CA.to_vec()))));
+        let (code, depth, text) = refused(&chain, &roots);
+        assert_eq!((code, depth), (89, 2), "{text}");
+
+        // An unknown critical extension in the anchor: 34 at the anchor; not critical: fine.
+        let private = oid("1.3.6.1.4.1.55555.1");
+        let (chain, roots) = root_with(|b| b.extension(private, true, &[0x05, 0x00]));
+        assert_eq!(refused(&chain, &roots).0, 34);
+        assert_eq!(refused(&chain, &roots).1, 2);
+        let (chain, roots) = root_with(|b| b.extension(private, false, &[0x05, 0x00]));
+        verify_chain(&chain, &roots, None, NOW).unwrap();
+
+        // A root's AKI: its own key id only (CABF BR 7.1.2.1.3).
+        let aki = oid("2.5.29.35");
+        let (chain, roots) = root_with(|b| {
+            b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x80, &[1, 2, 3])))))
+        });
+        let (code, depth, text) = refused(&chain, &roots);
+        assert_eq!((code, depth), (1, 2), "{text}");
+        assert!(text.contains("not its own subjectKeyIdentifier"), "{text}");
+        let own = CertificateBuilder::root_ca("x")
+            .self_signed(key(0))
+            .unwrap();
+        let own_id = own.subject_key_id().unwrap().to_vec();
+        let with_serial = [tlv(0x80, &own_id), tlv(0x82, &[0x01])].concat();
+        let (chain, roots) =
+            root_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &with_serial)))));
+        let (code, depth, text) = refused(&chain, &roots);
+        assert_eq!((code, depth), (1, 2), "{text}");
+        assert!(text.contains("authorityCertSerialNumber"), "{text}");
+        // Without AKI at all, a root is fine.
+        let (chain, roots) = root_with(|b| b.override_extension(aki, None));
+        verify_chain(&chain, &roots, None, NOW).unwrap();
+    }
+
+    #[test]
+    fn non_root_rules() {
+        let p = pki();
+        let aki = oid("2.5.29.35");
+        // No AKI: 85, on the leaf and on an intermediate.
+        let chain = leaf_with(|b| b.override_extension(aki, None));
+        let (code, depth, text) = refused(&chain, &p.roots);
+        assert_eq!((code, depth), (85, 0), "{text}");
+        let (leaf, inter) = inter_with(|b| b.override_extension(aki, None));
+        assert_eq!(refused(&[leaf, inter], &p.roots).1, 1);
+        // AKI without keyIdentifier (only a serial): 85 as well.
+        let chain =
+            leaf_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x82, &[0x01]))))));
+        assert_eq!(refused(&chain, &p.roots).0, 85);
+        // AKI critical: 90.
+        let id = p.inter.subject_key_id().unwrap().to_vec();
+        let chain =
+            leaf_with(|b| b.override_extension(aki, Some((true, tlv(0x30, &tlv(0x80, &id))))));
+        assert_eq!(refused(&chain, &p.roots).0, 90);
+        let chain =
+            leaf_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x80, &id))))));
+        verify_chain(&chain, &p.roots, None, NOW).unwrap();
+
+        // authorityInfoAccess with no AccessDescription (CABF 7.1.2.7.7); one is fine.
+        let aia = oid("1.3.6.1.5.5.7.1.1");
+        let chain = leaf_with(|b| b.extension(aia, false, &[0x30, 0x00]));
+        let (code, depth, text) = refused(&chain, &p.roots);
+        assert_eq!((code, depth), (1, 0), "{text}");
+        assert!(
+            text.contains("authorityInfoAccess has no AccessDescription"),
+            "{text}"
+        );
+        let (leaf, inter) = inter_with(|b| b.extension(aia, false, &[0x30, 0x00]));
+        assert_eq!(refused(&[leaf, inter], &p.roots).1, 1);
+        let ca_issuers = [
+            vec![0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02],
+            tlv(0x86, b"http://ca.test/ca.der"),
+        ]
+        .concat();
+        let good_aia = tlv(0x30, &tlv(0x30, &ca_issuers));
+        let chain = leaf_with(|b| b.extension(aia, false, &good_aia));
+        verify_chain(&chain, &p.roots, None, NOW).unwrap();
+    }
+
+    #[test]
+    fn leaf_rules() {
+        let p = pki();
+        let bc = oid("2.5.29.19");
+        let ku = oid("2.5.29.15");
+        let san = oid("2.5.29.17");
+        // cA=TRUE without keyCertSign.
+        let chain = leaf_with(|b| b.override_extension(bc, Some((true, BC_CA.to_vec()))));
+        let (code, depth, text) = refused(&chain, &p.roots);
+        assert_eq!((code, depth), (1, 0), "{text}");
+        assert!(
+            text.contains("cA=TRUE without keyUsage keyCertSign"),
+            "{text}"
+        );
+        // keyCertSign with cA=FALSE: 82.
+        let chain =
+            leaf_with(|b| b.override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec()))));
+        assert_eq!(refused(&chain, &p.roots).0, 82);
+        // Both: a consistent CA leaf is accepted.
+        let chain = leaf_with(|b| {
+            b.override_extension(bc, Some((true, BC_CA.to_vec())))
+                .override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec())))
+        });
+        verify_chain(&chain, &p.roots, Some("localhost"), NOW).unwrap();
+
+        // subjectAltName critical exactly when the subject is empty.
+        let san_value = tlv(0x30, &tlv(0x82, b"localhost"));
+        let chain = leaf_with(|b| b.empty_subject());
+        assert_eq!(refused(&chain, &p.roots).0, 88);
+        let chain = leaf_with(|b| {
+            b.empty_subject()
+                .override_extension(san, Some((true, san_value.clone())))
+        });
+        verify_chain(&chain, &p.roots, Some("localhost"), NOW).unwrap();
+        let chain = leaf_with(|b| b.override_extension(san, Some((true, san_value.clone()))));
+        let (code, _, text) = refused(&chain, &p.roots);
+        assert_eq!(code, 1, "{text}");
+        assert!(
+            text.contains("critical although the subject is not empty"),
+            "{text}"
+        );
+
+        // dNSName syntax.
+        for bad in ["a_b.test", "a..test", "w*.test", "a.*.test", "-a.test"] {
+            let value = tlv(0x30, &tlv(0x82, bad.as_bytes()));
+            let chain = leaf_with(|b| {
+                b.common_name(bad)
+                    .override_extension(san, Some((false, value)))
+            });
+            let (code, depth, text) = refused(&chain, &p.roots);
+            assert_eq!((code, depth), (1, 0), "{bad}: {text}");
+            assert!(text.contains("preferred name syntax"), "{bad}: {text}");
+        }
+        let value = tlv(0x30, &tlv(0x82, b"*.a-b.test"));
+        let chain = leaf_with(|b| {
+            b.common_name("*.a-b.test")
+                .override_extension(san, Some((false, value)))
+        });
+        verify_chain(&chain, &p.roots, Some("x.a-b.test"), NOW).unwrap();
+
+        // The CN is a character-for-character copy of a SAN entry.
+        let ip_leaf = |names: &[&str], cn: &str| {
+            let leaf = CertificateBuilder::server(names)
+                .unwrap()
+                .common_name(cn)
+                .validity(NOW - DAY, NOW + DAY)
+                .sign(key(2).public_key(), &p.inter, key(1))
+                .unwrap();
+            vec![leaf, p.inter.clone()]
+        };
+        for (names, cn) in [
+            (&["localhost"][..], "LOCALHOST"),
+            (&["127.0.0.1"][..], "127.000.000.001"),
+            (&["::1"][..], "0:0:0:0:0:0:0:1"),
+            (&["2001:db8::1"][..], "2001:DB8::1"),
+            (&["xn--bcher-kva.test"][..], "bücher.test"),
+        ] {
+            let (code, depth, text) = refused(&ip_leaf(names, cn), &p.roots);
+            assert_eq!((code, depth), (1, 0), "{cn}: {text}");
+            assert!(text.contains("7.1.4.3"), "{cn}: {text}");
+        }
+        for (names, cn) in [
+            (&["localhost"][..], "localhost"),
+            (&["127.0.0.1"][..], "127.0.0.1"),
+            (&["::1"][..], "::1"),
+            (&["2001:db8::1"][..], "2001:db8::1"),
+            (&["a.test", "xn--bcher-kva.test"][..], "xn--bcher-kva.test"),
+        ] {
+            verify_chain(&ip_leaf(names, cn), &p.roots, None, NOW).unwrap();
+        }
+    }
+
+    /// A 2052-bit RSA key (`openssl genpkey`): long enough, not a multiple of 8.
+    const RSA_2052_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIIEwAIBADANBgkqhkiG9w0BAQEFAASCBKowggSmAgEAAoIBAQoMn5EkVr9KRAqQ
+SdBGkk/xuFRC2WeTz3MbtcK2iMZYB3PJi2cw4C/qcp3DlwnCiA9Ix2AYMqoaT5eg
+ycwQsCNcDK4npuaKXj+WLTgkqIimIgTwF2onBqGhckoSEyLW1u0TxwN3FqqolDSf
+wasvCvjT+HcYzknuQLzyCWI6TJwjXgZ+qB7avcxdjsLr0HHGZUPWZKtHcz+spOII
+Z7tYmLo3WDxEdsaLvsrnSSiYkZmskwPnudd4JiepycY2x5DOeKnWGjf5GQn5dy84
+TThbwGN+cOZOzzGxZI6TkgGAwfmDM5k24oz406q9PlUfJAzmLA7mfQy6RbgRDVpA
+5p2tLIl5AgMBAAECggEBAjjT0GEfUCkQ3eAU/hkYkVYiWnk0fl8zm6FJIW5AVFDT
+BwJNkUnAjD+zy5fbbdRGRtDiCqiXDT8HkcCC1hzrgUoBYMGSOP/nwnoHchZC8IIB
+XCOlHbrWz8a1kVSpSAcGW0HH+4dpqt7e9DrNtPbQH4Ao/FZvCHBGfrCqq/41gcGb
+yNZV/nFG2R33mQLCYMW20VzzG0xuAY1I8lvVLcCO0C5v39FjaORMAvpBAYDIVsmS
+LHfe/xsxnF+Abm9/ektuZfroTOo4Z3fIAeeD7xQDvYG0Sj7EW+cDOT4ErGE1QDi4
+ENLgPQczn6MwlnWWjv+aSyoytMGPC0OszzXOJePIVZ0CgYEDcCbPGeIiIeg3YaO2
+46y+EY/iTomSH5FG62Gjs7mJq2xHruPcGr3iZo5a6tQ9l6u8PfFXASFESF+/MHEo
+SGX12tNCUQ6N4+eA5gf9Ohrw2n4oTQVIZVh3AaY63o5bqMHJgprmHvA+BKf1lV82
+B8JMXp4i+TUPwkRvVFgY5nM5Eq0CgYEC7EVGQmWggQC+UX6qIv3JgNVXy4Xd8h7U
+ZrRpk3pbCpWNUSb449+wJDsuPgSZ+XsWRk3PIOf0jsbfGIXF1a33tGME2TzRwhaM
+A7lPTFFSvBABgolHSw/sbbgwHhhZa5G9qJ58GRppZ++WvmUnpF6NWFJRaWNJMXWb
+1sFw2mEgd30CgYEC7Js1v3AlU+2tXTDgV9oPd+SHugEs9gic54uOr0j6HYHlno1U
+IrKrJEukbOPE14JMg+sH84AWEfDOLyev+ZQvfsX9O/BDIzs+2WimK4vKnCx9nrUF
+lJ2f6xk2LSGsOGdLO/kADgSM22z4ZuoqjILobfnXCVvmYXfPsU+VLj2Gp6kCgYEC
+u2o9NA7eKfbR7kbhLPffg6bm+3vTa19Z1e5IyOsTch88CmDNP+J0OEmA/cM7UTC2
+L1zHgNCPjW1iVv+jXgnQgTIU9CGfRzXgBhMOhh11ogesAaHjm8v0iNIjV94Wpy+B
+Ab2x7Zz8bYRLeQgAN+mRYL8BDesaHTr7QY9qtxUWTdkCgYEC+1rgbifhI257DP6g
+uEIiYcqXK4uBfJR8RSux/cvFPAZ1qPnR3cP/tHORnQ3E/s23rX6kFHHCu0t8chJM
+n142AFzn5ZndZIiAJ+WW/t9pe7K0NOi7mXKUVR2gjas0kwjUL8lh6fThFRUbWsnn
+I5+H4e8I5ZkUKxaPf1zBlzUw/Pg=
+-----END PRIVATE KEY-----";
+
+    #[test]
+    fn rsa_modulus_is_a_multiple_of_8_everywhere() {
+        let p = pki();
+        let odd = crate::pki::keys::private_key_from_pem(RSA_2052_PEM).unwrap();
+        assert_eq!(odd.public_key().bits(), 2052);
+        // Leaf.
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(odd.public_key(), &p.inter, key(1))
+            .unwrap();
+        let (code, depth, text) = refused(&[leaf, p.inter.clone()], &p.roots);
+        assert_eq!((code, depth), (1, 0), "{text}");
+        assert!(text.contains("not a multiple of 8"), "{text}");
+        // Anchor.
+        let root = CertificateBuilder::root_ca("Odd Root")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(&odd)
+            .unwrap();
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &root, &odd)
+            .unwrap();
+        let mut roots = TrustStore::new();
+        roots.add(root);
+        let (code, depth, text) = refused(&[leaf], &roots);
+        assert_eq!((code, depth), (1, 1), "{text}");
     }
 
     #[test]
