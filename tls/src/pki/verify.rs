@@ -304,13 +304,18 @@ impl<'a> PathSearch<'a, '_> {
                 self.path.pop();
             }
         }
-        if current.is_self_issued() {
+        // A self-signed certificate ends the search; a self-issued one with another key (a
+        // key rollover) is issued by its older self, and the search goes on if that is here.
+        let self_issued_error = || {
             let kind = if depth == 0 {
                 CertErrorKind::SelfSigned
             } else {
                 CertErrorKind::SelfSignedInChain
             };
-            self.record(false, CertError::new(kind, depth));
+            CertError::new(kind, depth)
+        };
+        if is_self_signed(current) {
+            self.record(false, self_issued_error());
             return false;
         }
         let mut tried = false;
@@ -338,7 +343,14 @@ impl<'a> PathSearch<'a, '_> {
             self.used[index] = false;
         }
         if !tried {
-            self.record(false, CertError::new(CertErrorKind::UnknownIssuer, depth));
+            // Like OpenSSL, a self-issued certificate with no issuer is "self-signed" (18/19)
+            // whether or not its signature is its own.
+            let error = if current.is_self_issued() {
+                self_issued_error()
+            } else {
+                CertError::new(CertErrorKind::UnknownIssuer, depth)
+            };
+            self.record(false, error);
         }
         false
     }
@@ -374,6 +386,13 @@ fn build_path<'a>(
         Some((_, _, error, path)) => (error, path),
         None => (CertError::new(CertErrorKind::UnknownIssuer, 0), vec![leaf]),
     })
+}
+
+fn is_self_signed(cert: &Certificate) -> bool {
+    cert.is_self_issued()
+        && cert
+            .public_key()
+            .is_ok_and(|k| cert.verify_signature(&k).is_ok())
 }
 
 /// When the child names its issuer's key and the candidate names its own, they must agree.
@@ -1213,6 +1232,143 @@ I5+H4e8I5ZkUKxaPf1zBlzUw/Pg=
         roots.add(root);
         let (code, depth, text) = refused(&[leaf], &roots);
         assert_eq!((code, depth), (1, 1), "{text}");
+    }
+
+    #[test]
+    fn path_len_skips_the_leaf_and_self_issued_intermediates() {
+        let p = pki();
+        // Root → "Roll CA" (pathLen 0) → "Roll CA" again under a new key (self-issued) → leaf.
+        let old = CertificateBuilder::intermediate_ca("Roll CA", Some(0))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &p.root, key(0))
+            .unwrap();
+        let new = CertificateBuilder::intermediate_ca("Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        assert!(new.is_self_issued());
+        let leaf = server(&["localhost"], &new, 2, NOW - DAY, NOW + DAY);
+        let chain = verify_chain(&[leaf, new, old.clone()], &p.roots, None, NOW).unwrap();
+        assert_eq!(chain.len(), 4);
+        // A CA that is not self-issued in the same place is one too many.
+        let sub = CertificateBuilder::intermediate_ca("Sub of Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        let leaf = server(&["localhost"], &sub, 2, NOW - DAY, NOW + DAY);
+        assert_eq!(err(&[leaf, sub, old], &p.roots, None, NOW), (25, 2));
+        // A leaf that is itself a CA never counts: p.inter has pathLen 0 and such a leaf
+        // under it is accepted (see leaf_rules), as is this one.
+        let ca_leaf = CertificateBuilder::intermediate_ca("CA leaf", None)
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        assert_eq!(
+            verify_chain(&[ca_leaf, p.inter.clone()], &p.roots, None, NOW)
+                .map_err(|e| e.openssl_code())
+                .err(),
+            // Accepted by pathLen; refused only as a TLS server (no serverAuth-compatible
+            // keyUsage): 26, not 25.
+            Some(26)
+        );
+    }
+
+    fn name_constraints(permitted: &[Vec<u8>], excluded: &[Vec<u8>]) -> Vec<u8> {
+        let trees = |names: &[Vec<u8>]| names.iter().flat_map(|n| tlv(0x30, n)).collect::<Vec<_>>();
+        let mut content = Vec::new();
+        if !permitted.is_empty() {
+            content.extend(tlv(0xa0, &trees(permitted)));
+        }
+        if !excluded.is_empty() {
+            content.extend(tlv(0xa1, &trees(excluded)));
+        }
+        tlv(0x30, &content)
+    }
+
+    fn dns(name: &str) -> Vec<u8> {
+        tlv(0x82, name.as_bytes())
+    }
+
+    fn ip(addr: &[u8], mask: &[u8]) -> Vec<u8> {
+        tlv(0x87, &[addr, mask].concat())
+    }
+
+    /// Verify a leaf for `names` under a CA carrying `nc` (critical or not), on the
+    /// intermediate or on the anchor: Ok, or (code, depth).
+    fn under_constraints(
+        nc: &[u8],
+        critical: bool,
+        on_anchor: bool,
+        names: &[&str],
+    ) -> Result<(), (u32, usize, String)> {
+        let nc_oid = oid("2.5.29.30");
+        let root_builder = CertificateBuilder::root_ca("NC Root");
+        let root_builder = if on_anchor {
+            root_builder.extension(nc_oid, critical, nc)
+        } else {
+            root_builder
+        };
+        let root = root_builder
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(0))
+            .unwrap();
+        let inter_builder = CertificateBuilder::intermediate_ca("NC CA", None);
+        let inter_builder = if on_anchor {
+            inter_builder
+        } else {
+            inter_builder.extension(nc_oid, critical, nc)
+        };
+        let inter = inter_builder
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &root, key(0))
+            .unwrap();
+        let leaf = server(names, &inter, 1, NOW - DAY, NOW + DAY);
+        let mut roots = TrustStore::new();
+        roots.add(root);
+        verify_chain(&[leaf, inter], &roots, None, NOW)
+            .map(|_| ())
+            .map_err(|e| (e.openssl_code(), e.depth, e.to_string()))
+    }
+
+    #[test]
+    fn name_constraints_dns_and_ip_on_intermediate_and_anchor() {
+        let permit_dns = name_constraints(&[dns("good.test")], &[]);
+        let exclude_dns = name_constraints(&[], &[dns("evil.test")]);
+        let permit_ip = name_constraints(&[ip(&[10, 0, 0, 0], &[255, 0, 0, 0])], &[]);
+        let exclude_ip = name_constraints(&[], &[ip(&[10, 1, 0, 0], &[255, 255, 0, 0])]);
+        for on_anchor in [false, true] {
+            for critical in [true, false] {
+                let at =
+                    |nc: &[u8], names: &[&str]| under_constraints(nc, critical, on_anchor, names);
+                let code = |r: Result<(), (u32, usize, String)>| {
+                    r.map_err(|(c, d, t)| {
+                        assert_eq!(d, 0, "{t}");
+                        c
+                    })
+                };
+                // Permitted DNS.
+                at(&permit_dns, &["www.good.test", "good.test", "10.1.2.3"]).unwrap();
+                assert_eq!(
+                    code(at(&permit_dns, &["www.good.test", "www.evil.test"])),
+                    Err(47)
+                );
+                assert_eq!(code(at(&permit_dns, &["notgood.test"])), Err(47));
+                // Excluded DNS (a wildcard that could name an excluded host counts).
+                at(&exclude_dns, &["www.good.test"]).unwrap();
+                assert_eq!(code(at(&exclude_dns, &["www.evil.test"])), Err(48));
+                // Permitted IP.
+                at(&permit_ip, &["10.1.2.3", "www.good.test"]).unwrap();
+                assert_eq!(code(at(&permit_ip, &["10.1.2.3", "192.168.1.1"])), Err(47));
+                // Excluded IP.
+                at(&exclude_ip, &["10.2.0.1"]).unwrap();
+                assert_eq!(code(at(&exclude_ip, &["10.1.2.3"])), Err(48));
+                // A name type we do not enforce: refused, at the CA that carries it.
+                let email = name_constraints(&[tlv(0x81, b"example.test")], &[]);
+                let (c, d, t) = at(&email, &["www.good.test"]).unwrap_err();
+                assert_eq!((c, d), (51, if on_anchor { 2 } else { 1 }), "{t}");
+                assert!(t.contains("rfc822Name"), "{t}");
+            }
+        }
     }
 
     #[test]
