@@ -1371,6 +1371,459 @@ I5+H4e8I5ZkUKxaPf1zBlzUw/Pg=
         }
     }
 
+    /// `openssl verify -x509_strict` on the same chains as ours, side by side; run with
+    /// `--nocapture` to see the table. Ours must refuse each broken chain and accept each
+    /// twin; OpenSSL's verdict is shown, not required (it is less strict on most rules).
+    #[test]
+    fn side_by_side_with_openssl_x509_strict() {
+        let p = pki();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, certs: &[&Certificate]| {
+            let path = dir.path().join(name);
+            let pem: String = certs
+                .iter()
+                .map(|c| crate::pki::pem::encode_certificate(c.der()))
+                .collect();
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        let openssl = |presented: &[Certificate], roots: &TrustStore| -> String {
+            let anchors: Vec<&Certificate> = roots.iter().collect();
+            let ca = write("ca.pem", &anchors);
+            let leaf = write("leaf.pem", &[&presented[0]]);
+            let rest: Vec<&Certificate> = presented[1..].iter().collect();
+            let mut command = std::process::Command::new("timeout");
+            command.args(["60", "openssl", "verify", "-x509_strict", "-attime"]);
+            command.arg(NOW.to_string()).arg("-CAfile").arg(&ca);
+            if !rest.is_empty() {
+                command.arg("-untrusted").arg(write("untrusted.pem", &rest));
+            }
+            let out = command
+                .arg(&leaf)
+                .output()
+                .expect("cannot run `timeout openssl`: install coreutils and openssl");
+            assert_ne!(out.status.code(), Some(124), "openssl verify timed out");
+            let text = String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(!text.contains("command not found") && out.status.code().is_some());
+            if out.status.success() {
+                return "OK".into();
+            }
+            text.lines()
+                .find(|l| l.starts_with("error "))
+                .map(|l| l.replace("error ", "").replace(" depth lookup", ""))
+                .unwrap_or_else(|| format!("exit {:?}: {}", out.status.code(), text.trim()))
+        };
+        let ours = |presented: &[Certificate], roots: &TrustStore| -> Result<(), String> {
+            verify_chain(presented, roots, None, NOW)
+                .map(|_| ())
+                .map_err(|e| {
+                    if e.has_openssl_code() {
+                        format!("{} at {}: {e}", e.openssl_code(), e.depth)
+                    } else {
+                        format!("at {}: {e}", e.depth)
+                    }
+                })
+        };
+        let mut rows: Vec<(String, String, String)> = Vec::new();
+        let mut case =
+            |rule: &str, accept: bool, presented: Vec<Certificate>, roots: &TrustStore| {
+                let verdict = ours(&presented, roots);
+                assert_eq!(verdict.is_ok(), accept, "{rule}: {verdict:?}");
+                let ours_text = match verdict {
+                    Ok(()) => "OK".to_string(),
+                    Err(e) => e,
+                };
+                rows.push((rule.to_string(), openssl(&presented, roots), ours_text));
+            };
+        let one_root = |r: &Certificate| {
+            let mut t = TrustStore::new();
+            t.add(r.clone());
+            t
+        };
+        let with_inter = |(leaf, inter): (Certificate, Certificate)| vec![leaf, inter];
+
+        case(
+            "compliant chain (root, intermediate pathLen 0, leaf)",
+            true,
+            vec![p.leaf.clone(), p.inter.clone()],
+            &p.roots,
+        );
+
+        // Path building.
+        let untrusted = CertificateBuilder::root_ca("Untrusted Root")
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(2))
+            .unwrap();
+        let cross = |issuer: &Certificate, issuer_key: usize| {
+            CertificateBuilder::intermediate_ca("Cross CA", None)
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .sign(key(1).public_key(), issuer, key(issuer_key))
+                .unwrap()
+        };
+        let (via_untrusted, via_trusted) = (cross(&untrusted, 2), cross(&p.root, 0));
+        let leaf = server(&["localhost"], &via_trusted, 1, NOW - DAY, NOW + DAY);
+        case(
+            "cross-signed: first candidate to an untrusted root, second to the trusted one",
+            true,
+            vec![leaf, via_untrusted, untrusted.clone(), via_trusted],
+            &p.roots,
+        );
+        let a0 = CertificateBuilder::root_ca("Loop A")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(key(1))
+            .unwrap();
+        let b = CertificateBuilder::intermediate_ca("Loop B", None)
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &a0, key(1))
+            .unwrap();
+        let a = CertificateBuilder::intermediate_ca("Loop A", None)
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(1).public_key(), &b, key(2))
+            .unwrap();
+        let leaf = server(&["localhost"], &a, 1, NOW - DAY, NOW + DAY);
+        case(
+            "loop: two CAs signing each other",
+            false,
+            vec![leaf, a, b],
+            &p.roots,
+        );
+
+        // CA structure.
+        let ski = oid("2.5.29.14");
+        let bc = oid("2.5.29.19");
+        let aki = oid("2.5.29.35");
+        let ku = oid("2.5.29.15");
+        let san = oid("2.5.29.17");
+        let private = oid("1.3.6.1.4.1.55555.1");
+        case(
+            "CA subject empty (intermediate)",
+            false,
+            with_inter(inter_with(|b| b.empty_subject())),
+            &p.roots,
+        );
+        case(
+            "CA without SKI (intermediate)",
+            false,
+            with_inter(inter_with(|b| b.override_extension(ski, None))),
+            &p.roots,
+        );
+        let (chain, roots) = root_with(|b| b.override_extension(ski, None));
+        case("CA without SKI (anchor)", false, chain, &roots);
+        case(
+            "CA basicConstraints not critical (intermediate)",
+            false,
+            with_inter(inter_with(|b| {
+                b.override_extension(bc, Some((false, BC_CA.to_vec())))
+            })),
+            &p.roots,
+        );
+        let (chain, roots) = root_with(|b| b.override_extension(bc, Some((false, BC_CA.to_vec()))));
+        case(
+            "CA basicConstraints not critical (anchor)",
+            false,
+            chain,
+            &roots,
+        );
+        let (chain, roots) = root_with(|b| b.extension(private, true, &[0x05, 0x00]));
+        case(
+            "unknown critical extension in the anchor",
+            false,
+            chain,
+            &roots,
+        );
+        let (chain, roots) = root_with(|b| b.extension(private, false, &[0x05, 0x00]));
+        case("twin: the same extension not critical", true, chain, &roots);
+        let (chain, roots) = root_with(|b| {
+            b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x80, &[1, 2, 3])))))
+        });
+        case(
+            "root AKI keyIdentifier is not its SKI",
+            false,
+            chain,
+            &roots,
+        );
+        let own = CertificateBuilder::root_ca("x")
+            .self_signed(key(0))
+            .unwrap();
+        let with_serial = [tlv(0x80, own.subject_key_id().unwrap()), tlv(0x82, &[0x01])].concat();
+        let (chain, roots) =
+            root_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &with_serial)))));
+        case(
+            "root AKI with authorityCertSerialNumber",
+            false,
+            chain,
+            &roots,
+        );
+        let (chain, roots) = root_with(|b| b.override_extension(aki, None));
+        case("twin: root without AKI", true, chain, &roots);
+
+        // Non-root.
+        case(
+            "leaf without AKI",
+            false,
+            leaf_with(|b| b.override_extension(aki, None)),
+            &p.roots,
+        );
+        case(
+            "intermediate without AKI",
+            false,
+            with_inter(inter_with(|b| b.override_extension(aki, None))),
+            &p.roots,
+        );
+        let id = p.inter.subject_key_id().unwrap().to_vec();
+        case(
+            "leaf AKI critical",
+            false,
+            leaf_with(|b| b.override_extension(aki, Some((true, tlv(0x30, &tlv(0x80, &id)))))),
+            &p.roots,
+        );
+        let aia = oid("1.3.6.1.5.5.7.1.1");
+        case(
+            "leaf authorityInfoAccess empty",
+            false,
+            leaf_with(|b| b.extension(aia, false, &[0x30, 0x00])),
+            &p.roots,
+        );
+
+        // Leaf.
+        case(
+            "leaf cA=TRUE without keyCertSign",
+            false,
+            leaf_with(|b| b.override_extension(bc, Some((true, BC_CA.to_vec())))),
+            &p.roots,
+        );
+        case(
+            "leaf keyCertSign with cA=FALSE",
+            false,
+            leaf_with(|b| b.override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec())))),
+            &p.roots,
+        );
+        case(
+            "twin: leaf cA=TRUE with keyCertSign (under pathLen 0)",
+            true,
+            leaf_with(|b| {
+                b.override_extension(bc, Some((true, BC_CA.to_vec())))
+                    .override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec())))
+            }),
+            &p.roots,
+        );
+        let san_value = tlv(0x30, &tlv(0x82, b"localhost"));
+        case(
+            "leaf subject empty, SAN not critical",
+            false,
+            leaf_with(|b| b.empty_subject()),
+            &p.roots,
+        );
+        case(
+            "twin: leaf subject empty, SAN critical",
+            true,
+            leaf_with(|b| {
+                b.empty_subject()
+                    .override_extension(san, Some((true, san_value.clone())))
+            }),
+            &p.roots,
+        );
+        case(
+            "leaf subject present, SAN critical",
+            false,
+            leaf_with(|b| b.override_extension(san, Some((true, san_value.clone())))),
+            &p.roots,
+        );
+        case(
+            "leaf dNSName with underscore",
+            false,
+            leaf_with(|b| {
+                b.common_name("a_b.test")
+                    .override_extension(san, Some((false, tlv(0x30, &tlv(0x82, b"a_b.test")))))
+            }),
+            &p.roots,
+        );
+        case(
+            "leaf dNSName with a partial wildcard w*.test",
+            false,
+            leaf_with(|b| {
+                b.common_name("w*.test")
+                    .override_extension(san, Some((false, tlv(0x30, &tlv(0x82, b"w*.test")))))
+            }),
+            &p.roots,
+        );
+        case(
+            "leaf CN LOCALHOST, SAN localhost",
+            false,
+            leaf_with(|b| b.common_name("LOCALHOST")),
+            &p.roots,
+        );
+        let leaf_for = |names: &[&str], cn: &str| {
+            let leaf = CertificateBuilder::server(names)
+                .unwrap()
+                .common_name(cn)
+                .validity(NOW - DAY, NOW + DAY)
+                .sign(key(2).public_key(), &p.inter, key(1))
+                .unwrap();
+            vec![leaf, p.inter.clone()]
+        };
+        case(
+            "leaf CN 0:0:0:0:0:0:0:1, SAN ::1",
+            false,
+            leaf_for(&["::1"], "0:0:0:0:0:0:0:1"),
+            &p.roots,
+        );
+        case(
+            "leaf CN 127.000.000.001, SAN 127.0.0.1",
+            false,
+            leaf_for(&["127.0.0.1"], "127.000.000.001"),
+            &p.roots,
+        );
+        case(
+            "leaf CN U-label, SAN A-label",
+            false,
+            leaf_for(&["xn--bcher-kva.test"], "bücher.test"),
+            &p.roots,
+        );
+        case(
+            "twin: leaf CN ::1, SAN ::1",
+            true,
+            leaf_for(&["::1"], "::1"),
+            &p.roots,
+        );
+
+        // Keys.
+        let odd = crate::pki::keys::private_key_from_pem(RSA_2052_PEM).unwrap();
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(odd.public_key(), &p.inter, key(1))
+            .unwrap();
+        case(
+            "leaf RSA 2052 bits",
+            false,
+            vec![leaf, p.inter.clone()],
+            &p.roots,
+        );
+        let odd_root = CertificateBuilder::root_ca("Odd Root")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(&odd)
+            .unwrap();
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &odd_root, &odd)
+            .unwrap();
+        case(
+            "anchor RSA 2052 bits",
+            false,
+            vec![leaf],
+            &one_root(&odd_root),
+        );
+
+        // pathLen.
+        let old = CertificateBuilder::intermediate_ca("Roll CA", Some(0))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &p.root, key(0))
+            .unwrap();
+        let new = CertificateBuilder::intermediate_ca("Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        let leaf = server(&["localhost"], &new, 2, NOW - DAY, NOW + DAY);
+        case(
+            "pathLen 0 then a self-issued intermediate (does not count)",
+            true,
+            vec![leaf, new, old.clone()],
+            &p.roots,
+        );
+        let sub = CertificateBuilder::intermediate_ca("Sub of Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        let leaf = server(&["localhost"], &sub, 2, NOW - DAY, NOW + DAY);
+        case(
+            "pathLen 0 then another CA",
+            false,
+            vec![leaf, sub, old],
+            &p.roots,
+        );
+
+        // nameConstraints.
+        let nc = oid("2.5.29.30");
+        let nc_chain = |value: &[u8], on_anchor: bool, names: &[&str]| {
+            let rb = CertificateBuilder::root_ca("NC Root");
+            let rb = if on_anchor {
+                rb.extension(nc, true, value)
+            } else {
+                rb
+            };
+            let root = rb
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .self_signed(key(0))
+                .unwrap();
+            let ib = CertificateBuilder::intermediate_ca("NC CA", None);
+            let ib = if on_anchor {
+                ib
+            } else {
+                ib.extension(nc, true, value)
+            };
+            let inter = ib
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .sign(key(1).public_key(), &root, key(0))
+                .unwrap();
+            let leaf = server(names, &inter, 1, NOW - DAY, NOW + DAY);
+            (vec![leaf, inter], one_root(&root))
+        };
+        let permit_dns = name_constraints(&[dns("good.test")], &[]);
+        let exclude_dns = name_constraints(&[], &[dns("evil.test")]);
+        let permit_ip = name_constraints(&[ip(&[10, 0, 0, 0], &[255, 0, 0, 0])], &[]);
+        let exclude_ip = name_constraints(&[], &[ip(&[10, 1, 0, 0], &[255, 255, 0, 0])]);
+        let email = name_constraints(&[tlv(0x81, b"example.test")], &[]);
+        for on_anchor in [false, true] {
+            let at = if on_anchor { "anchor" } else { "intermediate" };
+            let (c, r) = nc_chain(&permit_dns, on_anchor, &["www.evil.test"]);
+            case(
+                &format!("NC permitted DNS good.test on the {at}, leaf www.evil.test"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&permit_dns, on_anchor, &["www.good.test"]);
+            case(
+                &format!("twin: NC permitted DNS good.test on the {at}, leaf www.good.test"),
+                true,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&exclude_dns, on_anchor, &["www.evil.test"]);
+            case(
+                &format!("NC excluded DNS evil.test on the {at}, leaf www.evil.test"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&permit_ip, on_anchor, &["192.168.1.1"]);
+            case(
+                &format!("NC permitted IP 10/8 on the {at}, leaf 192.168.1.1"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&exclude_ip, on_anchor, &["10.1.2.3"]);
+            case(
+                &format!("NC excluded IP 10.1/16 on the {at}, leaf 10.1.2.3"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&email, on_anchor, &["www.good.test"]);
+            case(&format!("NC of type rfc822Name on the {at}"), false, c, &r);
+        }
+
+        println!("| chain | openssl verify -x509_strict | ours |");
+        println!("|---|---|---|");
+        for (rule, theirs, ours) in &rows {
+            println!("| {rule} | {theirs} | {ours} |");
+        }
+    }
+
     #[test]
     fn candidate_path_names_the_certificate_at_the_error_depth() {
         let p = pki();
