@@ -6,9 +6,15 @@
 //!
 //! 0. the leaf's key size (66, before anything else, as OpenSSL does);
 //! 1. building the path: self-signed leaf (18), untrusted self-signed root (19), no issuer (20);
-//!    only a byte-identical copy of a trust anchor stands for it;
-//! 2. extensions: unhandled critical (34), issuer not a CA (79), pathLen (25), purpose (26);
-//!    then the CAs' key sizes (67);
+//!    only a byte-identical copy of a trust anchor stands for it. Where several certificates
+//!    could be the issuer, each is tried (depth-first, backtracking, bounded by
+//!    [`MAX_PATH_WORK`]); every complete path goes through the checks below, the first that
+//!    passes wins, else the failure of the most complete path is reported;
+//! 2. extensions: unhandled critical (34, the anchor included), issuer not a CA (79), pathLen
+//!    (25; self-issued CAs and the leaf do not count), purpose (26); then the web-PKI profile
+//!    rules (`profile.rs`: RFC 5280 + CA/Browser Forum, OpenSSL's -x509_strict codes where it
+//!    has one) and nameConstraints (`name_constraints.rs`, 47/48/51); then every key's size,
+//!    the anchor's included (67; a multiple of 8 bits);
 //! 3. from the anchor down: each signature (7, or unsupported algorithm), then each validity
 //!    period (9 not yet valid, 10 expired);
 //! 4. the host name against subjectAltName (62) — chain errors win over name errors.
@@ -292,7 +298,7 @@ impl<'a> PathSearch<'a, '_> {
             current.is_self_issued() && anchors.iter().any(|a| a.spki_der() == current.spki_der());
         if !copies_an_anchor {
             // Anchors whose key really signed `current` first.
-            anchors.sort_by_key(|a| {
+            anchors.sort_by_cached_key(|a| {
                 !a.public_key()
                     .is_ok_and(|k| current.verify_signature(&k).is_ok())
             });
