@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use tls::crypto::rsa::{KeygenEvent, RsaPrivateKey};
 use tls::pki::local_ca::{self, LocalCaError, Request, Signer};
 use tls::pki::trust::TrustStore;
-use tls::pki::verify::{candidate_path, verify_chain};
+use tls::pki::verify::{candidate_path_at, verify_chain};
 use tls::pki::x509::{hex_colon, Certificate, CertificateBuilder};
 use tls::pki::{CertError, CertErrorKind};
 
@@ -302,16 +302,21 @@ fn verify(
             Ok(())
         }
         Err(e) => {
-            let path = candidate_path(&presented, &roots);
+            let path = candidate_path_at(&presented, &roots, at);
             if let Some(cert) = path.get(e.depth) {
                 eprintln!("{}", cert.subject());
             }
-            eprintln!(
-                "error {} at {} depth lookup: {}",
-                e.openssl_code(),
-                e.depth,
-                openssl_reason(&e)
-            );
+            if e.has_openssl_code() {
+                eprintln!(
+                    "error {} at {} depth lookup: {}",
+                    e.openssl_code(),
+                    e.depth,
+                    openssl_reason(&e)
+                );
+            } else {
+                // A reason OpenSSL has no code for: ours, without a made-up number.
+                eprintln!("error at {} depth: {}", e.depth, openssl_reason(&e));
+            }
             if let Some(detail) = explain(&e, &path, at) {
                 eprintln!("{detail}");
             }

@@ -971,3 +971,131 @@ fn time_now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+/// Rules stricter than OpenSSL, on chains `openssl x509` made: a reason OpenSSL has no code
+/// for is printed as `error at D depth: …` (no made-up number) while `openssl verify
+/// -x509_strict` accepts; nameConstraints give OpenSSL's code (47) like OpenSSL.
+#[test]
+fn web_pki_rules_on_openssl_made_chains() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let exts = [
+        ("ca.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"),
+        ("nc.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nnameConstraints=critical,permitted;DNS:good.test\n"),
+        ("underscore.ext", "subjectAltName=DNS:a_b.test\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nauthorityKeyIdentifier=keyid\n"),
+        ("local.ext", "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nauthorityKeyIdentifier=keyid\n"),
+    ];
+    for (name, body) in exts {
+        std::fs::write(d.join(name), body).unwrap();
+    }
+    openssl_ok(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "root.key",
+            "-out",
+            "root.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=OpenSSL Root",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    let issue = |name: &str, cn: &str, issuer: &str, ext: &str| {
+        openssl_ok(
+            d,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={cn}"),
+            ],
+        );
+        openssl_ok(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                &format!("{issuer}.pem"),
+                "-CAkey",
+                &format!("{issuer}.key"),
+                "-CAcreateserial",
+                "-days",
+                "10",
+                "-extfile",
+                ext,
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+    };
+    issue("underscore", "a_b.test", "root", "underscore.ext");
+    issue("good", "localhost", "root", "local.ext");
+    issue("nc", "Constrained CA", "root", "nc.ext");
+    issue("outside", "localhost", "nc", "local.ext");
+
+    // The compliant leaf: both accept.
+    assert_eq!(verify(d, &["good.pem", "--ca", "root.pem"]).0, 0);
+    assert_eq!(
+        openssl_verify(d, &["-x509_strict", "-CAfile", "root.pem", "good.pem"]),
+        "OK"
+    );
+
+    // An underscore in a dNSName: OpenSSL accepts, we refuse with our own words.
+    let out = ca_tool(d, &["verify", "underscore.pem", "--ca", "root.pem"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error at 0 depth: subjectAltName dNSName 'a_b.test' is not in preferred name syntax"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        openssl_verify(
+            d,
+            &["-x509_strict", "-CAfile", "root.pem", "underscore.pem"]
+        ),
+        "OK"
+    );
+
+    // nameConstraints permitted DNS:good.test, leaf localhost: 47 at 0 from both.
+    let ours = verify(
+        d,
+        &["outside.pem", "--ca", "root.pem", "--untrusted", "nc.pem"],
+    );
+    assert_eq!(ours, (1, "error 47 at 0".to_string()));
+    assert_eq!(
+        openssl_verify(
+            d,
+            &[
+                "-x509_strict",
+                "-CAfile",
+                "root.pem",
+                "-untrusted",
+                "nc.pem",
+                "outside.pem"
+            ]
+        ),
+        ours.1
+    );
+}

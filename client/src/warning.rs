@@ -276,6 +276,11 @@ pub fn firefox_code(e: &CertError) -> &'static str {
         // mozilla::pkix gives up building past its depth limit and reports an unknown issuer.
         CertErrorKind::ChainTooLong => "SEC_ERROR_UNKNOWN_ISSUER",
         CertErrorKind::Malformed(_) => "SEC_ERROR_BAD_DER",
+        CertErrorKind::Profile {
+            code: Some(47 | 48),
+            ..
+        } => "SEC_ERROR_CERT_NOT_IN_NAME_SPACE",
+        CertErrorKind::Profile { .. } => "SEC_ERROR_EXTENSION_VALUE_INVALID",
     }
 }
 

@@ -41,6 +41,13 @@ pub enum CertErrorKind {
     UnsupportedAlgorithm(String),
     /// Bytes that are not a certificate we can read.
     Malformed(String),
+    /// A rule of the RFC 5280 / CA/Browser Forum profile the certificate breaks: OpenSSL's
+    /// code when it has one for the reason (then `reason` starts with its wording), and the
+    /// rule named in the text.
+    Profile {
+        code: Option<u32>,
+        reason: String,
+    },
 }
 
 /// A refusal, and the position in the chain (0 = leaf) where it was found.
@@ -74,7 +81,15 @@ impl CertError {
             CertErrorKind::KeyTooSmall { .. } => 67,
             CertErrorKind::UnsupportedAlgorithm(_) => 68,
             CertErrorKind::Malformed(_) => 4,
+            // X509_V_ERR_UNSPECIFIED when OpenSSL has no code for the reason.
+            CertErrorKind::Profile { code, .. } => code.unwrap_or(1),
         }
+    }
+
+    /// Whether OpenSSL has a code of its own for this reason (else `openssl_code` is 1,
+    /// "unspecified", and the text is ours).
+    pub fn has_openssl_code(&self) -> bool {
+        !matches!(self.kind, CertErrorKind::Profile { code: None, .. })
     }
 
     /// The alert a client sends when it refuses the server's chain for this reason.
@@ -97,7 +112,8 @@ impl CertError {
             | CertErrorKind::PathTooLong
             | CertErrorKind::ChainTooLong
             | CertErrorKind::KeyTooSmall { .. }
-            | CertErrorKind::Malformed(_) => AlertDescription::BadCertificate,
+            | CertErrorKind::Malformed(_)
+            | CertErrorKind::Profile { .. } => AlertDescription::BadCertificate,
         }
     }
 }
@@ -142,6 +158,7 @@ impl std::fmt::Display for CertError {
                 write!(f, "unsupported algorithm: {what}")
             }
             CertErrorKind::Malformed(what) => write!(f, "malformed certificate: {what}"),
+            CertErrorKind::Profile { reason, .. } => f.write_str(reason),
         }
     }
 }

@@ -277,6 +277,72 @@ mod tests {
         time::OffsetDateTime::now_utc().unix_timestamp()
     }
 
+    /// Every profile we issue passes every rule verification enforces (RFC 5280 + CABF BR):
+    /// the root, an intermediate, a server under it (with names given in non-canonical
+    /// forms, which the CN must still copy exactly from SAN), and a self-signed server.
+    #[test]
+    fn every_profile_passes_the_web_pki_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = Request::default();
+        let root = init(&dir.path().join("ca"), "Test", &request, &mut |_| {}).unwrap();
+        let root_signer = Signer {
+            chain: std::slice::from_ref(&root.certificate),
+            key: &root.key,
+        };
+        let inter_key = generate_key(2048, &mut |_| {}).unwrap();
+        let inter = sign_with(
+            &CertificateBuilder::intermediate_ca("Test Intermediate", Some(0)),
+            &inter_key,
+            &root_signer,
+        )
+        .unwrap();
+        let inter_chain = [inter.clone(), root.certificate.clone()];
+        let inter_signer = Signer {
+            chain: &inter_chain,
+            key: &inter_key,
+        };
+        let roots = TrustStore::from_pem_file(&root.cert_path).unwrap();
+        for names in [
+            &["LocalHost.", "127.0.0.1"][..],
+            &["[0:0::1]", "localhost"][..],
+            &["2001:DB8:0:0::1"][..],
+        ] {
+            let leaf = issue(
+                &dir.path().join("leaf"),
+                names,
+                Some(&inter_signer),
+                &Request {
+                    force: true,
+                    ..Request::default()
+                },
+                &mut |_| {},
+            )
+            .unwrap();
+            verify_chain(
+                &[leaf.certificate.clone(), inter.clone()],
+                &roots,
+                None,
+                now(),
+            )
+            .unwrap_or_else(|e| panic!("{names:?}: {e}"));
+            let own = issue(
+                &dir.path().join("own"),
+                names,
+                None,
+                &Request {
+                    force: true,
+                    ..Request::default()
+                },
+                &mut |_| {},
+            )
+            .unwrap();
+            let mut pinned = TrustStore::new();
+            pinned.add(own.certificate.clone());
+            verify_chain(std::slice::from_ref(&own.certificate), &pinned, None, now())
+                .unwrap_or_else(|e| panic!("self-signed {names:?}: {e}"));
+        }
+    }
+
     #[test]
     fn a_root_and_a_leaf_it_signs_are_written_and_verify() {
         let dir = tempfile::tempdir().unwrap();

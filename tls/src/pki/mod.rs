@@ -4,7 +4,9 @@
 mod error;
 pub mod keys;
 pub mod local_ca;
+mod name_constraints;
 pub mod pem;
+pub mod profile;
 pub mod trust;
 pub mod verify;
 pub mod x509;

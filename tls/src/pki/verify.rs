@@ -6,9 +6,15 @@
 //!
 //! 0. the leaf's key size (66, before anything else, as OpenSSL does);
 //! 1. building the path: self-signed leaf (18), untrusted self-signed root (19), no issuer (20);
-//!    only a byte-identical copy of a trust anchor stands for it;
-//! 2. extensions: unhandled critical (34), issuer not a CA (79), pathLen (25), purpose (26);
-//!    then the CAs' key sizes (67);
+//!    only a byte-identical copy of a trust anchor stands for it. Where several certificates
+//!    could be the issuer, each is tried (depth-first, backtracking, bounded by
+//!    [`MAX_PATH_WORK`]); every complete path goes through the checks below, the first that
+//!    passes wins, else the failure of the most complete path is reported;
+//! 2. extensions: unhandled critical (34, the anchor included), issuer not a CA (79), pathLen
+//!    (25; self-issued CAs and the leaf do not count), purpose (26); then the web-PKI profile
+//!    rules (`profile.rs`: RFC 5280 + CA/Browser Forum, OpenSSL's -x509_strict codes where it
+//!    has one) and nameConstraints (`name_constraints.rs`, 47/48/51); then every key's size,
+//!    the anchor's included (67; a multiple of 8 bits);
 //! 3. from the anchor down: each signature (7, or unsupported algorithm), then each validity
 //!    period (9 not yet valid, 10 expired);
 //! 4. the host name against subjectAltName (62) — chain errors win over name errors.
@@ -83,13 +89,8 @@ pub fn verify_chain(
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
     check_key_size(leaf, 0)?;
-    let mut path = Vec::new();
-    build_path(leaf, &intermediates, roots, &mut path)?;
-    check_extensions(&path)?;
-    for (depth, cert) in path.iter().enumerate().skip(1) {
-        check_key_size(cert, depth)?;
-    }
-    check_signatures_and_times(&path, at_unix)?;
+    let mut check = |path: &[&Certificate]| check_path(path, at_unix);
+    let path = build_path(leaf, &intermediates, roots, &mut check).map_err(|(e, _)| e)?;
     if let Some(host) = host {
         if !matches_host(leaf, host) {
             return Err(CertError::new(
@@ -108,6 +109,17 @@ pub fn verify_chain(
 /// The path `verify_chain` would check (leaf first), as far as it can be built: on an error,
 /// `path[error.depth]` is the certificate the error is about. For showing a failure to people.
 pub fn candidate_path(presented: &[Certificate], roots: &TrustStore) -> Vec<Certificate> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    candidate_path_at(presented, roots, now)
+}
+
+/// [`candidate_path`] for a verification done at `at_unix` (the path search tries every
+/// candidate path, so which one is shown depends on what fails, dates included).
+pub fn candidate_path_at(
+    presented: &[Certificate],
+    roots: &TrustStore,
+    at_unix: i64,
+) -> Vec<Certificate> {
     let Some(leaf) = presented.first() else {
         return Vec::new();
     };
@@ -117,9 +129,21 @@ pub fn candidate_path(presented: &[Certificate], roots: &TrustStore) -> Vec<Cert
         .iter()
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
-    let mut path = Vec::new();
-    let _ = build_path(leaf, &intermediates, roots, &mut path);
-    path.into_iter().cloned().collect()
+    let mut check = |path: &[&Certificate]| check_path(path, at_unix);
+    match build_path(leaf, &intermediates, roots, &mut check) {
+        Ok(path) | Err((_, path)) => path.into_iter().cloned().collect(),
+    }
+}
+
+/// Everything checked on a complete path, in OpenSSL's order.
+fn check_path(path: &[&Certificate], at_unix: i64) -> Result<(), CertError> {
+    check_extensions(path)?;
+    super::profile::check_profile(path)?;
+    super::name_constraints::check_name_constraints(path)?;
+    for (depth, cert) in path.iter().enumerate().skip(1) {
+        check_key_size(cert, depth)?;
+    }
+    check_signatures_and_times(path, at_unix)
 }
 
 /// RSA key transport (our only key exchange) encrypts the pre-master secret to the leaf's key:
@@ -140,6 +164,17 @@ fn check_key_size(cert: &Certificate, depth: usize) -> Result<(), CertError> {
     match cert.public_key() {
         Ok(key) if key.bits() < MIN_RSA_BITS => Err(CertError::new(
             CertErrorKind::KeyTooSmall { bits: key.bits() },
+            depth,
+        )),
+        // CABF BR 6.1.5: the modulus size in bits is evenly divisible by 8.
+        Ok(key) if key.bits() % 8 != 0 => Err(CertError::new(
+            CertErrorKind::Profile {
+                code: None,
+                reason: format!(
+                    "RSA modulus of {} bits is not a multiple of 8 (CABF BR 6.1.5)",
+                    key.bits()
+                ),
+            },
             depth,
         )),
         _ => Ok(()),
@@ -190,74 +225,180 @@ pub fn dns_name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// Follow issuer names from the leaf until a trust anchor, into `path`. Greedy: the first
-/// acceptable issuer is taken, trusted ones before presented ones. On an error `path` holds
-/// the partial path.
-fn build_path<'a>(
-    leaf: &'a Certificate,
-    intermediates: &[&'a Certificate],
+/// Most candidate certificates the path search looks at in total (each step of the
+/// depth-first search costs one), so a peer's tangle of cross-signatures cannot make us work
+/// more than this.
+pub const MAX_PATH_WORK: usize = 64;
+
+/// Depth-first search for a path from the leaf to a trust anchor (RFC 4158's idea, small):
+/// at each step every certificate that could have issued the current one (same name, key ids
+/// agreeing) is tried, trust anchors first, each presented certificate used at most once per
+/// path. Every complete path is handed to `check`; the first one it accepts wins. When none is
+/// accepted, the error of the most complete path is kept: one that reached an anchor beats one
+/// that did not, and a longer path beats a shorter one.
+struct PathSearch<'a, 'c> {
+    intermediates: &'c [&'a Certificate],
     roots: &'a TrustStore,
-    path: &mut Vec<&'a Certificate>,
-) -> Result<(), CertError> {
-    path.clear();
-    path.push(leaf);
-    // A directly trusted leaf (a pinned self-signed certificate) is its own anchor.
-    if roots.contains(leaf) {
-        return Ok(());
-    }
-    let mut used = vec![false; intermediates.len()];
-    loop {
-        let depth = path.len() - 1;
-        let current = path[depth];
-        // One more certificate (an anchor or an intermediate) would be one too many.
-        if path.len() >= MAX_PATH_LEN {
-            return Err(CertError::new(CertErrorKind::ChainTooLong, depth));
+    used: Vec<bool>,
+    path: Vec<&'a Certificate>,
+    work: usize,
+    /// (reached an anchor, path length, error, the path it is about).
+    best: Option<(bool, usize, CertError, Vec<&'a Certificate>)>,
+}
+
+type PathCheck<'f> = dyn FnMut(&[&Certificate]) -> Result<(), CertError> + 'f;
+
+impl<'a> PathSearch<'a, '_> {
+    fn record(&mut self, complete: bool, error: CertError) {
+        let better = match &self.best {
+            None => true,
+            Some((c, len, _, _)) => (complete, self.path.len()) > (*c, *len),
+        };
+        if better {
+            self.best = Some((complete, self.path.len(), error, self.path.clone()));
         }
-        // A trusted issuer ends the path; prefer one whose key really signed `current`.
-        let anchors: Vec<&Certificate> = roots
+    }
+
+    /// `path` is complete (ends in an anchor): does it pass?
+    fn finish(&mut self, check: &mut PathCheck<'_>) -> bool {
+        match check(&self.path) {
+            Ok(()) => true,
+            Err(e) => {
+                self.record(true, e);
+                false
+            }
+        }
+    }
+
+    /// Extend `path` from its last certificate; true when a complete path passed `check`
+    /// (it is then left in `path`).
+    fn extend(&mut self, check: &mut PathCheck<'_>) -> bool {
+        let depth = self.path.len() - 1;
+        let current = self.path[depth];
+        if self.work >= MAX_PATH_WORK {
+            self.record(false, CertError::new(CertErrorKind::ChainTooLong, depth));
+            return false;
+        }
+        self.work += 1;
+        // One more certificate (an anchor or an intermediate) would be one too many.
+        if self.path.len() >= MAX_PATH_LEN {
+            self.record(false, CertError::new(CertErrorKind::ChainTooLong, depth));
+            return false;
+        }
+        let roots = self.roots;
+        let mut anchors: Vec<&'a Certificate> = roots
             .by_subject(current.issuer().der())
             .filter(|a| key_ids_compatible(current, a))
             .collect();
-        let signed_it = |a: &&Certificate| {
-            a.public_key()
-                .is_ok_and(|k| current.verify_signature(&k).is_ok())
-        };
-        let anchor = match anchors.iter().find(|a| signed_it(a)) {
-            Some(a) => Some(*a),
-            None => anchors.first().copied(),
-        };
         // A presented certificate with an anchor's name and key is still not that anchor (a
-        // byte-identical one was accepted above): its signature, dates and extensions are its
-        // own and unchecked, so it is a self-signed certificate like any other (18/19).
+        // byte-identical one was accepted when it was reached): its signature, dates and
+        // extensions are its own and unchecked, so it is a self-signed certificate like any
+        // other (18/19).
         let copies_an_anchor =
             current.is_self_issued() && anchors.iter().any(|a| a.spki_der() == current.spki_der());
-        if let Some(anchor) = anchor.filter(|_| !copies_an_anchor) {
-            path.push(anchor);
-            return Ok(());
+        if !copies_an_anchor {
+            // Anchors whose key really signed `current` first.
+            anchors.sort_by_cached_key(|a| {
+                !a.public_key()
+                    .is_ok_and(|k| current.verify_signature(&k).is_ok())
+            });
+            for anchor in anchors {
+                self.path.push(anchor);
+                if self.finish(check) {
+                    return true;
+                }
+                self.path.pop();
+            }
         }
-        if current.is_self_issued() {
+        // A self-signed certificate ends the search; a self-issued one with another key (a
+        // key rollover) is issued by its older self, and the search goes on if that is here.
+        let self_issued_error = || {
             let kind = if depth == 0 {
                 CertErrorKind::SelfSigned
             } else {
                 CertErrorKind::SelfSignedInChain
             };
-            return Err(CertError::new(kind, depth));
-        }
-        let next = intermediates.iter().enumerate().find(|(i, c)| {
-            !used[*i]
-                && c.subject().der() == current.issuer().der()
-                && key_ids_compatible(current, c)
-        });
-        let Some((index, issuer)) = next else {
-            return Err(CertError::new(CertErrorKind::UnknownIssuer, depth));
+            CertError::new(kind, depth)
         };
-        used[index] = true;
-        path.push(issuer);
-        // The peer may send the root too: if it is trusted as is, it is the anchor.
-        if roots.contains(issuer) {
-            return Ok(());
+        if is_self_signed(current) {
+            self.record(false, self_issued_error());
+            return false;
         }
+        let mut tried = false;
+        for index in 0..self.intermediates.len() {
+            let issuer = self.intermediates[index];
+            if self.used[index]
+                || issuer.subject().der() != current.issuer().der()
+                || !key_ids_compatible(current, issuer)
+            {
+                continue;
+            }
+            tried = true;
+            self.used[index] = true;
+            self.path.push(issuer);
+            // The peer may send the root too: if it is trusted as is, it is the anchor.
+            let done = if roots.contains(issuer) {
+                self.finish(check)
+            } else {
+                self.extend(check)
+            };
+            if done {
+                return true;
+            }
+            self.path.pop();
+            self.used[index] = false;
+        }
+        if !tried {
+            // Like OpenSSL, a self-issued certificate with no issuer is "self-signed" (18/19)
+            // whether or not its signature is its own.
+            let error = if current.is_self_issued() {
+                self_issued_error()
+            } else {
+                CertError::new(CertErrorKind::UnknownIssuer, depth)
+            };
+            self.record(false, error);
+        }
+        false
     }
+}
+
+/// Search for a path from `leaf` that `check` accepts. On success, the path (leaf first); on
+/// failure, the error of the most complete path tried and that path, so that
+/// `path[error.depth]` is the certificate the error is about.
+fn build_path<'a>(
+    leaf: &'a Certificate,
+    intermediates: &[&'a Certificate],
+    roots: &'a TrustStore,
+    check: &mut PathCheck<'_>,
+) -> Result<Vec<&'a Certificate>, (CertError, Vec<&'a Certificate>)> {
+    let mut search = PathSearch {
+        intermediates,
+        roots,
+        used: vec![false; intermediates.len()],
+        path: vec![leaf],
+        work: 0,
+        best: None,
+    };
+    // A directly trusted leaf (a pinned self-signed certificate) is its own anchor.
+    let found = if roots.contains(leaf) {
+        search.finish(check)
+    } else {
+        search.extend(check)
+    };
+    if found {
+        return Ok(search.path);
+    }
+    Err(match search.best {
+        Some((_, _, error, path)) => (error, path),
+        None => (CertError::new(CertErrorKind::UnknownIssuer, 0), vec![leaf]),
+    })
+}
+
+fn is_self_signed(cert: &Certificate) -> bool {
+    cert.is_self_issued()
+        && cert
+            .public_key()
+            .is_ok_and(|k| cert.verify_signature(&k).is_ok())
 }
 
 /// When the child names its issuer's key and the candidate names its own, they must agree.
@@ -275,10 +416,10 @@ fn check_extensions(path: &[&Certificate]) -> Result<(), CertError> {
     let mut cas_below = 0usize;
     for (depth, cert) in path.iter().enumerate() {
         let fail = |kind| Err(CertError::new(kind, depth));
-        if depth != anchor_depth || depth == 0 {
-            if let Some(oid) = cert.unhandled_critical_extensions().first() {
-                return fail(CertErrorKind::UnhandledCriticalExtension(oid.clone()));
-            }
+        // RFC 5280 §4.2: the anchor too — a critical extension is a constraint we would be
+        // ignoring.
+        if let Some(oid) = cert.unhandled_critical_extensions().first() {
+            return fail(CertErrorKind::UnhandledCriticalExtension(oid.clone()));
         }
         if depth > 0 {
             // Old v1 roots have no extensions at all; as anchors they are still CAs.
@@ -628,8 +769,9 @@ mod tests {
         );
         // A flipped bit inside the signed part breaks it as well.
         let mut der = p.leaf.der().to_vec();
-        let pos = der.windows(9).position(|w| w == b"localhost").unwrap();
-        der[pos] = b'L';
+        let spki = p.leaf.spki_der();
+        let pos = der.windows(spki.len()).position(|w| w == spki).unwrap() + spki.len() / 2;
+        der[pos] ^= 0x10;
         let renamed = Certificate::from_der(&der).unwrap();
         assert_eq!(
             err(&[renamed, p.inter.clone()], &p.roots, None, NOW),
@@ -693,17 +835,999 @@ mod tests {
             .unwrap();
         assert_eq!(leaf.common_name(), Some("host.test"));
         assert!(!matches_host(&leaf, "host.test"));
+        // Such a CN is refused outright (CABF BR 7.1.4.3), whatever the host asked for.
         let chain = [leaf, p.inter.clone()];
-        let e = verify_chain(&chain, &p.roots, Some("host.test"), NOW).unwrap_err();
-        assert_eq!(
-            e.kind,
-            CertErrorKind::HostMismatch {
-                host: "host.test".into()
-            }
-        );
-        assert_eq!((e.openssl_code(), e.depth), (62, 0));
-        // The same chain is fine for the name that is in SAN.
+        for host in [Some("host.test"), Some("other.test"), None] {
+            let e = verify_chain(&chain, &p.roots, host, NOW).unwrap_err();
+            assert!(e.to_string().contains("7.1.4.3"), "{e}");
+        }
+        // With the CN a copy of one SAN entry, only SAN entries name hosts.
+        let leaf = CertificateBuilder::server(&["other.test", "host.test"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        let chain = [leaf, p.inter.clone()];
         verify_chain(&chain, &p.roots, Some("other.test"), NOW).unwrap();
+        verify_chain(&chain, &p.roots, Some("host.test"), NOW).unwrap();
+        let e = verify_chain(&chain, &p.roots, Some("third.test"), NOW).unwrap_err();
+        assert_eq!((e.openssl_code(), e.depth), (62, 0));
+    }
+
+    #[test]
+    fn cross_signed_intermediate_backtracks_to_the_trusted_root() {
+        let p = pki();
+        let untrusted = CertificateBuilder::root_ca("Untrusted Root")
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(2))
+            .unwrap();
+        let cross = |issuer: &Certificate, issuer_key: usize| {
+            CertificateBuilder::intermediate_ca("Cross CA", None)
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .sign(key(1).public_key(), issuer, key(issuer_key))
+                .unwrap()
+        };
+        let via_untrusted = cross(&untrusted, 2);
+        let via_trusted = cross(&p.root, 0);
+        let leaf = server(&["localhost"], &via_trusted, 1, NOW - DAY, NOW + DAY);
+        // The first candidate leads to a self-signed root we do not trust.
+        let presented = [leaf.clone(), via_untrusted.clone(), untrusted, via_trusted];
+        let chain = verify_chain(&presented, &p.roots, Some("localhost"), NOW).unwrap();
+        assert_eq!(chain.len(), 3);
+        assert_eq!(chain.anchor().der(), p.root.der());
+        // Only the untrusted branch: its failure is reported (19 at the root).
+        assert_eq!(
+            err(&presented[..3], &p.roots, None, NOW),
+            (19, 2),
+            "the most complete path's failure"
+        );
+    }
+
+    #[test]
+    fn a_loop_of_cas_signing_each_other_terminates() {
+        let p = pki();
+        let a0 = CertificateBuilder::root_ca("Loop A")
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(1))
+            .unwrap();
+        let b = CertificateBuilder::intermediate_ca("Loop B", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &a0, key(1))
+            .unwrap();
+        let a = CertificateBuilder::intermediate_ca("Loop A", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &b, key(2))
+            .unwrap();
+        let leaf = server(&["localhost"], &a, 1, NOW - DAY, NOW + DAY);
+        let mut presented = vec![leaf];
+        // Many copies of each: every one is a candidate; the work bound still ends the search.
+        for _ in 0..(MAX_PRESENTED / 2) {
+            presented.push(a.clone());
+            presented.push(b.clone());
+        }
+        let (code, _) = err(&presented, &p.roots, None, NOW);
+        assert!(code == 20 || code == 22, "got {code}");
+        assert_eq!(err(&presented[..3], &p.roots, None, NOW), (20, 2));
+    }
+
+    /// A DER TLV, for hand-made extension values.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match content.len() {
+            n if n < 0x80 => out.push(n as u8),
+            n if n < 0x100 => out.extend([0x81, n as u8]),
+            n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// `BasicConstraints ::= SEQUENCE { cA TRUE }`.
+    const BC_CA: &[u8] = &[0x30, 0x03, 0x01, 0x01, 0xff];
+    /// keyUsage digitalSignature + keyEncipherment + keyCertSign.
+    const KU_SERVER_AND_CERT_SIGN: &[u8] = &[0x03, 0x02, 0x02, 0xa4];
+
+    fn oid(s: &str) -> const_oid::ObjectIdentifier {
+        const_oid::ObjectIdentifier::new_unwrap(s)
+    }
+
+    /// The error's code, depth and text, for a chain that must be refused.
+    fn refused(presented: &[Certificate], roots: &TrustStore) -> (u32, usize, String) {
+        let e = verify_chain(presented, roots, None, NOW).unwrap_err();
+        (e.openssl_code(), e.depth, e.to_string())
+    }
+
+    fn inter_with(
+        f: impl FnOnce(CertificateBuilder) -> CertificateBuilder,
+    ) -> (Certificate, Certificate) {
+        let p = pki();
+        let inter = f(CertificateBuilder::intermediate_ca("Rule CA", None))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign_with_any_issuer(key(1).public_key(), &p.root, key(0))
+            .unwrap();
+        let leaf = server(&["localhost"], &inter, 1, NOW - DAY, NOW + DAY);
+        (leaf, inter)
+    }
+
+    /// A root built by `f`, trusted alone, with an intermediate and a leaf under it.
+    fn root_with(
+        f: impl FnOnce(CertificateBuilder) -> CertificateBuilder,
+    ) -> (Vec<Certificate>, TrustStore) {
+        let root = f(CertificateBuilder::root_ca("Rule Root"))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(0))
+            .unwrap();
+        let inter = CertificateBuilder::intermediate_ca("Rule Root Sub CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign_with_any_issuer(key(1).public_key(), &root, key(0))
+            .unwrap();
+        let leaf = server(&["localhost"], &inter, 1, NOW - DAY, NOW + DAY);
+        let mut roots = TrustStore::new();
+        roots.add(root);
+        (vec![leaf, inter], roots)
+    }
+
+    fn leaf_with(f: impl FnOnce(CertificateBuilder) -> CertificateBuilder) -> Vec<Certificate> {
+        let p = pki();
+        let leaf = f(CertificateBuilder::server(&["localhost"]).unwrap())
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        vec![leaf, p.inter.clone()]
+    }
+
+    #[test]
+    fn ca_structure_rules() {
+        let p = pki();
+        // The compliant twins.
+        let (leaf, inter) = inter_with(|b| b);
+        verify_chain(&[leaf, inter], &p.roots, None, NOW).unwrap();
+        let (chain, roots) = root_with(|b| b);
+        verify_chain(&chain, &roots, None, NOW).unwrap();
+
+        // Empty subject on an intermediate: 84.
+        let (leaf, inter) = inter_with(|b| b.empty_subject());
+        let (code, depth, text) = refused(&[leaf, inter], &p.roots);
+        assert_eq!((code, depth), (84, 1), "{text}");
+        assert!(text.contains("4.1.2.6"), "{text}");
+        // ... and on a root.
+        let (chain, roots) = root_with(|b| b.empty_subject());
+        let (code, depth, _) = refused(&chain, &roots);
+        assert_eq!((code, depth), (84, 2));
+
+        // No subjectKeyIdentifier: 86, on an intermediate and on the anchor.
+        let ski = oid("2.5.29.14");
+        let (leaf, inter) = inter_with(|b| b.override_extension(ski, None));
+        let (code, depth, text) = refused(&[leaf, inter], &p.roots);
+        assert_eq!((code, depth), (86, 1), "{text}");
+        assert!(text.contains("RFC 5280 4.2.1.2"), "{text}");
+        let (chain, roots) = root_with(|b| b.override_extension(ski, None));
+        assert_eq!(refused(&chain, &roots).0, 86);
+        assert_eq!(refused(&chain, &roots).1, 2);
+
+        // basicConstraints not critical: 89.
+        let bc = oid("2.5.29.19");
+        let (leaf, inter) = inter_with(|b| b.override_extension(bc, Some((false, BC_CA.to_vec()))));
+        assert_eq!(refused(&[leaf, inter], &p.roots).0, 89);
+        let (chain, roots) = root_with(|b| b.override_extension(bc, Some((false, BC_CA.to_vec()))));
+        let (code, depth, text) = refused(&chain, &roots);
+        assert_eq!((code, depth), (89, 2), "{text}");
+
+        // An unknown critical extension in the anchor: 34 at the anchor; not critical: fine.
+        let private = oid("1.3.6.1.4.1.55555.1");
+        let (chain, roots) = root_with(|b| b.extension(private, true, &[0x05, 0x00]));
+        assert_eq!(refused(&chain, &roots).0, 34);
+        assert_eq!(refused(&chain, &roots).1, 2);
+        let (chain, roots) = root_with(|b| b.extension(private, false, &[0x05, 0x00]));
+        verify_chain(&chain, &roots, None, NOW).unwrap();
+
+        // A root's AKI: its own key id only (CABF BR 7.1.2.1.3).
+        let aki = oid("2.5.29.35");
+        let (chain, roots) = root_with(|b| {
+            b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x80, &[1, 2, 3])))))
+        });
+        let (code, depth, text) = refused(&chain, &roots);
+        assert_eq!((code, depth), (1, 2), "{text}");
+        assert!(text.contains("not its own subjectKeyIdentifier"), "{text}");
+        let own = CertificateBuilder::root_ca("x")
+            .self_signed(key(0))
+            .unwrap();
+        let own_id = own.subject_key_id().unwrap().to_vec();
+        let with_serial = [tlv(0x80, &own_id), tlv(0x82, &[0x01])].concat();
+        let (chain, roots) =
+            root_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &with_serial)))));
+        let (code, depth, text) = refused(&chain, &roots);
+        assert_eq!((code, depth), (1, 2), "{text}");
+        assert!(text.contains("authorityCertSerialNumber"), "{text}");
+        // Without AKI at all, a root is fine.
+        let (chain, roots) = root_with(|b| b.override_extension(aki, None));
+        verify_chain(&chain, &roots, None, NOW).unwrap();
+    }
+
+    #[test]
+    fn non_root_rules() {
+        let p = pki();
+        let aki = oid("2.5.29.35");
+        // No AKI: 85, on the leaf and on an intermediate.
+        let chain = leaf_with(|b| b.override_extension(aki, None));
+        let (code, depth, text) = refused(&chain, &p.roots);
+        assert_eq!((code, depth), (85, 0), "{text}");
+        let (leaf, inter) = inter_with(|b| b.override_extension(aki, None));
+        assert_eq!(refused(&[leaf, inter], &p.roots).1, 1);
+        // AKI without keyIdentifier (only a serial): 85 as well.
+        let chain =
+            leaf_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x82, &[0x01]))))));
+        assert_eq!(refused(&chain, &p.roots).0, 85);
+        // AKI critical: 90.
+        let id = p.inter.subject_key_id().unwrap().to_vec();
+        let chain =
+            leaf_with(|b| b.override_extension(aki, Some((true, tlv(0x30, &tlv(0x80, &id))))));
+        assert_eq!(refused(&chain, &p.roots).0, 90);
+        let chain =
+            leaf_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x80, &id))))));
+        verify_chain(&chain, &p.roots, None, NOW).unwrap();
+
+        // authorityInfoAccess with no AccessDescription (CABF 7.1.2.7.7); one is fine.
+        let aia = oid("1.3.6.1.5.5.7.1.1");
+        let chain = leaf_with(|b| b.extension(aia, false, &[0x30, 0x00]));
+        let (code, depth, text) = refused(&chain, &p.roots);
+        assert_eq!((code, depth), (1, 0), "{text}");
+        assert!(
+            text.contains("authorityInfoAccess has no AccessDescription"),
+            "{text}"
+        );
+        let (leaf, inter) = inter_with(|b| b.extension(aia, false, &[0x30, 0x00]));
+        assert_eq!(refused(&[leaf, inter], &p.roots).1, 1);
+        let ca_issuers = [
+            vec![0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02],
+            tlv(0x86, b"http://ca.test/ca.der"),
+        ]
+        .concat();
+        let good_aia = tlv(0x30, &tlv(0x30, &ca_issuers));
+        let chain = leaf_with(|b| b.extension(aia, false, &good_aia));
+        verify_chain(&chain, &p.roots, None, NOW).unwrap();
+    }
+
+    #[test]
+    fn leaf_rules() {
+        let p = pki();
+        let bc = oid("2.5.29.19");
+        let ku = oid("2.5.29.15");
+        let san = oid("2.5.29.17");
+        // cA=TRUE without keyCertSign.
+        let chain = leaf_with(|b| b.override_extension(bc, Some((true, BC_CA.to_vec()))));
+        let (code, depth, text) = refused(&chain, &p.roots);
+        assert_eq!((code, depth), (1, 0), "{text}");
+        assert!(
+            text.contains("cA=TRUE without keyUsage keyCertSign"),
+            "{text}"
+        );
+        // keyCertSign with cA=FALSE: 82.
+        let chain =
+            leaf_with(|b| b.override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec()))));
+        assert_eq!(refused(&chain, &p.roots).0, 82);
+        // Both: a consistent CA leaf is accepted.
+        let chain = leaf_with(|b| {
+            b.override_extension(bc, Some((true, BC_CA.to_vec())))
+                .override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec())))
+        });
+        verify_chain(&chain, &p.roots, Some("localhost"), NOW).unwrap();
+
+        // subjectAltName critical exactly when the subject is empty.
+        let san_value = tlv(0x30, &tlv(0x82, b"localhost"));
+        let chain = leaf_with(|b| b.empty_subject());
+        assert_eq!(refused(&chain, &p.roots).0, 88);
+        let chain = leaf_with(|b| {
+            b.empty_subject()
+                .override_extension(san, Some((true, san_value.clone())))
+        });
+        verify_chain(&chain, &p.roots, Some("localhost"), NOW).unwrap();
+        let chain = leaf_with(|b| b.override_extension(san, Some((true, san_value.clone()))));
+        let (code, _, text) = refused(&chain, &p.roots);
+        assert_eq!(code, 1, "{text}");
+        assert!(
+            text.contains("critical although the subject is not empty"),
+            "{text}"
+        );
+
+        // dNSName syntax.
+        for bad in ["a_b.test", "a..test", "w*.test", "a.*.test", "-a.test"] {
+            let value = tlv(0x30, &tlv(0x82, bad.as_bytes()));
+            let chain = leaf_with(|b| {
+                b.common_name(bad)
+                    .override_extension(san, Some((false, value)))
+            });
+            let (code, depth, text) = refused(&chain, &p.roots);
+            assert_eq!((code, depth), (1, 0), "{bad}: {text}");
+            assert!(text.contains("preferred name syntax"), "{bad}: {text}");
+        }
+        let value = tlv(0x30, &tlv(0x82, b"*.a-b.test"));
+        let chain = leaf_with(|b| {
+            b.common_name("*.a-b.test")
+                .override_extension(san, Some((false, value)))
+        });
+        verify_chain(&chain, &p.roots, Some("x.a-b.test"), NOW).unwrap();
+
+        // The CN is a character-for-character copy of a SAN entry.
+        let ip_leaf = |names: &[&str], cn: &str| {
+            let leaf = CertificateBuilder::server(names)
+                .unwrap()
+                .common_name(cn)
+                .validity(NOW - DAY, NOW + DAY)
+                .sign(key(2).public_key(), &p.inter, key(1))
+                .unwrap();
+            vec![leaf, p.inter.clone()]
+        };
+        for (names, cn) in [
+            (&["localhost"][..], "LOCALHOST"),
+            (&["127.0.0.1"][..], "127.000.000.001"),
+            (&["::1"][..], "0:0:0:0:0:0:0:1"),
+            (&["2001:db8::1"][..], "2001:DB8::1"),
+            (&["xn--bcher-kva.test"][..], "bücher.test"),
+        ] {
+            let (code, depth, text) = refused(&ip_leaf(names, cn), &p.roots);
+            assert_eq!((code, depth), (1, 0), "{cn}: {text}");
+            assert!(text.contains("7.1.4.3"), "{cn}: {text}");
+        }
+        for (names, cn) in [
+            (&["localhost"][..], "localhost"),
+            (&["127.0.0.1"][..], "127.0.0.1"),
+            (&["::1"][..], "::1"),
+            (&["2001:db8::1"][..], "2001:db8::1"),
+            (&["a.test", "xn--bcher-kva.test"][..], "xn--bcher-kva.test"),
+        ] {
+            verify_chain(&ip_leaf(names, cn), &p.roots, None, NOW).unwrap();
+        }
+    }
+
+    /// A 2052-bit RSA key (`openssl genpkey`): long enough, not a multiple of 8.
+    const RSA_2052_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIIEwAIBADANBgkqhkiG9w0BAQEFAASCBKowggSmAgEAAoIBAQoMn5EkVr9KRAqQ
+SdBGkk/xuFRC2WeTz3MbtcK2iMZYB3PJi2cw4C/qcp3DlwnCiA9Ix2AYMqoaT5eg
+ycwQsCNcDK4npuaKXj+WLTgkqIimIgTwF2onBqGhckoSEyLW1u0TxwN3FqqolDSf
+wasvCvjT+HcYzknuQLzyCWI6TJwjXgZ+qB7avcxdjsLr0HHGZUPWZKtHcz+spOII
+Z7tYmLo3WDxEdsaLvsrnSSiYkZmskwPnudd4JiepycY2x5DOeKnWGjf5GQn5dy84
+TThbwGN+cOZOzzGxZI6TkgGAwfmDM5k24oz406q9PlUfJAzmLA7mfQy6RbgRDVpA
+5p2tLIl5AgMBAAECggEBAjjT0GEfUCkQ3eAU/hkYkVYiWnk0fl8zm6FJIW5AVFDT
+BwJNkUnAjD+zy5fbbdRGRtDiCqiXDT8HkcCC1hzrgUoBYMGSOP/nwnoHchZC8IIB
+XCOlHbrWz8a1kVSpSAcGW0HH+4dpqt7e9DrNtPbQH4Ao/FZvCHBGfrCqq/41gcGb
+yNZV/nFG2R33mQLCYMW20VzzG0xuAY1I8lvVLcCO0C5v39FjaORMAvpBAYDIVsmS
+LHfe/xsxnF+Abm9/ektuZfroTOo4Z3fIAeeD7xQDvYG0Sj7EW+cDOT4ErGE1QDi4
+ENLgPQczn6MwlnWWjv+aSyoytMGPC0OszzXOJePIVZ0CgYEDcCbPGeIiIeg3YaO2
+46y+EY/iTomSH5FG62Gjs7mJq2xHruPcGr3iZo5a6tQ9l6u8PfFXASFESF+/MHEo
+SGX12tNCUQ6N4+eA5gf9Ohrw2n4oTQVIZVh3AaY63o5bqMHJgprmHvA+BKf1lV82
+B8JMXp4i+TUPwkRvVFgY5nM5Eq0CgYEC7EVGQmWggQC+UX6qIv3JgNVXy4Xd8h7U
+ZrRpk3pbCpWNUSb449+wJDsuPgSZ+XsWRk3PIOf0jsbfGIXF1a33tGME2TzRwhaM
+A7lPTFFSvBABgolHSw/sbbgwHhhZa5G9qJ58GRppZ++WvmUnpF6NWFJRaWNJMXWb
+1sFw2mEgd30CgYEC7Js1v3AlU+2tXTDgV9oPd+SHugEs9gic54uOr0j6HYHlno1U
+IrKrJEukbOPE14JMg+sH84AWEfDOLyev+ZQvfsX9O/BDIzs+2WimK4vKnCx9nrUF
+lJ2f6xk2LSGsOGdLO/kADgSM22z4ZuoqjILobfnXCVvmYXfPsU+VLj2Gp6kCgYEC
+u2o9NA7eKfbR7kbhLPffg6bm+3vTa19Z1e5IyOsTch88CmDNP+J0OEmA/cM7UTC2
+L1zHgNCPjW1iVv+jXgnQgTIU9CGfRzXgBhMOhh11ogesAaHjm8v0iNIjV94Wpy+B
+Ab2x7Zz8bYRLeQgAN+mRYL8BDesaHTr7QY9qtxUWTdkCgYEC+1rgbifhI257DP6g
+uEIiYcqXK4uBfJR8RSux/cvFPAZ1qPnR3cP/tHORnQ3E/s23rX6kFHHCu0t8chJM
+n142AFzn5ZndZIiAJ+WW/t9pe7K0NOi7mXKUVR2gjas0kwjUL8lh6fThFRUbWsnn
+I5+H4e8I5ZkUKxaPf1zBlzUw/Pg=
+-----END PRIVATE KEY-----";
+
+    #[test]
+    fn rsa_modulus_is_a_multiple_of_8_everywhere() {
+        let p = pki();
+        let odd = crate::pki::keys::private_key_from_pem(RSA_2052_PEM).unwrap();
+        assert_eq!(odd.public_key().bits(), 2052);
+        // Leaf.
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(odd.public_key(), &p.inter, key(1))
+            .unwrap();
+        let (code, depth, text) = refused(&[leaf, p.inter.clone()], &p.roots);
+        assert_eq!((code, depth), (1, 0), "{text}");
+        assert!(text.contains("not a multiple of 8"), "{text}");
+        // Anchor.
+        let root = CertificateBuilder::root_ca("Odd Root")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(&odd)
+            .unwrap();
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &root, &odd)
+            .unwrap();
+        let mut roots = TrustStore::new();
+        roots.add(root);
+        let (code, depth, text) = refused(&[leaf], &roots);
+        assert_eq!((code, depth), (1, 1), "{text}");
+    }
+
+    #[test]
+    fn path_len_skips_the_leaf_and_self_issued_intermediates() {
+        let p = pki();
+        // Root → "Roll CA" (pathLen 0) → "Roll CA" again under a new key (self-issued) → leaf.
+        let old = CertificateBuilder::intermediate_ca("Roll CA", Some(0))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &p.root, key(0))
+            .unwrap();
+        let new = CertificateBuilder::intermediate_ca("Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        assert!(new.is_self_issued());
+        let leaf = server(&["localhost"], &new, 2, NOW - DAY, NOW + DAY);
+        let chain = verify_chain(&[leaf, new, old.clone()], &p.roots, None, NOW).unwrap();
+        assert_eq!(chain.len(), 4);
+        // A CA that is not self-issued in the same place is one too many.
+        let sub = CertificateBuilder::intermediate_ca("Sub of Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        let leaf = server(&["localhost"], &sub, 2, NOW - DAY, NOW + DAY);
+        assert_eq!(err(&[leaf, sub, old], &p.roots, None, NOW), (25, 2));
+        // A leaf that is itself a CA never counts: p.inter has pathLen 0 and such a leaf
+        // under it is accepted (see leaf_rules), as is this one.
+        let ca_leaf = CertificateBuilder::intermediate_ca("CA leaf", None)
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &p.inter, key(1))
+            .unwrap();
+        assert_eq!(
+            verify_chain(&[ca_leaf, p.inter.clone()], &p.roots, None, NOW)
+                .map_err(|e| e.openssl_code())
+                .err(),
+            // Accepted by pathLen; refused only as a TLS server (no serverAuth-compatible
+            // keyUsage): 26, not 25.
+            Some(26)
+        );
+    }
+
+    fn name_constraints(permitted: &[Vec<u8>], excluded: &[Vec<u8>]) -> Vec<u8> {
+        let trees = |names: &[Vec<u8>]| names.iter().flat_map(|n| tlv(0x30, n)).collect::<Vec<_>>();
+        let mut content = Vec::new();
+        if !permitted.is_empty() {
+            content.extend(tlv(0xa0, &trees(permitted)));
+        }
+        if !excluded.is_empty() {
+            content.extend(tlv(0xa1, &trees(excluded)));
+        }
+        tlv(0x30, &content)
+    }
+
+    fn dns(name: &str) -> Vec<u8> {
+        tlv(0x82, name.as_bytes())
+    }
+
+    fn ip(addr: &[u8], mask: &[u8]) -> Vec<u8> {
+        tlv(0x87, &[addr, mask].concat())
+    }
+
+    /// Verify a leaf for `names` under a CA carrying `nc` (critical or not), on the
+    /// intermediate or on the anchor: Ok, or (code, depth).
+    fn under_constraints(
+        nc: &[u8],
+        critical: bool,
+        on_anchor: bool,
+        names: &[&str],
+    ) -> Result<(), (u32, usize, String)> {
+        let nc_oid = oid("2.5.29.30");
+        let root_builder = CertificateBuilder::root_ca("NC Root");
+        let root_builder = if on_anchor {
+            root_builder.extension(nc_oid, critical, nc)
+        } else {
+            root_builder
+        };
+        let root = root_builder
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(0))
+            .unwrap();
+        let inter_builder = CertificateBuilder::intermediate_ca("NC CA", None);
+        let inter_builder = if on_anchor {
+            inter_builder
+        } else {
+            inter_builder.extension(nc_oid, critical, nc)
+        };
+        let inter = inter_builder
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &root, key(0))
+            .unwrap();
+        let leaf = server(names, &inter, 1, NOW - DAY, NOW + DAY);
+        let mut roots = TrustStore::new();
+        roots.add(root);
+        verify_chain(&[leaf, inter], &roots, None, NOW)
+            .map(|_| ())
+            .map_err(|e| (e.openssl_code(), e.depth, e.to_string()))
+    }
+
+    #[test]
+    fn name_constraints_dns_and_ip_on_intermediate_and_anchor() {
+        let permit_dns = name_constraints(&[dns("good.test")], &[]);
+        let exclude_dns = name_constraints(&[], &[dns("evil.test")]);
+        let permit_ip = name_constraints(&[ip(&[10, 0, 0, 0], &[255, 0, 0, 0])], &[]);
+        let exclude_ip = name_constraints(&[], &[ip(&[10, 1, 0, 0], &[255, 255, 0, 0])]);
+        for on_anchor in [false, true] {
+            for critical in [true, false] {
+                let at =
+                    |nc: &[u8], names: &[&str]| under_constraints(nc, critical, on_anchor, names);
+                let code = |r: Result<(), (u32, usize, String)>| {
+                    r.map_err(|(c, d, t)| {
+                        assert_eq!(d, 0, "{t}");
+                        c
+                    })
+                };
+                // Permitted DNS.
+                at(&permit_dns, &["www.good.test", "good.test", "10.1.2.3"]).unwrap();
+                assert_eq!(
+                    code(at(&permit_dns, &["www.good.test", "www.evil.test"])),
+                    Err(47)
+                );
+                assert_eq!(code(at(&permit_dns, &["notgood.test"])), Err(47));
+                // Excluded DNS (a wildcard that could name an excluded host counts).
+                at(&exclude_dns, &["www.good.test"]).unwrap();
+                assert_eq!(code(at(&exclude_dns, &["www.evil.test"])), Err(48));
+                // Permitted IP.
+                at(&permit_ip, &["10.1.2.3", "www.good.test"]).unwrap();
+                assert_eq!(code(at(&permit_ip, &["10.1.2.3", "192.168.1.1"])), Err(47));
+                // Excluded IP.
+                at(&exclude_ip, &["10.2.0.1"]).unwrap();
+                assert_eq!(code(at(&exclude_ip, &["10.1.2.3"])), Err(48));
+                // A name type we do not enforce: refused, at the CA that carries it.
+                let email = name_constraints(&[tlv(0x81, b"example.test")], &[]);
+                let (c, d, t) = at(&email, &["www.good.test"]).unwrap_err();
+                assert_eq!((c, d), (51, if on_anchor { 2 } else { 1 }), "{t}");
+                assert!(t.contains("rfc822Name"), "{t}");
+            }
+        }
+    }
+
+    /// `openssl verify -x509_strict` on the same chains as ours, side by side; run with
+    /// `--nocapture` to see the table. Ours must refuse each broken chain and accept each
+    /// twin; OpenSSL's verdict is shown, not required (it is less strict on most rules).
+    #[test]
+    fn side_by_side_with_openssl_x509_strict() {
+        let p = pki();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, certs: &[&Certificate]| {
+            let path = dir.path().join(name);
+            let pem: String = certs
+                .iter()
+                .map(|c| crate::pki::pem::encode_certificate(c.der()))
+                .collect();
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        let openssl = |presented: &[Certificate], roots: &TrustStore| -> String {
+            let anchors: Vec<&Certificate> = roots.iter().collect();
+            let ca = write("ca.pem", &anchors);
+            let leaf = write("leaf.pem", &[&presented[0]]);
+            let rest: Vec<&Certificate> = presented[1..].iter().collect();
+            let mut command = std::process::Command::new("timeout");
+            command.args(["60", "openssl", "verify", "-x509_strict", "-attime"]);
+            command.arg(NOW.to_string()).arg("-CAfile").arg(&ca);
+            if !rest.is_empty() {
+                command.arg("-untrusted").arg(write("untrusted.pem", &rest));
+            }
+            let out = command
+                .arg(&leaf)
+                .output()
+                .expect("cannot run `timeout openssl`: install coreutils and openssl");
+            assert_ne!(out.status.code(), Some(124), "openssl verify timed out");
+            let text = String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(!text.contains("command not found") && out.status.code().is_some());
+            if out.status.success() {
+                return "OK".into();
+            }
+            text.lines()
+                .find(|l| l.starts_with("error "))
+                .map(|l| l.replace("error ", "").replace(" depth lookup", ""))
+                .unwrap_or_else(|| format!("exit {:?}: {}", out.status.code(), text.trim()))
+        };
+        let ours = |presented: &[Certificate], roots: &TrustStore| -> Result<(), String> {
+            verify_chain(presented, roots, None, NOW)
+                .map(|_| ())
+                .map_err(|e| {
+                    if e.has_openssl_code() {
+                        format!("{} at {}: {e}", e.openssl_code(), e.depth)
+                    } else {
+                        format!("at {}: {e}", e.depth)
+                    }
+                })
+        };
+        let mut rows: Vec<(String, String, String)> = Vec::new();
+        let mut case =
+            |rule: &str, accept: bool, presented: Vec<Certificate>, roots: &TrustStore| {
+                let verdict = ours(&presented, roots);
+                assert_eq!(verdict.is_ok(), accept, "{rule}: {verdict:?}");
+                let ours_text = match verdict {
+                    Ok(()) => "OK".to_string(),
+                    Err(e) => e,
+                };
+                rows.push((rule.to_string(), openssl(&presented, roots), ours_text));
+            };
+        let one_root = |r: &Certificate| {
+            let mut t = TrustStore::new();
+            t.add(r.clone());
+            t
+        };
+        let with_inter = |(leaf, inter): (Certificate, Certificate)| vec![leaf, inter];
+
+        case(
+            "compliant chain (root, intermediate pathLen 0, leaf)",
+            true,
+            vec![p.leaf.clone(), p.inter.clone()],
+            &p.roots,
+        );
+
+        // Path building.
+        let untrusted = CertificateBuilder::root_ca("Untrusted Root")
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .self_signed(key(2))
+            .unwrap();
+        let cross = |issuer: &Certificate, issuer_key: usize| {
+            CertificateBuilder::intermediate_ca("Cross CA", None)
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .sign(key(1).public_key(), issuer, key(issuer_key))
+                .unwrap()
+        };
+        let (via_untrusted, via_trusted) = (cross(&untrusted, 2), cross(&p.root, 0));
+        let leaf = server(&["localhost"], &via_trusted, 1, NOW - DAY, NOW + DAY);
+        case(
+            "cross-signed: first candidate to an untrusted root, second to the trusted one",
+            true,
+            vec![leaf, via_untrusted, untrusted.clone(), via_trusted],
+            &p.roots,
+        );
+        let a0 = CertificateBuilder::root_ca("Loop A")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(key(1))
+            .unwrap();
+        let b = CertificateBuilder::intermediate_ca("Loop B", None)
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &a0, key(1))
+            .unwrap();
+        let a = CertificateBuilder::intermediate_ca("Loop A", None)
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(1).public_key(), &b, key(2))
+            .unwrap();
+        let leaf = server(&["localhost"], &a, 1, NOW - DAY, NOW + DAY);
+        case(
+            "loop: two CAs signing each other",
+            false,
+            vec![leaf, a, b],
+            &p.roots,
+        );
+
+        // CA structure.
+        let ski = oid("2.5.29.14");
+        let bc = oid("2.5.29.19");
+        let aki = oid("2.5.29.35");
+        let ku = oid("2.5.29.15");
+        let san = oid("2.5.29.17");
+        let private = oid("1.3.6.1.4.1.55555.1");
+        case(
+            "CA subject empty (intermediate)",
+            false,
+            with_inter(inter_with(|b| b.empty_subject())),
+            &p.roots,
+        );
+        case(
+            "CA without SKI (intermediate)",
+            false,
+            with_inter(inter_with(|b| b.override_extension(ski, None))),
+            &p.roots,
+        );
+        let (chain, roots) = root_with(|b| b.override_extension(ski, None));
+        case("CA without SKI (anchor)", false, chain, &roots);
+        case(
+            "CA basicConstraints not critical (intermediate)",
+            false,
+            with_inter(inter_with(|b| {
+                b.override_extension(bc, Some((false, BC_CA.to_vec())))
+            })),
+            &p.roots,
+        );
+        let (chain, roots) = root_with(|b| b.override_extension(bc, Some((false, BC_CA.to_vec()))));
+        case(
+            "CA basicConstraints not critical (anchor)",
+            false,
+            chain,
+            &roots,
+        );
+        let (chain, roots) = root_with(|b| b.extension(private, true, &[0x05, 0x00]));
+        case(
+            "unknown critical extension in the anchor",
+            false,
+            chain,
+            &roots,
+        );
+        let (chain, roots) = root_with(|b| b.extension(private, false, &[0x05, 0x00]));
+        case("twin: the same extension not critical", true, chain, &roots);
+        let (chain, roots) = root_with(|b| {
+            b.override_extension(aki, Some((false, tlv(0x30, &tlv(0x80, &[1, 2, 3])))))
+        });
+        case(
+            "root AKI keyIdentifier is not its SKI",
+            false,
+            chain,
+            &roots,
+        );
+        let own = CertificateBuilder::root_ca("x")
+            .self_signed(key(0))
+            .unwrap();
+        let with_serial = [tlv(0x80, own.subject_key_id().unwrap()), tlv(0x82, &[0x01])].concat();
+        let (chain, roots) =
+            root_with(|b| b.override_extension(aki, Some((false, tlv(0x30, &with_serial)))));
+        case(
+            "root AKI with authorityCertSerialNumber",
+            false,
+            chain,
+            &roots,
+        );
+        let (chain, roots) = root_with(|b| b.override_extension(aki, None));
+        case("twin: root without AKI", true, chain, &roots);
+
+        // Non-root.
+        case(
+            "leaf without AKI",
+            false,
+            leaf_with(|b| b.override_extension(aki, None)),
+            &p.roots,
+        );
+        case(
+            "intermediate without AKI",
+            false,
+            with_inter(inter_with(|b| b.override_extension(aki, None))),
+            &p.roots,
+        );
+        let id = p.inter.subject_key_id().unwrap().to_vec();
+        case(
+            "leaf AKI critical",
+            false,
+            leaf_with(|b| b.override_extension(aki, Some((true, tlv(0x30, &tlv(0x80, &id)))))),
+            &p.roots,
+        );
+        let aia = oid("1.3.6.1.5.5.7.1.1");
+        case(
+            "leaf authorityInfoAccess empty",
+            false,
+            leaf_with(|b| b.extension(aia, false, &[0x30, 0x00])),
+            &p.roots,
+        );
+
+        // Leaf.
+        case(
+            "leaf cA=TRUE without keyCertSign",
+            false,
+            leaf_with(|b| b.override_extension(bc, Some((true, BC_CA.to_vec())))),
+            &p.roots,
+        );
+        case(
+            "leaf keyCertSign with cA=FALSE",
+            false,
+            leaf_with(|b| b.override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec())))),
+            &p.roots,
+        );
+        case(
+            "twin: leaf cA=TRUE with keyCertSign (under pathLen 0)",
+            true,
+            leaf_with(|b| {
+                b.override_extension(bc, Some((true, BC_CA.to_vec())))
+                    .override_extension(ku, Some((true, KU_SERVER_AND_CERT_SIGN.to_vec())))
+            }),
+            &p.roots,
+        );
+        let san_value = tlv(0x30, &tlv(0x82, b"localhost"));
+        case(
+            "leaf subject empty, SAN not critical",
+            false,
+            leaf_with(|b| b.empty_subject()),
+            &p.roots,
+        );
+        case(
+            "twin: leaf subject empty, SAN critical",
+            true,
+            leaf_with(|b| {
+                b.empty_subject()
+                    .override_extension(san, Some((true, san_value.clone())))
+            }),
+            &p.roots,
+        );
+        case(
+            "leaf subject present, SAN critical",
+            false,
+            leaf_with(|b| b.override_extension(san, Some((true, san_value.clone())))),
+            &p.roots,
+        );
+        case(
+            "leaf dNSName with underscore",
+            false,
+            leaf_with(|b| {
+                b.common_name("a_b.test")
+                    .override_extension(san, Some((false, tlv(0x30, &tlv(0x82, b"a_b.test")))))
+            }),
+            &p.roots,
+        );
+        case(
+            "leaf dNSName with a partial wildcard w*.test",
+            false,
+            leaf_with(|b| {
+                b.common_name("w*.test")
+                    .override_extension(san, Some((false, tlv(0x30, &tlv(0x82, b"w*.test")))))
+            }),
+            &p.roots,
+        );
+        case(
+            "leaf CN LOCALHOST, SAN localhost",
+            false,
+            leaf_with(|b| b.common_name("LOCALHOST")),
+            &p.roots,
+        );
+        let leaf_for = |names: &[&str], cn: &str| {
+            let leaf = CertificateBuilder::server(names)
+                .unwrap()
+                .common_name(cn)
+                .validity(NOW - DAY, NOW + DAY)
+                .sign(key(2).public_key(), &p.inter, key(1))
+                .unwrap();
+            vec![leaf, p.inter.clone()]
+        };
+        case(
+            "leaf CN 0:0:0:0:0:0:0:1, SAN ::1",
+            false,
+            leaf_for(&["::1"], "0:0:0:0:0:0:0:1"),
+            &p.roots,
+        );
+        case(
+            "leaf CN 127.000.000.001, SAN 127.0.0.1",
+            false,
+            leaf_for(&["127.0.0.1"], "127.000.000.001"),
+            &p.roots,
+        );
+        case(
+            "leaf CN U-label, SAN A-label",
+            false,
+            leaf_for(&["xn--bcher-kva.test"], "bücher.test"),
+            &p.roots,
+        );
+        case(
+            "twin: leaf CN ::1, SAN ::1",
+            true,
+            leaf_for(&["::1"], "::1"),
+            &p.roots,
+        );
+
+        // Keys.
+        let odd = crate::pki::keys::private_key_from_pem(RSA_2052_PEM).unwrap();
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(odd.public_key(), &p.inter, key(1))
+            .unwrap();
+        case(
+            "leaf RSA 2052 bits",
+            false,
+            vec![leaf, p.inter.clone()],
+            &p.roots,
+        );
+        let odd_root = CertificateBuilder::root_ca("Odd Root")
+            .validity(NOW - DAY, NOW + DAY)
+            .self_signed(&odd)
+            .unwrap();
+        let leaf = CertificateBuilder::server(&["localhost"])
+            .unwrap()
+            .validity(NOW - DAY, NOW + DAY)
+            .sign(key(2).public_key(), &odd_root, &odd)
+            .unwrap();
+        case(
+            "anchor RSA 2052 bits",
+            false,
+            vec![leaf],
+            &one_root(&odd_root),
+        );
+
+        // pathLen.
+        let old = CertificateBuilder::intermediate_ca("Roll CA", Some(0))
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(1).public_key(), &p.root, key(0))
+            .unwrap();
+        let new = CertificateBuilder::intermediate_ca("Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        let leaf = server(&["localhost"], &new, 2, NOW - DAY, NOW + DAY);
+        case(
+            "pathLen 0 then a self-issued intermediate (does not count)",
+            true,
+            vec![leaf, new, old.clone()],
+            &p.roots,
+        );
+        let sub = CertificateBuilder::intermediate_ca("Sub of Roll CA", None)
+            .validity(NOW - DAY, NOW + 100 * DAY)
+            .sign(key(2).public_key(), &old, key(1))
+            .unwrap();
+        let leaf = server(&["localhost"], &sub, 2, NOW - DAY, NOW + DAY);
+        case(
+            "pathLen 0 then another CA",
+            false,
+            vec![leaf, sub, old],
+            &p.roots,
+        );
+
+        // nameConstraints.
+        let nc = oid("2.5.29.30");
+        let nc_chain = |value: &[u8], on_anchor: bool, names: &[&str]| {
+            let rb = CertificateBuilder::root_ca("NC Root");
+            let rb = if on_anchor {
+                rb.extension(nc, true, value)
+            } else {
+                rb
+            };
+            let root = rb
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .self_signed(key(0))
+                .unwrap();
+            let ib = CertificateBuilder::intermediate_ca("NC CA", None);
+            let ib = if on_anchor {
+                ib
+            } else {
+                ib.extension(nc, true, value)
+            };
+            let inter = ib
+                .validity(NOW - DAY, NOW + 100 * DAY)
+                .sign(key(1).public_key(), &root, key(0))
+                .unwrap();
+            let leaf = server(names, &inter, 1, NOW - DAY, NOW + DAY);
+            (vec![leaf, inter], one_root(&root))
+        };
+        let permit_dns = name_constraints(&[dns("good.test")], &[]);
+        let exclude_dns = name_constraints(&[], &[dns("evil.test")]);
+        let permit_ip = name_constraints(&[ip(&[10, 0, 0, 0], &[255, 0, 0, 0])], &[]);
+        let exclude_ip = name_constraints(&[], &[ip(&[10, 1, 0, 0], &[255, 255, 0, 0])]);
+        let email = name_constraints(&[tlv(0x81, b"example.test")], &[]);
+        for on_anchor in [false, true] {
+            let at = if on_anchor { "anchor" } else { "intermediate" };
+            let (c, r) = nc_chain(&permit_dns, on_anchor, &["www.evil.test"]);
+            case(
+                &format!("NC permitted DNS good.test on the {at}, leaf www.evil.test"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&permit_dns, on_anchor, &["www.good.test"]);
+            case(
+                &format!("twin: NC permitted DNS good.test on the {at}, leaf www.good.test"),
+                true,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&exclude_dns, on_anchor, &["www.evil.test"]);
+            case(
+                &format!("NC excluded DNS evil.test on the {at}, leaf www.evil.test"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&permit_ip, on_anchor, &["192.168.1.1"]);
+            case(
+                &format!("NC permitted IP 10/8 on the {at}, leaf 192.168.1.1"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&exclude_ip, on_anchor, &["10.1.2.3"]);
+            case(
+                &format!("NC excluded IP 10.1/16 on the {at}, leaf 10.1.2.3"),
+                false,
+                c,
+                &r,
+            );
+            let (c, r) = nc_chain(&email, on_anchor, &["www.good.test"]);
+            case(&format!("NC of type rfc822Name on the {at}"), false, c, &r);
+        }
+
+        println!("| chain | openssl verify -x509_strict | ours |");
+        println!("|---|---|---|");
+        for (rule, theirs, ours) in &rows {
+            println!("| {rule} | {theirs} | {ours} |");
+        }
     }
 
     #[test]

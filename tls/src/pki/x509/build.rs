@@ -72,7 +72,13 @@ pub struct CertificateBuilder {
     ext_key_usage: Option<Vec<ObjectIdentifier>>,
     /// More extensions, after the profile's: (OID, critical, DER value).
     extra_extensions: Vec<(ObjectIdentifier, bool, Vec<u8>)>,
+    /// Profile extensions dropped (`None`) or replaced (criticality, DER value): only to
+    /// make certificates that break a rule, for tests.
+    overrides: Vec<(ObjectIdentifier, Option<ExtensionValue>)>,
 }
+
+/// An extension's criticality and DER value.
+type ExtensionValue = (bool, Vec<u8>);
 
 /// Default lifetimes, in days.
 pub const ROOT_CA_DAYS: i64 = 3650;
@@ -101,7 +107,13 @@ impl CertificateBuilder {
         let first = names
             .first()
             .ok_or_else(|| BuildError::InvalidName("no host name given".into()))?;
-        let mut builder = Self::new(Profile::Server, first.as_ref(), SERVER_DAYS);
+        // CABF BR 7.1.4.3: the CN is a copy of a SAN entry as written there (lower case, no
+        // trailing dot, an IP in its canonical text).
+        let cn = match classify_name(first.as_ref())? {
+            SanEntry::Ip(ip) => ip.to_string(),
+            SanEntry::Dns(dns) => dns,
+        };
+        let mut builder = Self::new(Profile::Server, &cn, SERVER_DAYS);
         for name in names {
             match classify_name(name.as_ref())? {
                 SanEntry::Ip(ip) => builder.ip_addresses.push(ip),
@@ -118,6 +130,25 @@ impl CertificateBuilder {
                 *value = common_name.to_string();
             }
         }
+        self
+    }
+
+    /// Drop (`None`) or replace (criticality, DER value) one of the profile's extensions.
+    /// Only tests use it: to make a certificate that breaks exactly one rule.
+    #[cfg(test)]
+    pub(crate) fn override_extension(
+        mut self,
+        oid: ObjectIdentifier,
+        replacement: Option<ExtensionValue>,
+    ) -> Self {
+        self.overrides.push((oid, replacement));
+        self
+    }
+
+    /// An empty subject (no RDN), for tests of the rules about it.
+    #[cfg(test)]
+    pub(crate) fn empty_subject(mut self) -> Self {
+        self.subject.clear();
         self
     }
 
@@ -238,6 +269,7 @@ impl CertificateBuilder {
             serial: None,
             ext_key_usage: None,
             extra_extensions: Vec::new(),
+            overrides: Vec::new(),
         }
     }
 
@@ -296,8 +328,8 @@ impl CertificateBuilder {
 
     /// The extensions of DESIGN.md's PKI rules, per profile.
     fn extensions(&self, ski: &[u8], aki: &[u8]) -> Vec<Vec<u8>> {
+        let mut exts: Vec<(ObjectIdentifier, bool, Vec<u8>)> = Vec::new();
         use der_write::*;
-        let mut exts = Vec::new();
         match self.profile {
             Profile::RootCa | Profile::IntermediateCa { .. } => {
                 let path_len = match self.profile {
@@ -307,16 +339,16 @@ impl CertificateBuilder {
                     _ => Vec::new(),
                 };
                 let bc = sequence(&[BOOLEAN_TRUE.to_vec(), path_len].concat());
-                exts.push(extension(&ID_CE_BASIC_CONSTRAINTS, true, &bc));
+                exts.push(ext_triple(&ID_CE_BASIC_CONSTRAINTS, true, &bc));
                 // keyCertSign (bit 5) + cRLSign (bit 6).
-                exts.push(extension(&ID_CE_KEY_USAGE, true, &named_bits(&[5, 6])));
+                exts.push(ext_triple(&ID_CE_KEY_USAGE, true, &named_bits(&[5, 6])));
             }
             Profile::Server => {
-                exts.push(extension(&ID_CE_BASIC_CONSTRAINTS, true, &sequence(&[])));
+                exts.push(ext_triple(&ID_CE_BASIC_CONSTRAINTS, true, &sequence(&[])));
                 // digitalSignature (bit 0) + keyEncipherment (bit 2): RSA key transport needs the latter.
-                exts.push(extension(&ID_CE_KEY_USAGE, true, &named_bits(&[0, 2])));
+                exts.push(ext_triple(&ID_CE_KEY_USAGE, true, &named_bits(&[0, 2])));
                 if self.ext_key_usage.is_none() {
-                    exts.push(extension(
+                    exts.push(ext_triple(
                         &ID_CE_EXT_KEY_USAGE,
                         false,
                         &sequence(&oid_tlv(&ID_KP_SERVER_AUTH)),
@@ -333,25 +365,51 @@ impl CertificateBuilder {
                     };
                     names.extend(tlv(0x87, &octets));
                 }
-                exts.push(extension(&ID_CE_SUBJECT_ALT_NAME, false, &sequence(&names)));
+                exts.push(ext_triple(
+                    &ID_CE_SUBJECT_ALT_NAME,
+                    false,
+                    &sequence(&names),
+                ));
             }
         }
         if let Some(purposes) = &self.ext_key_usage {
             let list = purposes.iter().flat_map(oid_tlv).collect::<Vec<_>>();
-            exts.push(extension(&ID_CE_EXT_KEY_USAGE, false, &sequence(&list)));
+            exts.push(ext_triple(&ID_CE_EXT_KEY_USAGE, false, &sequence(&list)));
         }
         for (oid, critical, value) in &self.extra_extensions {
-            exts.push(extension(oid, *critical, value));
+            exts.push((*oid, *critical, value.clone()));
         }
-        exts.push(extension(&ID_CE_SUBJECT_KEY_ID, false, &octet_string(ski)));
+        exts.push(ext_triple(&ID_CE_SUBJECT_KEY_ID, false, &octet_string(ski)));
         // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
-        exts.push(extension(
+        exts.push(ext_triple(
             &ID_CE_AUTHORITY_KEY_ID,
             false,
             &sequence(&tlv(0x80, aki)),
         ));
-        exts
+        for (oid, replacement) in &self.overrides {
+            match replacement {
+                None => exts.retain(|(o, _, _)| o != oid),
+                Some((critical, value)) => {
+                    for e in exts.iter_mut().filter(|(o, _, _)| o == oid) {
+                        e.1 = *critical;
+                        e.2 = value.clone();
+                    }
+                }
+            }
+        }
+        exts.iter()
+            .map(|(oid, critical, value)| extension(oid, *critical, value))
+            .collect()
     }
+}
+
+/// (OID, critical, DER value) of one extension, encoded at the end.
+fn ext_triple(
+    oid: &ObjectIdentifier,
+    critical: bool,
+    value: &[u8],
+) -> (ObjectIdentifier, bool, Vec<u8>) {
+    (*oid, critical, value.to_vec())
 }
 
 /// A host name or IP literal as it would go into subjectAltName.
@@ -374,7 +432,9 @@ fn classify_name(name: &str) -> Result<SanEntry, BuildError> {
                     && label.len() <= 63
                     && label
                         .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-'))
         });
     if !labels_ok {
         return Err(BuildError::InvalidName(format!(

@@ -20,6 +20,10 @@ pub use build::{
     BuildError, CertificateBuilder, Profile, INTERMEDIATE_CA_DAYS, ROOT_CA_DAYS, SERVER_DAYS,
 };
 pub use names::hex_colon;
+pub use names::{
+    ID_CE_AUTHORITY_KEY_ID, ID_CE_BASIC_CONSTRAINTS, ID_CE_NAME_CONSTRAINTS,
+    ID_CE_SUBJECT_ALT_NAME, ID_CE_SUBJECT_KEY_ID,
+};
 
 use super::keys;
 use super::{CertError, CertErrorKind};
@@ -253,6 +257,31 @@ impl Certificate {
         &self.ext.unhandled_critical
     }
 
+    /// Whether the extension `oid` is present and marked critical (`None`: absent).
+    pub fn extension_critical(&self, oid: &ObjectIdentifier) -> Option<bool> {
+        let oid = oid.to_string();
+        self.ext
+            .info
+            .iter()
+            .find(|e| e.oid == oid)
+            .map(|e| e.critical)
+    }
+
+    /// authorityKeyIdentifier names the issuer or its serial, not only its key.
+    pub fn aki_names_issuer_or_serial(&self) -> bool {
+        self.ext.aki_names_issuer_or_serial
+    }
+
+    /// A known extension that is present but does not follow its syntax (e.g. an empty
+    /// authorityInfoAccess).
+    pub fn malformed_extension(&self) -> Option<&str> {
+        self.ext.malformed_extension.as_deref()
+    }
+
+    pub fn name_constraints(&self) -> Option<&NameConstraints> {
+        self.ext.name_constraints.as_ref()
+    }
+
     /// Every extension, in order, rendered as text.
     pub fn extensions(&self) -> &[ExtensionInfo] {
         &self.ext.info
@@ -306,6 +335,20 @@ impl DistinguishedName {
     /// The Name's DER, as received; equal names compare equal here.
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// No RDN at all (an empty SEQUENCE).
+    pub fn is_empty(&self) -> bool {
+        self.rdns.is_empty()
+    }
+
+    /// Every CN value, in DER order.
+    pub fn common_names(&self) -> impl Iterator<Item = &str> {
+        self.rdns
+            .iter()
+            .flatten()
+            .filter(|(k, _)| k == "CN")
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first CN value.
@@ -388,7 +431,53 @@ struct ParsedExtensions {
     subject_key_id: Option<Vec<u8>>,
     authority_key_id: Option<Vec<u8>>,
     unhandled_critical: Vec<String>,
+    /// authorityKeyIdentifier carries authorityCertIssuer or authorityCertSerialNumber.
+    aki_names_issuer_or_serial: bool,
+    /// A known extension whose content breaks its own syntax in a way we keep to report.
+    malformed_extension: Option<String>,
+    name_constraints: Option<NameConstraints>,
     info: Vec<ExtensionInfo>,
+}
+
+/// nameConstraints (RFC 5280 §4.2.1.10): the subtrees a CA allows and forbids below it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameConstraints {
+    pub permitted: Vec<Subtree>,
+    pub excluded: Vec<Subtree>,
+}
+
+/// One GeneralSubtree base, for the name types we enforce.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subtree {
+    /// A DNS name: itself and every name below it.
+    Dns(String),
+    /// An address and mask of the same length (4 or 16 bytes).
+    Ip { addr: Vec<u8>, mask: Vec<u8> },
+    /// A name type (or a minimum/maximum) we do not implement: the path is refused.
+    Unsupported(String),
+}
+
+impl NameConstraints {
+    fn describe(&self) -> String {
+        let show = |trees: &[Subtree]| {
+            trees
+                .iter()
+                .map(|t| match t {
+                    Subtree::Dns(d) => format!("DNS:{d}"),
+                    Subtree::Ip { addr, mask } => {
+                        format!("IP:{}/{}", hex_colon(addr, true), hex_colon(mask, true))
+                    }
+                    Subtree::Unsupported(what) => format!("<{what}>"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "Permitted: {}; Excluded: {}",
+            show(&self.permitted),
+            show(&self.excluded)
+        )
+    }
 }
 
 fn malformed(what: String) -> CertError {

@@ -11,15 +11,15 @@ pub(super) const SHA256_WITH_RSA: ObjectIdentifier =
 pub(super) const ID_AT_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 pub(super) const ID_AT_O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 pub(super) const ID_AT_OU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
-pub(super) const ID_CE_SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-pub(super) const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-pub(super) const ID_CE_SUBJECT_ALT_NAME: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.17");
-pub(super) const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.19");
-pub(super) const ID_CE_AUTHORITY_KEY_ID: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.35");
-pub(super) const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+pub const ID_CE_SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
+pub const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+pub const ID_CE_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+pub const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+pub const ID_CE_AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+pub const ID_CE_NAME_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
+pub const ID_PE_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+pub const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 
 /// `aa:bb:cc` (lowercase, as openssl prints serials) or `AA:BB:CC`.
 pub fn hex_colon(bytes: &[u8], upper: bool) -> String {

@@ -5,12 +5,14 @@
 use super::names::{
     attribute_short_name, attribute_text, eku_name, extension_name, hex_colon, oid_name,
     ID_CE_AUTHORITY_KEY_ID, ID_CE_BASIC_CONSTRAINTS, ID_CE_EXT_KEY_USAGE, ID_CE_KEY_USAGE,
-    ID_CE_SUBJECT_ALT_NAME, ID_CE_SUBJECT_KEY_ID,
+    ID_CE_NAME_CONSTRAINTS, ID_CE_SUBJECT_ALT_NAME, ID_CE_SUBJECT_KEY_ID,
+    ID_PE_AUTHORITY_INFO_ACCESS,
 };
 use super::{
     malformed, slice, Certificate, DistinguishedName, ExtensionInfo, KeyUsage, ParsedExtensions,
     MAX_CERTIFICATE_LEN,
 };
+use super::{NameConstraints, Subtree};
 use crate::pki::CertError;
 use const_oid::ObjectIdentifier;
 use der::Decode;
@@ -18,8 +20,9 @@ use std::net::IpAddr;
 use std::ops::Range;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage as PkixKeyUsage,
-    SubjectAltName, SubjectKeyIdentifier,
+    AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage,
+    KeyUsage as PkixKeyUsage, NameConstraints as PkixNameConstraints, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 
 impl Certificate {
@@ -250,6 +253,37 @@ impl ParsedExtensions {
                         .map(|i| hex_colon(i, true))
                         .unwrap_or_default();
                     out.authority_key_id = id;
+                    out.aki_names_issuer_or_serial = aki.authority_cert_issuer.is_some()
+                        || aki.authority_cert_serial_number.is_some();
+                    vec![line]
+                }
+                ID_PE_AUTHORITY_INFO_ACCESS => {
+                    let aia = AuthorityInfoAccessSyntax::from_der(value).map_err(bad)?;
+                    // SEQUENCE SIZE (1..MAX): kept, and refused where the rule applies (a
+                    // non-root certificate), so the reason names the certificate.
+                    if aia.0.is_empty() {
+                        out.malformed_extension =
+                            Some("authorityInfoAccess has no AccessDescription".into());
+                    }
+                    vec![format!("{} access description(s)", aia.0.len())]
+                }
+                ID_CE_NAME_CONSTRAINTS => {
+                    let nc = PkixNameConstraints::from_der(value).map_err(bad)?;
+                    let convert = |trees: Option<
+                        Vec<x509_cert::ext::pkix::constraints::name::GeneralSubtree>,
+                    >| {
+                        trees
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|t| Subtree::from_general_subtree(&t.base, t.minimum, t.maximum))
+                            .collect::<Vec<_>>()
+                    };
+                    let parsed = NameConstraints {
+                        permitted: convert(nc.permitted_subtrees),
+                        excluded: convert(nc.excluded_subtrees),
+                    };
+                    let line = parsed.describe();
+                    out.name_constraints = Some(parsed);
                     vec![line]
                 }
                 other => {
@@ -270,6 +304,35 @@ impl ParsedExtensions {
             });
         }
         Ok(out)
+    }
+}
+
+impl Subtree {
+    fn from_general_subtree(base: &GeneralName, minimum: u32, maximum: Option<u32>) -> Self {
+        // RFC 5280 §4.2.1.10: minimum MUST be 0 and maximum absent.
+        if minimum != 0 || maximum.is_some() {
+            return Subtree::Unsupported("minimum/maximum".into());
+        }
+        match base {
+            GeneralName::DnsName(dns) => Subtree::Dns(dns.to_string()),
+            GeneralName::IpAddress(octets) => {
+                let bytes = octets.as_bytes();
+                match bytes.len() {
+                    8 | 32 => {
+                        let (addr, mask) = bytes.split_at(bytes.len() / 2);
+                        Subtree::Ip {
+                            addr: addr.to_vec(),
+                            mask: mask.to_vec(),
+                        }
+                    }
+                    n => Subtree::Unsupported(format!("iPAddress of {n} bytes")),
+                }
+            }
+            GeneralName::Rfc822Name(_) => Subtree::Unsupported("rfc822Name".into()),
+            GeneralName::UniformResourceIdentifier(_) => Subtree::Unsupported("URI".into()),
+            GeneralName::DirectoryName(_) => Subtree::Unsupported("directoryName".into()),
+            _ => Subtree::Unsupported("otherName".into()),
+        }
     }
 }
 
