@@ -48,10 +48,11 @@ fn make_pki() -> Pki {
         std::fs::write(path.join(name), text).unwrap_or_else(|e| panic!("write {name}: {e}"))
     };
     write("ca.pem", &pem::encode_certificate(root.der()));
-    write("ca-key.pem", &keys::private_key_to_pem(&root_key));
     write("leaf.pem", &pem::encode_certificate(leaf.der()));
+    // Keys as a real CA writes them (mode 0600): some readers check.
+    keys::write_private_key(&path.join("ca-key.pem"), &root_key, false).expect("CA key");
+    keys::write_private_key(&path.join("leaf-key.pem"), &leaf_key, false).expect("leaf key");
     let leaf_key_pem = keys::private_key_to_pem(&leaf_key);
-    write("leaf-key.pem", &leaf_key_pem);
     Pki {
         _dir: dir,
         dir: path,
