@@ -174,7 +174,7 @@ fn verbose_shows_the_handshake_and_certificate() {
         "* Server certificate:",
         "*  subject: CN=localhost",
         "*  subjectAltName: host \"127.0.0.1\" matched cert's IP address!",
-        "*  issuer: CN=Client Test Root CA",
+        "*  issuer: CN=Test Root CA",
         "*  SSL certificate verify ok.",
         "> GET / HTTP/1.1",
         &format!("> Host: 127.0.0.1:{}", server.port),

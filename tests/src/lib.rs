@@ -1,3 +1,4 @@
-//! End-to-end and interoperability tests live in `tests/tests/`; this crate has no code of its own.
+//! Interoperability tests that need external programs (openssl, curl) live in `tests/tests/`;
+//! this crate has no code of its own. Tests that need none live with their crate (`tls/tests/`).
 
 #![deny(unsafe_code)]

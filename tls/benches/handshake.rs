@@ -7,9 +7,6 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tls::crypto::rsa::RsaPrivateKey;
-use tls::pki::trust::TrustStore;
-use tls::pki::x509::CertificateBuilder;
 use tls::suites::ALL_SUITES;
 use tls::{ClientConfig, Connection, ServerConfig};
 
@@ -19,21 +16,11 @@ struct Pair {
 }
 
 fn configs() -> Pair {
-    let ca_key = RsaPrivateKey::generate(2048, &mut |_| {}).expect("CA key");
-    let leaf_key = RsaPrivateKey::generate(2048, &mut |_| {}).expect("leaf key");
-    let root = CertificateBuilder::root_ca("Bench Root CA")
-        .organization("Bench")
-        .self_signed(&ca_key)
-        .expect("root");
-    let leaf = CertificateBuilder::server(&["localhost"])
-        .expect("names")
-        .sign(leaf_key.public_key(), &root, &ca_key)
-        .expect("leaf");
-    let mut server = ServerConfig::new(vec![leaf.der().to_vec()], leaf_key).expect("server");
+    // The workspace's shared fixture PKI (tls::testing).
+    let pki = tls::testing::pki();
+    let mut server = pki.server_config();
     server.common.suites = vec![ALL_SUITES[0]];
-    let mut roots = TrustStore::new();
-    roots.add(root);
-    let client = ClientConfig::new(roots);
+    let client = pki.client_config();
     Pair {
         client: Arc::new(client),
         server: Arc::new(server),

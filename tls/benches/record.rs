@@ -11,13 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tls::crypto::cipher::RecordCipher;
-use tls::crypto::rsa::RsaPrivateKey;
-use tls::pki::trust::TrustStore;
-use tls::pki::x509::CertificateBuilder;
 use tls::record::{ContentType, RecordLayer, MAX_PLAINTEXT, TLS12};
 use tls::suites::{CipherSuite, ALL_SUITES};
 use tls::trace::{Event, Observer};
-use tls::{ClientConfig, Connection, ServerConfig};
+use tls::Connection;
 
 const APPLICATION_DATA: u8 = 23;
 const BATCH: usize = 8 * MAX_PLAINTEXT;
@@ -102,22 +99,13 @@ impl Observer for CountBytes {
 
 /// A server connection after a completed handshake (AES128-SHA256, encrypt-then-MAC off).
 fn established_server(observer: Option<Arc<dyn Observer>>) -> Connection {
-    let ca_key = RsaPrivateKey::generate(2048, &mut |_| {}).expect("CA key");
-    let leaf_key = RsaPrivateKey::generate(2048, &mut |_| {}).expect("leaf key");
-    let root = CertificateBuilder::root_ca("Bench Root CA")
-        .self_signed(&ca_key)
-        .expect("root");
-    let leaf = CertificateBuilder::server(&["localhost"])
-        .expect("names")
-        .sign(leaf_key.public_key(), &root, &ca_key)
-        .expect("leaf");
-    let mut server = ServerConfig::new(vec![leaf.der().to_vec()], leaf_key).expect("server");
+    // The workspace's shared fixture PKI (tls::testing).
+    let pki = tls::testing::pki();
+    let mut server = pki.server_config();
     server.common.suites = vec![ALL_SUITES[0]];
     server.common.encrypt_then_mac = false;
-    let mut roots = TrustStore::new();
-    roots.add(root);
     let mut client =
-        Connection::client(Arc::new(ClientConfig::new(roots)), "localhost").expect("client");
+        Connection::client(Arc::new(pki.client_config()), "localhost").expect("client");
     let mut server = Connection::server_observed(Arc::new(server), observer);
     for _ in 0..4 {
         let bytes = client.outgoing().to_vec();

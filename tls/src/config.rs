@@ -115,8 +115,9 @@ pub struct ClientConfig {
     /// Check validity at this Unix time instead of now (tests, `--at`).
     pub verify_time: Option<i64>,
     /// Test hook: replaces the PKCS#1 encryption of the pre-master secret, so a test can send
-    /// a malformed one and watch the server fail only at Finished.
-    #[doc(hidden)]
+    /// a malformed one and watch the server fail only at Finished. Only with the `testing`
+    /// feature, which nothing but this workspace's test builds enables.
+    #[cfg(feature = "testing")]
     pub testing_encrypt_premaster: Option<EncryptPremaster>,
 }
 
@@ -127,7 +128,16 @@ impl ClientConfig {
             roots,
             policy: Arc::new(StrictPolicy),
             verify_time: None,
+            #[cfg(feature = "testing")]
             testing_encrypt_premaster: None,
         }
+    }
+
+    /// The test hook in force, if any (always none without the `testing` feature).
+    pub(crate) fn encrypt_premaster_hook(&self) -> Option<EncryptPremaster> {
+        #[cfg(feature = "testing")]
+        return self.testing_encrypt_premaster;
+        #[cfg(not(feature = "testing"))]
+        None
     }
 }

@@ -229,8 +229,8 @@ impl Connection {
 
     /// Test hook: protect `payload` as one record of `content_type` with the current keys,
     /// past the state machine — to play a peer that misbehaves (renegotiates, floods alerts or
-    /// empty records) after the handshake.
-    #[doc(hidden)]
+    /// empty records) after the handshake. Only with the `testing` feature.
+    #[cfg(feature = "testing")]
     pub fn testing_send_record(
         &mut self,
         content_type: ContentType,

@@ -40,6 +40,8 @@ pub mod record;
 pub mod session;
 pub mod stream;
 pub mod suites;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 pub mod trace;
 

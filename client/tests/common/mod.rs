@@ -1,6 +1,7 @@
-//! Test fixtures: certificates (a CA, a good leaf, a self-signed one, an expired one, one for
-//! the wrong host), `openssl s_server` and a small python3 HTTP(S) server, the client binary,
-//! curl for comparison, and a pseudo-terminal driver (python3's `pty`).
+//! Test fixtures: certificates (the shared CA and leaf of `tls::testing`, and from them a
+//! self-signed one, an expired one, one for the wrong host), `openssl s_server` and a small
+//! python3 HTTP(S) server, the client binary, curl for comparison, and a pseudo-terminal
+//! driver (python3's `pty`).
 
 #![allow(dead_code)]
 
@@ -37,38 +38,15 @@ pub fn certs() -> &'static Certs {
 }
 
 fn make_certs() -> Certs {
-    // Kept for the life of the test process.
+    // The workspace's shared fixture PKI: its root is the CA, its leaf is `good`, and its leaf
+    // key serves every other leaf made here. Kept for the life of the test process.
+    let pki = tls::testing::pki();
     let dir = tempfile::tempdir().unwrap().keep();
-    let ca_key_path = dir.join("ca.key");
-    let leaf_key = dir.join("leaf.key");
-    for key in [&ca_key_path, &leaf_key] {
-        let out = output_within(
-            Command::new("openssl")
-                .args([
-                    "genpkey",
-                    "-algorithm",
-                    "RSA",
-                    "-pkeyopt",
-                    "rsa_keygen_bits:2048",
-                    "-out",
-                ])
-                .arg(key),
-            PROGRAM_LIMIT,
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    }
-    let ca_key = tls::pki::keys::read_private_key(&ca_key_path).unwrap();
-    let key = tls::pki::keys::read_private_key(&leaf_key).unwrap();
+    let (ca, ca_key) = (&pki.root, &pki.root_key);
+    let key = pki.leaf_private_key();
     let names = ["localhost", "127.0.0.1"];
-    let ca = CertificateBuilder::root_ca("Client Test Root CA")
-        .self_signed(&ca_key)
-        .unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let day = 86_400;
-    let good = CertificateBuilder::server(&names)
-        .unwrap()
-        .sign(key.public_key(), &ca, &ca_key)
-        .unwrap();
     let self_signed = CertificateBuilder::server(&names)
         .unwrap()
         .self_signed(&key)
@@ -81,11 +59,11 @@ fn make_certs() -> Certs {
     let expired = CertificateBuilder::server(&names)
         .unwrap()
         .validity(now - 90 * day, now - 30 * day)
-        .sign(key.public_key(), &ca, &ca_key)
+        .sign(key.public_key(), ca, ca_key)
         .unwrap();
     let wrong_host = CertificateBuilder::server(&["wrong.example"])
         .unwrap()
-        .sign(key.public_key(), &ca, &ca_key)
+        .sign(key.public_key(), ca, ca_key)
         .unwrap();
     let write = |name: &str, cert: &Certificate| {
         let path = dir.join(name);
@@ -93,13 +71,13 @@ fn make_certs() -> Certs {
         path
     };
     Certs {
-        ca: write("ca.pem", &ca),
-        good: write("good.pem", &good),
+        ca: pki.ca(),
+        good: pki.leaf(),
         self_signed: write("self-signed.pem", &self_signed),
         self_signed_2: write("self-signed-2.pem", &self_signed_2),
         expired: write("expired.pem", &expired),
         wrong_host: write("wrong-host.pem", &wrong_host),
-        leaf_key,
+        leaf_key: pki.leaf_key(),
         dir,
     }
 }

@@ -10,11 +10,15 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A certs dir holding `ca.pem` and a localhost certificate, made once (key generation is the
-/// slow part) and reused by every test in this binary.
+/// slow part) and reused by every test in this binary. The CA is the workspace's shared fixture
+/// root (`tls::testing`); the server's own first-run code issues the leaf from it.
 pub fn shared_certs() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
+        let pki = tls::testing::pki();
+        std::fs::copy(pki.ca(), dir.path().join("ca.pem")).expect("copy CA");
+        std::fs::copy(pki.ca_key(), dir.path().join("ca-key.pem")).expect("copy CA key");
         server::certs::local(dir.path(), &mut |_| {}).expect("local CA");
         dir
     })

@@ -341,7 +341,7 @@ impl ExpectServerHelloDone {
             pre_master_secret,
             padded,
             encrypted,
-        } = client_encrypt(&server_key, prev.config.testing_encrypt_premaster)?;
+        } = client_encrypt(&server_key, prev.config.encrypt_premaster_hook())?;
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
             padded: padded.as_deref(),
