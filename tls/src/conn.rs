@@ -223,10 +223,6 @@ impl Connection {
         }
     }
 
-    pub fn received_close_notify(&self) -> bool {
-        self.core.close_notify_received
-    }
-
     /// Test hook: protect `payload` as one record of `content_type` with the current keys,
     /// past the state machine — to play a peer that misbehaves (renegotiates, floods alerts or
     /// empty records) after the handshake. Only with the `testing` feature.

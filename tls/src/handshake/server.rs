@@ -13,7 +13,7 @@ use crate::handshake::key_exchange::server_decrypt;
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::messages::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
-    HandshakeType, ServerHello, TLS12, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    HandshakeType, ServerHello, TLS12,
 };
 use crate::pki::verify::matches_host;
 use crate::pki::x509::Certificate;
@@ -200,9 +200,7 @@ fn negotiate_extensions(
 ) -> Result<Negotiated, Error> {
     let mut negotiated = Negotiated {
         // OpenSSL 3 clients refuse servers that don't confirm secure renegotiation.
-        secure_renegotiation: hello
-            .cipher_suites
-            .contains(&TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
+        secure_renegotiation: hello.offers_secure_renegotiation(),
         ems: false,
         etm: false,
         alpn: None,
@@ -210,14 +208,13 @@ fn negotiate_extensions(
     };
     for extension in &hello.extensions {
         match extension {
-            Extension::RenegotiationInfo(data) => {
-                if !data.is_empty() {
-                    return Err(Error::protocol(
-                        AlertDescription::HandshakeFailure,
-                        "non-empty renegotiation_info in an initial handshake",
-                    ));
-                }
-                negotiated.secure_renegotiation = true;
+            // Secure renegotiation was read off the hello above; in an initial handshake the
+            // extension must be empty (RFC 5746 §3.6).
+            Extension::RenegotiationInfo(data) if !data.is_empty() => {
+                return Err(Error::protocol(
+                    AlertDescription::HandshakeFailure,
+                    "non-empty renegotiation_info in an initial handshake",
+                ));
             }
             Extension::ExtendedMasterSecret => negotiated.ems = common.extended_master_secret,
             Extension::EncryptThenMac => negotiated.etm = common.encrypt_then_mac,
