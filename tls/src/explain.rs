@@ -9,7 +9,6 @@
 //! `--wire` view of one record: header, raw bytes, decrypted bytes.
 
 use crate::alert::{AlertDescription, AlertLevel};
-use crate::config::ServerConfig;
 use crate::crypto::prf::KeyBlock;
 use crate::handshake::messages::{
     ext_type, Extension, HandshakeMessage, HandshakePayload, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
@@ -26,7 +25,6 @@ use aes::{Aes128, Aes256};
 use cbc::cipher::{Array, BlockModeDecrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use std::sync::Arc;
 
 /// Hex rows shown of a record taken apart (a page can fill a 16 KiB record).
 const SHOWN_ROWS: usize = 8;
@@ -62,7 +60,6 @@ pub struct Explainer {
     role: Role,
     server_name: Option<String>,
     roots: Option<TrustStore>,
-    server_config: Option<Arc<ServerConfig>>,
     now: i64,
     suite: Option<&'static CipherSuite>,
     encrypt_then_mac: bool,
@@ -89,12 +86,9 @@ impl Explainer {
         e
     }
 
-    /// The server's narration. With the config, the server's private key recovers the padded
-    /// pre-master block m = c^d mod n to show it.
-    pub fn server(config: Option<Arc<ServerConfig>>) -> Self {
-        let mut e = Self::new(Role::Server);
-        e.server_config = config;
-        e
+    /// The server's narration.
+    pub fn server() -> Self {
+        Self::new(Role::Server)
     }
 
     /// The steps this event adds to the narration (often none).
@@ -106,6 +100,7 @@ impl Explainer {
                 content_type,
                 wire,
                 plaintext,
+                ..
             } => self.record(*direction, *content_type, wire, plaintext),
             Event::ChangeCipherSpec { direction } => {
                 let d = index(*direction);
@@ -381,7 +376,6 @@ impl Explainer {
             role,
             server_name: None,
             roots: None,
-            server_config: None,
             now: unix_now(),
             suite: None,
             encrypt_then_mac: false,
@@ -681,20 +675,16 @@ impl Explainer {
         );
         s.text("  = client version (03 03) + 46 random bytes: the seed of every key of this connection.");
         let ps_len = k.saturating_sub(premaster.len() + 3);
-        if let Some(m) = padded {
-            s.field(
-                "m (the PKCS#1 v1.5 block: 00 02, random non-zero padding, 00, the secret)",
-                format!("{k} bytes: {}", hex_prefix(m, 16)),
-            );
-        }
-        let recovered = padded
-            .is_none()
-            .then(|| self.recover_padded_block(encrypted))
-            .flatten();
-        match &recovered {
-            _ if padded.is_some() => {}
-            Some(m) => s.field(
+        // The event carries m from whichever side built it: the client before encrypting, the
+        // server after decrypting with its private key.
+        let recovered = padded.filter(|_| self.role == Role::Server);
+        match padded {
+            Some(m) if self.role == Role::Server => s.field(
                 "m (padded, recovered here with the private key: c^d mod n)",
+                format!("{k} bytes: {}", hex_prefix(m, 16)),
+            ),
+            Some(m) => s.field(
+                "m (the PKCS#1 v1.5 block: 00 02, random non-zero padding, 00, the secret)",
                 format!("{k} bytes: {}", hex_prefix(m, 16)),
             ),
             None => s.field(
@@ -947,12 +937,6 @@ impl Explainer {
             ),
         );
         vec![s]
-    }
-
-    /// Server side, with its key: m = c^d mod n, for showing.
-    fn recover_padded_block(&self, encrypted: &[u8]) -> Option<Vec<u8>> {
-        let config = self.server_config.as_ref()?;
-        config.private_key.raw_private(encrypted).ok()
     }
 }
 

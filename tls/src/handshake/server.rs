@@ -314,9 +314,17 @@ impl ExpectClientKeyExchange {
             self.client_version,
             &key_exchange.encrypted_pre_master_secret,
         );
+        // For an observer only: the padded block m = c^d mod n, to show. The handshake used the
+        // constant-time path above; this second private-key operation decides nothing.
+        let padded = core.observer.as_ref().and_then(|_| {
+            self.config
+                .private_key
+                .raw_private(&key_exchange.encrypted_pre_master_secret)
+                .ok()
+        });
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
-            padded: None,
+            padded: padded.as_deref(),
             encrypted: &key_exchange.encrypted_pre_master_secret,
         });
 
