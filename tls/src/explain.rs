@@ -20,11 +20,7 @@ use crate::pki::CertError;
 use crate::record::ContentType;
 use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
 use crate::text::{escape_peer, escape_peer_bytes};
-use crate::trace::{Direction, Event};
-use aes::{Aes128, Aes256};
-use cbc::cipher::{Array, BlockModeDecrypt, KeyIvInit};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use crate::trace::{Direction, Event, Protection};
 
 /// Hex rows shown of a record taken apart (a page can fill a 16 KiB record).
 const SHOWN_ROWS: usize = 8;
@@ -61,16 +57,10 @@ pub struct Explainer {
     server_name: Option<String>,
     roots: Option<TrustStore>,
     now: i64,
-    suite: Option<&'static CipherSuite>,
-    encrypt_then_mac: bool,
     server_key_bits: usize,
     server_modulus: Vec<u8>,
     server_exponent: Vec<u8>,
-    key_block: Option<KeyBlock>,
-    /// Per direction (0 = sent, 1 = received): encrypted yet, next sequence number, how many
-    /// application records were shown.
-    encrypted: [bool; 2],
-    seq: [u64; 2],
+    /// Per direction (0 = sent, 1 = received): application records and bytes seen.
     app_records: [usize; 2],
     app_bytes: [usize; 2],
     step: usize,
@@ -100,14 +90,9 @@ impl Explainer {
                 content_type,
                 wire,
                 plaintext,
-                ..
-            } => self.record(*direction, *content_type, wire, plaintext),
-            Event::ChangeCipherSpec { direction } => {
-                let d = index(*direction);
-                self.encrypted[d] = true;
-                self.seq[d] = 0;
-                vec![self.change_cipher_spec(*direction)]
-            }
+                protection,
+            } => self.record(*direction, *content_type, wire, plaintext, *protection),
+            Event::ChangeCipherSpec { direction } => vec![self.change_cipher_spec(*direction)],
             Event::Alert { direction, alert } => {
                 vec![self.alert(*direction, alert.level, alert.description)]
             }
@@ -121,10 +106,7 @@ impl Explainer {
                 extended,
                 client_random,
             } => vec![self.master_secret(master_secret, *extended, client_random)],
-            Event::KeyBlock { key_block } => {
-                self.key_block = Some((*key_block).clone());
-                vec![self.key_block_step(key_block)]
-            }
+            Event::KeyBlock { key_block } => vec![self.key_block_step(key_block)],
             Event::CertificateChecked {
                 chain,
                 outcome,
@@ -247,75 +229,6 @@ pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// What one protected record is made of, recomputed from its wire bytes and the key block.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordAnatomy {
-    pub header: Vec<u8>,
-    pub iv: Vec<u8>,
-    /// The CBC ciphertext after the IV (without the MAC in encrypt-then-MAC).
-    pub ciphertext: Vec<u8>,
-    pub plaintext: Vec<u8>,
-    pub mac: Vec<u8>,
-    pub padding: Vec<u8>,
-    /// The MAC recomputed over the record matches the one it carries.
-    pub mac_ok: bool,
-    pub seq: u64,
-    pub encrypt_then_mac: bool,
-}
-
-/// Take one protected record apart (RFC 5246 §6.2.3.2, or RFC 7366 when `encrypt_then_mac`).
-/// `None` when the bytes do not have the shape of such a record. Not constant-time: this is for
-/// showing a record the record layer has already accepted, never for deciding about one.
-pub fn dissect_record(
-    suite: &CipherSuite,
-    encrypt_then_mac: bool,
-    mac_key: &[u8],
-    enc_key: &[u8],
-    seq: u64,
-    wire: &[u8],
-) -> Option<RecordAnatomy> {
-    const BLOCK: usize = CipherSuite::BLOCK_LEN;
-    let mac_len = suite.mac_len();
-    let header = wire.get(..5)?;
-    let payload = wire.get(5..)?;
-    let (protected, outer_mac) = if encrypt_then_mac {
-        payload.split_at_checked(payload.len().checked_sub(mac_len)?)?
-    } else {
-        (payload, &[][..])
-    };
-    let (iv, ciphertext) = protected.split_at_checked(BLOCK)?;
-    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK) {
-        return None;
-    }
-    let mut body = ciphertext.to_vec();
-    cbc_decrypt(suite, enc_key, iv, &mut body)?;
-    let pad_len = usize::from(*body.last()?);
-    let inner_mac = if encrypt_then_mac { 0 } else { mac_len };
-    let data_len = body.len().checked_sub(pad_len + 1 + inner_mac)?;
-    let plaintext = body.get(..data_len)?.to_vec();
-    let padding = body.get(data_len + inner_mac..)?.to_vec();
-    let (mac, mac_ok) = if encrypt_then_mac {
-        let expected = record_mac(suite, mac_key, seq, header[0], header, protected)?;
-        (outer_mac.to_vec(), expected == outer_mac)
-    } else {
-        let carried = body.get(data_len..data_len + mac_len)?.to_vec();
-        let expected = record_mac(suite, mac_key, seq, header[0], header, &plaintext)?;
-        let ok = expected == carried;
-        (carried, ok)
-    };
-    Some(RecordAnatomy {
-        header: header.to_vec(),
-        iv: iv.to_vec(),
-        ciphertext: ciphertext.to_vec(),
-        plaintext,
-        mac,
-        padding,
-        mac_ok,
-        seq,
-        encrypt_then_mac,
-    })
-}
-
 impl Step {
     /// The step as text; `color` adds ANSI colours (bold titles, dim labels) for a terminal.
     pub fn render(&self, color: bool) -> String {
@@ -377,14 +290,9 @@ impl Explainer {
             server_name: None,
             roots: None,
             now: unix_now(),
-            suite: None,
-            encrypt_then_mac: false,
             server_key_bits: 0,
             server_modulus: Vec::new(),
             server_exponent: Vec::new(),
-            key_block: None,
-            encrypted: [false; 2],
-            seq: [0; 2],
             app_records: [0; 2],
             app_bytes: [0; 2],
             step: 0,
@@ -445,8 +353,6 @@ impl Explainer {
             }
             HandshakePayload::ServerHello(hello) => {
                 let suite = CipherSuite::from_id(hello.cipher_suite);
-                self.suite = suite;
-                self.encrypt_then_mac = hello.extensions.contains(&Extension::EncryptThenMac);
                 let mut s = self.step(&format!("ServerHello ({flow}, {len} bytes)"));
                 s.text(
                     "The server picks one suite from the client's list and sends its own random.",
@@ -478,7 +384,7 @@ impl Explainer {
                         exts.join(", ")
                     },
                 );
-                if self.encrypt_then_mac {
+                if hello.extensions.contains(&Extension::EncryptThenMac) {
                     s.text("  encrypt_then_mac: the MAC covers the ciphertext, so forged records are rejected before decryption (no padding oracle).");
                 }
                 if hello.extensions.contains(&Extension::ExtendedMasterSecret) {
@@ -826,13 +732,13 @@ impl Explainer {
         content_type: ContentType,
         wire: &[u8],
         plaintext: &[u8],
+        protection: Option<Protection<'_>>,
     ) -> Vec<Step> {
         let d = index(direction);
-        if !self.encrypted[d] {
+        // Only protected records are taken apart; the record layer says which those are.
+        let Some(protection) = protection else {
             return Vec::new();
-        }
-        let seq = self.seq[d];
-        self.seq[d] = seq.wrapping_add(1);
+        };
         if content_type != ContentType::ApplicationData {
             return Vec::new();
         }
@@ -854,17 +760,8 @@ impl Explainer {
         s.text(format!("What crossed the wire ({} bytes):", wire.len()));
         s.dump_head(true, wire, SHOWN_ROWS);
         let sent_by_client = flow.starts_with("client");
-        let anatomy = match (self.suite, &self.key_block) {
-            (Some(suite), Some(kb)) => {
-                let (mac_key, enc_key) = if sent_by_client {
-                    (&kb.client_write_mac_key, &kb.client_write_key)
-                } else {
-                    (&kb.server_write_mac_key, &kb.server_write_key)
-                };
-                dissect_record(suite, self.encrypt_then_mac, mac_key, enc_key, seq, wire)
-            }
-            _ => None,
-        };
+        // Taken apart with the record layer's own cipher and sequence number.
+        let anatomy = protection.cipher.dissect(protection.seq, wire);
         let Some(a) = anatomy else {
             s.text("(could not take this record apart)");
             return vec![s];
@@ -1081,51 +978,6 @@ fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn cbc_decrypt(suite: &CipherSuite, key: &[u8], iv: &[u8], data: &mut [u8]) -> Option<()> {
-    let (blocks, rest) = Array::slice_as_chunks_mut(data);
-    if !rest.is_empty() {
-        return None;
-    }
-    match suite.cipher {
-        BulkCipher::Aes128Cbc => cbc::Decryptor::<Aes128>::new_from_slices(key, iv)
-            .ok()?
-            .decrypt_blocks(blocks),
-        BulkCipher::Aes256Cbc => cbc::Decryptor::<Aes256>::new_from_slices(key, iv)
-            .ok()?
-            .decrypt_blocks(blocks),
-    }
-    Some(())
-}
-
-/// HMAC over seq_num || type || version || length || data (RFC 5246 §6.2.3.1).
-fn record_mac(
-    suite: &CipherSuite,
-    key: &[u8],
-    seq: u64,
-    content_type: u8,
-    header: &[u8],
-    data: &[u8],
-) -> Option<Vec<u8>> {
-    let mut input = Vec::with_capacity(13 + data.len());
-    input.extend_from_slice(&seq.to_be_bytes());
-    input.push(content_type);
-    input.extend_from_slice(header.get(1..3)?);
-    input.extend_from_slice(&u16::try_from(data.len()).ok()?.to_be_bytes());
-    input.extend_from_slice(data);
-    Some(match suite.mac {
-        MacAlgorithm::HmacSha1 => {
-            let mut m = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(key).ok()?;
-            m.update(&input);
-            m.finalize().into_bytes().to_vec()
-        }
-        MacAlgorithm::HmacSha256 => {
-            let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
-            m.update(&input);
-            m.finalize().into_bytes().to_vec()
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1138,7 +990,7 @@ mod tests {
         etm: bool,
         seq: u64,
         plaintext: &[u8],
-    ) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    ) -> (Vec<u8>, RecordCipher) {
         let mac_key = vec![0x11; suite.mac_len()];
         let enc_key = vec![0x22; suite.enc_key_len()];
         let cipher = RecordCipher::new(suite, &mac_key, &enc_key, etm);
@@ -1147,7 +999,7 @@ mod tests {
         let mut wire = vec![23, 3, 3];
         wire.extend_from_slice(&(payload.len() as u16).to_be_bytes());
         wire.extend_from_slice(&payload);
-        (wire, mac_key, enc_key)
+        (wire, cipher)
     }
 
     #[test]
@@ -1159,8 +1011,8 @@ mod tests {
             (&TLS_RSA_WITH_AES_256_CBC_SHA256, true),
         ] {
             let text = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-            let (wire, mac_key, enc_key) = seal(suite, etm, 7, text);
-            let a = dissect_record(suite, etm, &mac_key, &enc_key, 7, &wire).unwrap();
+            let (wire, cipher) = seal(suite, etm, 7, text);
+            let a = cipher.dissect(7, &wire).unwrap();
             assert_eq!(a.plaintext, text);
             assert_eq!(a.iv, [0x33; 16]);
             assert_eq!(a.mac.len(), suite.mac_len());
@@ -1168,7 +1020,7 @@ mod tests {
             let pad = a.padding.len();
             assert!(a.padding.iter().all(|&b| usize::from(b) == pad - 1));
             // A wrong sequence number gives a different MAC: the record is bound to its place.
-            let b = dissect_record(suite, etm, &mac_key, &enc_key, 8, &wire).unwrap();
+            let b = cipher.dissect(8, &wire).unwrap();
             assert!(!b.mac_ok);
         }
     }
@@ -1208,7 +1060,8 @@ mod tests {
     proptest! {
         #[test]
         fn dissect_never_panics(wire in proptest::collection::vec(any::<u8>(), 0..200), etm: bool) {
-            let _ = dissect_record(&TLS_RSA_WITH_AES_128_CBC_SHA, etm, &[1; 20], &[2; 16], 0, &wire);
+            let cipher = RecordCipher::new(&TLS_RSA_WITH_AES_128_CBC_SHA, &[1; 20], &[2; 16], etm);
+            let _ = cipher.dissect(0, &wire);
         }
     }
 }
