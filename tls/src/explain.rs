@@ -19,7 +19,10 @@ use crate::pki::x509::Certificate;
 use crate::pki::CertError;
 use crate::record::ContentType;
 use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
-use crate::text::{escape_peer, escape_peer_bytes};
+pub use crate::text::hex_dump;
+use crate::text::{
+    escape_peer, escape_peer_bytes, hex, hex_colon, hex_prefix, hex_spaced, unix_now,
+};
 use crate::trace::{Direction, Event, Protection};
 
 /// Hex rows shown of a record taken apart (a page can fill a 16 KiB record).
@@ -199,34 +202,6 @@ pub fn plain_step(direction: Direction, bytes: &[u8]) -> Step {
     s.text("as it crossed the wire (what a packet capture sees):");
     s.dump(true, bytes);
     s
-}
-
-/// Hex dump rows: offset, 16 bytes in hex, the printable ASCII between bars.
-pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
-    bytes
-        .chunks(16)
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut hex = String::new();
-            for (j, b) in chunk.iter().enumerate() {
-                if j == 8 {
-                    hex.push(' ');
-                }
-                hex.push_str(&format!("{b:02x} "));
-            }
-            let ascii: String = chunk
-                .iter()
-                .map(|&b| {
-                    if b.is_ascii_graphic() || b == b' ' {
-                        b as char
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
-            format!("{:04x}  {hex:<49} |{ascii}|", i * 16)
-        })
-        .collect()
 }
 
 impl Step {
@@ -917,7 +892,7 @@ fn describe_certificate(s: &mut Step, depth: usize, cert: &Certificate) {
     );
     s.field(
         "  SHA-256 fingerprint",
-        hex_colon_upper(&cert.sha256_fingerprint()),
+        hex_colon(&cert.sha256_fingerprint(), true),
     );
 }
 
@@ -938,44 +913,8 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-/// Lowercase hex, no separators.
-fn hex(bytes: &[u8]) -> String {
-    crate::trace::hex(bytes)
-}
-
-fn hex_spaced(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The first `n` bytes in hex, with an ellipsis when there is more.
-fn hex_prefix(bytes: &[u8], n: usize) -> String {
-    let shown = hex_spaced(bytes.get(..n.min(bytes.len())).unwrap_or_default());
-    if bytes.len() > n {
-        format!("{shown} …")
-    } else {
-        shown
-    }
-}
-
-/// `AB:CD:...`, as `openssl x509 -fingerprint` prints it.
-fn hex_colon_upper(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 fn big_decimal(be: &[u8]) -> String {
     num_bigint::BigUint::from_bytes_be(be).to_string()
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 #[cfg(test)]

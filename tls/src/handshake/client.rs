@@ -270,7 +270,10 @@ impl ExpectCertificate {
                     .map_err(|e| CertError::new(CertErrorKind::Malformed(e.to_string()), depth))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let now = self.config.verify_time.unwrap_or_else(unix_now);
+        let now = self
+            .config
+            .verify_time
+            .unwrap_or_else(crate::text::unix_now);
         let outcome = verify_chain(&presented, &self.config.roots, Some(&self.server_name), now);
         let decision = self.config.policy.decide(&CertCheck {
             presented: &presented,
@@ -387,11 +390,4 @@ impl ExpectServerHelloDone {
             info,
         })))
     }
-}
-
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
