@@ -39,7 +39,7 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "crypto is the bottom layer: pki and error build on it",
     ),
     (
-        "src/explain.rs",
+        "src/explain",
         &[
             "cbc::",
             "cbc_decrypt",
