@@ -62,10 +62,13 @@ pub enum Event<'a> {
     KeyBlock {
         key_block: &'a KeyBlock,
     },
-    /// The peer's certificate chain was checked; `Ok` holds the verified path length.
+    /// The peer's certificate chain was checked at `at_unix`: `presented` as the peer sent it,
+    /// `outcome` the verified path (leaf to trust anchor) or why there is none; `accepted`
+    /// whether the policy went on anyway.
     CertificateChecked {
-        chain: &'a [Vec<u8>],
-        outcome: &'a Result<usize, crate::pki::CertError>,
+        presented: &'a [crate::pki::x509::Certificate],
+        outcome: &'a Result<crate::pki::verify::VerifiedChain, crate::pki::CertError>,
+        at_unix: i64,
         accepted: bool,
     },
     /// The handshake finished; what was negotiated.

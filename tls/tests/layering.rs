@@ -52,6 +52,10 @@ const RULES: &[(&str, &[&str], &str)] = &[
             "crypto::ct",
             "sha1::",
             "sha2::",
+            "verify_signature",
+            "candidate_path",
+            "matches_host",
+            "verify_chain",
         ],
         "explain decrypts and verifies nothing itself: its values come from the events, and \
          records are taken apart only through crypto::cipher",

@@ -16,16 +16,13 @@ use crate::crypto::prf::KeyBlock;
 use crate::handshake::messages::{
     ext_type, Extension, HandshakeMessage, HandshakePayload, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
-use crate::pki::trust::TrustStore;
-use crate::pki::verify::{candidate_path, matches_host};
+use crate::pki::verify::VerifiedChain;
 use crate::pki::x509::Certificate;
-use crate::pki::CertError;
+use crate::pki::{CertError, CertErrorKind};
 use crate::record::ContentType;
 use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
 pub use crate::text::hex_dump;
-use crate::text::{
-    escape_peer, escape_peer_bytes, hex, hex_colon, hex_prefix, hex_spaced, unix_now,
-};
+use crate::text::{escape_peer, escape_peer_bytes, hex, hex_colon, hex_prefix, hex_spaced};
 use crate::trace::{Direction, Event, Protection};
 
 /// Hex rows shown of a record taken apart (a page can fill a 16 KiB record).
@@ -48,8 +45,6 @@ pub use render::{plain_step, wire_step, Line, Step};
 pub struct Explainer {
     role: Role,
     server_name: Option<String>,
-    roots: Option<TrustStore>,
-    now: i64,
     server_key_bits: usize,
     server_modulus: Vec<u8>,
     server_exponent: Vec<u8>,
@@ -60,12 +55,10 @@ pub struct Explainer {
 }
 
 impl Explainer {
-    /// The client's narration. `roots` (the trust store used) lets the chain step name the
-    /// trust anchor and check its signature on the last certificate sent.
-    pub fn client(server_name: &str, roots: Option<TrustStore>) -> Self {
+    /// The client's narration; the chain step shows the path the verification built.
+    pub fn client(server_name: &str) -> Self {
         let mut e = Self::new(Role::Client);
         e.server_name = Some(server_name.to_string());
-        e.roots = roots;
         e
     }
 
@@ -101,10 +94,11 @@ impl Explainer {
             } => vec![self.master_secret(master_secret, *extended, client_random)],
             Event::KeyBlock { key_block } => vec![self.key_block_step(key_block)],
             Event::CertificateChecked {
-                chain,
+                presented,
                 outcome,
+                at_unix,
                 accepted,
-            } => vec![self.certificate_checked(chain, outcome, *accepted)],
+            } => vec![self.certificate_checked(presented, outcome, *at_unix, *accepted)],
             Event::HandshakeComplete { info } => {
                 let mut s = self.step("Handshake complete");
                 s.field("protocol", "TLS 1.2");
@@ -134,8 +128,6 @@ impl Explainer {
         Self {
             role,
             server_name: None,
-            roots: None,
-            now: unix_now(),
             server_key_bits: 0,
             server_modulus: Vec::new(),
             server_exponent: Vec::new(),

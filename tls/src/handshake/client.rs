@@ -280,16 +280,17 @@ impl ExpectCertificate {
             server_name: &self.server_name,
             outcome: &outcome,
         });
+        core.observe(&Event::CertificateChecked {
+            presented: &presented,
+            outcome: &outcome,
+            at_unix: now,
+            accepted: decision.is_ok(),
+        });
+        decision?;
         let verification = outcome
             .as_ref()
             .map(|path| path.len())
             .map_err(Clone::clone);
-        core.observe(&Event::CertificateChecked {
-            chain: &certificate.chain,
-            outcome: &verification,
-            accepted: decision.is_ok(),
-        });
-        decision?;
         // Our suites all use RSA key transport: the leaf's key must be allowed to encipher.
         check_key_transport_usage(&presented[0])?;
         let server_key = presented[0].public_key().map_err(|e| {
