@@ -140,6 +140,55 @@ mod tests {
         (wire, cipher)
     }
 
+    /// The record step shows the sequence number and MAC verdict the event's protection gives,
+    /// and an unprotected record (no protection in the event) is not taken apart at all.
+    #[test]
+    fn record_step_uses_the_events_protection() {
+        use super::super::{Explainer, Line};
+        use crate::record::ContentType;
+        use crate::trace::{Direction, Event, Protection};
+        let text = b"GET / HTTP/1.1\r\n\r\n";
+        let (wire, cipher) = seal(&TLS_RSA_WITH_AES_128_CBC_SHA, true, 5, text);
+        let record = |seq: Option<u64>| Event::Record {
+            direction: Direction::Sent,
+            content_type: ContentType::ApplicationData,
+            wire: &wire,
+            plaintext: text,
+            protection: seq.map(|seq| Protection {
+                cipher: &cipher,
+                seq,
+            }),
+        };
+        assert!(Explainer::client("x").event(&record(None)).is_empty());
+        let fields = |seq| -> Vec<(String, String)> {
+            let steps = Explainer::client("x").event(&record(Some(seq)));
+            steps
+                .iter()
+                .flat_map(|s| s.lines.iter())
+                .filter_map(|l| match l {
+                    Line::Field(k, v) => Some((k.clone(), v.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let right = fields(5);
+        assert!(
+            right.iter().any(|(k, _)| k.contains("sequence number 5")),
+            "{right:?}"
+        );
+        assert!(right
+            .iter()
+            .any(|(k, v)| k == "MAC recomputed" && v.starts_with("matches")));
+        assert!(right
+            .iter()
+            .any(|(k, v)| k == "plaintext" && v.ends_with("yes")));
+        // The sequence number is the event's: another one gives another MAC.
+        let wrong = fields(6);
+        assert!(wrong
+            .iter()
+            .any(|(k, v)| k == "MAC recomputed" && v == "DOES NOT MATCH"));
+    }
+
     #[test]
     fn dissects_what_the_record_layer_seals() {
         for (suite, etm) in [
