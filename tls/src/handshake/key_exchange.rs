@@ -53,16 +53,18 @@ pub(crate) fn client_encrypt(
 
 /// Server: the pre-master secret `encrypted` carries. Whatever is wrong with it — bad padding,
 /// wrong length, wrong version — the result is a random one, chosen in the same time, so the
-/// only symptom is a Finished that fails to verify (Bleichenbacher; RFC 5246 §7.4.7.1).
+/// only symptom is a Finished that fails to verify (Bleichenbacher; RFC 5246 §7.4.7.1). Also
+/// returns the padded block the decryption computed, for observers (empty if c was out of range).
 pub(crate) fn server_decrypt(
     private_key: &RsaPrivateKey,
     client_version: u16,
     encrypted: &[u8],
-) -> [u8; 48] {
+) -> ([u8; 48], Vec<u8>) {
     let mut fallback = [0u8; 48];
     fallback[..2].copy_from_slice(&client_version.to_be_bytes());
     rand::fill(&mut fallback[2..]);
-    let (decrypted, well_formed) = private_key.decrypt_pkcs1v15_fixed_len(encrypted, 48);
+    let (decrypted, well_formed, padded) =
+        private_key.decrypt_pkcs1v15_fixed_len_with_block(encrypted, 48);
     let version_ok = ct_eq(
         decrypted.get(..2).unwrap_or(&[]),
         &client_version.to_be_bytes(),
@@ -74,5 +76,5 @@ pub(crate) fn server_decrypt(
         &fallback,
         &mut pre_master_secret,
     );
-    pre_master_secret
+    (pre_master_secret, padded)
 }

@@ -309,22 +309,15 @@ impl ExpectClientKeyExchange {
                 message.typ().name()
             )));
         };
-        let pre_master_secret = server_decrypt(
+        let (pre_master_secret, padded) = server_decrypt(
             &self.config.private_key,
             self.client_version,
             &key_exchange.encrypted_pre_master_secret,
         );
-        // For an observer only: the padded block m = c^d mod n, to show. The handshake used the
-        // constant-time path above; this second private-key operation decides nothing.
-        let padded = core.observer.as_ref().and_then(|_| {
-            self.config
-                .private_key
-                .raw_private(&key_exchange.encrypted_pre_master_secret)
-                .ok()
-        });
+        // The padded block m = c^d mod n the decryption computed, for an observer to show.
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
-            padded: padded.as_deref(),
+            padded: (!padded.is_empty()).then_some(&padded[..]),
             encrypted: &key_exchange.encrypted_pre_master_secret,
         });
 
