@@ -78,3 +78,21 @@ pub(crate) fn server_decrypt(
     );
     (pre_master_secret, padded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The block the server's decryption hands back (for observers) is the client's m itself.
+    #[test]
+    fn server_decrypt_hands_back_the_clients_block() {
+        let key = crate::crypto::rsa::test_key();
+        let sent = client_encrypt(key.public_key(), None).expect("encrypt");
+        let (premaster, padded) = server_decrypt(key, TLS12, &sent.encrypted);
+        assert_eq!(premaster, sent.pre_master_secret);
+        assert_eq!(Some(padded), sent.padded);
+        // A ciphertext out of range gives no block (and a random secret).
+        let (_, none) = server_decrypt(key, TLS12, &[0xff; 1024]);
+        assert!(none.is_empty());
+    }
+}
