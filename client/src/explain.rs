@@ -12,28 +12,22 @@ use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 use tls::explain::{wire_step, Explainer, Step};
-use tls::trace::{Direction, Event, Observer};
+use tls::trace::{Event, Observer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Prints the narration (`--explain`) and/or every record (`--wire`) of one TLS connection on
 /// stderr as its events arrive.
 pub struct ExplainObserver {
     explainer: Option<Mutex<Explainer>>,
-    wire: Option<Mutex<WireState>>,
+    wire: bool,
     color: bool,
-}
-
-/// Which directions are encrypted yet, for labelling the `--wire` view.
-#[derive(Default)]
-struct WireState {
-    encrypted: [bool; 2],
 }
 
 impl ExplainObserver {
     pub fn new(explainer: Option<Explainer>, wire: bool, color: bool) -> Arc<Self> {
         Arc::new(Self {
             explainer: explainer.map(Mutex::new),
-            wire: wire.then(|| Mutex::new(WireState::default())),
+            wire,
             color,
         })
     }
@@ -45,31 +39,26 @@ impl Observer for ExplainObserver {
             let steps = lock(explainer).event(event);
             print_steps(&steps, self.color);
         }
-        if let Some(wire) = &self.wire {
-            let mut state = lock(wire);
-            match event {
-                Event::ChangeCipherSpec { direction } => {
-                    state.encrypted[usize::from(*direction == Direction::Received)] = true;
-                }
-                Event::Record {
-                    direction,
-                    content_type,
-                    wire,
-                    plaintext,
-                } => {
-                    let encrypted = state.encrypted[usize::from(*direction == Direction::Received)];
-                    print_steps(
-                        &[wire_step(
-                            *direction,
-                            *content_type,
-                            wire,
-                            plaintext,
-                            encrypted,
-                        )],
-                        self.color,
-                    );
-                }
-                _ => {}
+        if self.wire {
+            // Encrypted or not is what the record layer says it did, not tracked here.
+            if let Event::Record {
+                direction,
+                content_type,
+                wire,
+                plaintext,
+                protection,
+            } = event
+            {
+                print_steps(
+                    &[wire_step(
+                        *direction,
+                        *content_type,
+                        wire,
+                        plaintext,
+                        protection.is_some(),
+                    )],
+                    self.color,
+                );
             }
         }
     }

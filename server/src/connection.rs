@@ -73,7 +73,6 @@ impl ConnContext {
             if self.app.verbose {
                 observers.push(narrate::Narrator::new(
                     addr,
-                    self.app.tls.clone(),
                     self.app.key_log_path.is_some(),
                 ));
             }

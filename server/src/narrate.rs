@@ -33,13 +33,13 @@ struct State {
 impl Narrator {
     /// With the config, the narration can show the RSA block the server's key recovers.
     /// `show_secrets`: print the secrets' values (the server was given `--keylog`).
-    pub fn new(peer: SocketAddr, config: Arc<tls::ServerConfig>, show_secrets: bool) -> Arc<Self> {
+    pub fn new(peer: SocketAddr, show_secrets: bool) -> Arc<Self> {
         Arc::new(Self {
             peer,
             show_secrets,
             color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             state: Mutex::new(State {
-                explainer: Explainer::server(Some(config)),
+                explainer: Explainer::server(),
                 held: Vec::new(),
                 handshake_done: false,
             }),

@@ -7,7 +7,7 @@ use crate::handshake::keys::{Secrets, Side};
 use crate::handshake::messages::HandshakeMessage;
 use crate::record::{ContentType, Deframer, RecordLayer, HEADER_LEN, MAX_PLAINTEXT};
 use crate::session::SessionInfo;
-use crate::trace::{Direction, Event, KeyLog, Observer};
+use crate::trace::{Direction, Event, KeyLog, Observer, Protection};
 use crate::Error;
 use std::sync::Arc;
 
@@ -164,6 +164,7 @@ impl Core {
     ) -> Result<(), Error> {
         let fragment_len = max_fragment.clamp(1, MAX_PLAINTEXT);
         let start = self.outgoing.len();
+        let (_, first_seq) = self.record_layer.write_state();
         let result = if fragment_len == MAX_PLAINTEXT {
             self.record_layer
                 .write_records(content_type, data, &mut self.outgoing)
@@ -176,7 +177,8 @@ impl Core {
         if let Some(observer) = &self.observer {
             // Our own output: one record per fragment, in order (those written before an error).
             let mut wire = &self.outgoing[start..];
-            for plaintext in data.chunks(fragment_len) {
+            let (cipher, _) = self.record_layer.write_state();
+            for (i, plaintext) in data.chunks(fragment_len).enumerate() {
                 let Some(&[_, _, _, hi, lo]) = wire.get(..HEADER_LEN) else {
                     break;
                 };
@@ -189,6 +191,10 @@ impl Core {
                     content_type,
                     wire: record,
                     plaintext,
+                    protection: cipher.zip(first_seq).map(|(cipher, seq)| Protection {
+                        cipher,
+                        seq: seq.wrapping_add(i as u64),
+                    }),
                 });
                 wire = rest;
             }
@@ -237,8 +243,13 @@ mod tests {
     use std::sync::Mutex;
 
     /// Every sent record as the observer saw it: (wire bytes, plaintext).
+    /// Also, per record, the sequence number its protection reports and whether taking it
+    /// apart with that protection gives back its plaintext under a matching MAC.
     #[derive(Default)]
-    struct Sent(Mutex<Vec<(Vec<u8>, Vec<u8>)>>);
+    struct Sent(
+        Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+        Mutex<Vec<Option<(u64, bool)>>>,
+    );
 
     impl Observer for Sent {
         fn event(&self, event: &Event<'_>) {
@@ -246,11 +257,20 @@ mod tests {
                 direction: Direction::Sent,
                 wire,
                 plaintext,
+                protection,
                 ..
             } = event
             {
                 if let Ok(mut v) = self.0.lock() {
                     v.push((wire.to_vec(), plaintext.to_vec()));
+                }
+                let shown = protection.map(|p| {
+                    let parts = p.cipher.dissect(p.seq, wire);
+                    let ok = parts.is_some_and(|a| a.mac_ok && a.plaintext == *plaintext);
+                    (p.seq, ok)
+                });
+                if let Ok(mut v) = self.1.lock() {
+                    v.push(shown);
                 }
             }
         }
@@ -299,6 +319,10 @@ mod tests {
         }
         let plaintexts: Vec<u8> = events.iter().flat_map(|(_, p)| p.clone()).collect();
         assert_eq!(plaintexts, data);
+        // Each event names the sequence number the record layer sealed it with.
+        let shown = sent.1.lock().expect("lock").clone();
+        let expected: Vec<_> = (0..10).map(|seq| Some((seq, true))).collect();
+        assert_eq!(shown, expected);
     }
 
     /// Handshake fragments below the record size are observed one record each, too.

@@ -12,7 +12,7 @@ use crate::handshake::client::{self, ClientState};
 use crate::handshake::server::{self, ServerState};
 use crate::record::{ContentType, HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use crate::session::SessionInfo;
-use crate::trace::{Direction, Event, Observer};
+use crate::trace::{Direction, Event, Observer, Protection};
 use crate::Error;
 use std::sync::Arc;
 
@@ -282,13 +282,18 @@ impl Connection {
                 wire.extend_from_slice(&record.payload);
                 wire
             });
+            let (_, seq) = self.core.record_layer.read_state();
             let plain = self.core.record_layer.read_record(record)?;
             if let Some(wire) = &wire {
+                let (cipher, _) = self.core.record_layer.read_state();
                 self.core.observe(&Event::Record {
                     direction: Direction::Received,
                     content_type: plain.content_type,
                     wire,
                     plaintext: &plain.payload,
+                    protection: cipher
+                        .zip(seq)
+                        .map(|(cipher, seq)| Protection { cipher, seq }),
                 });
             }
             self.handle_record(plain.content_type, plain.payload)?;

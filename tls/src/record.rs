@@ -217,6 +217,16 @@ impl RecordLayer {
         Ok(())
     }
 
+    /// The active write cipher and the next write sequence number (for observers).
+    pub fn write_state(&self) -> (Option<&RecordCipher>, Option<u64>) {
+        (self.encrypter.as_ref(), self.write_seq)
+    }
+
+    /// The active read cipher and the next read sequence number (for observers).
+    pub fn read_state(&self) -> (Option<&RecordCipher>, Option<u64>) {
+        (self.decrypter.as_ref(), self.read_seq)
+    }
+
     pub fn is_encrypting(&self) -> bool {
         self.encrypter.is_some()
     }

@@ -38,6 +38,73 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Lowercase hex, a space between bytes (`47 45 54`).
+pub fn hex_spaced(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The first `n` bytes in hex, with an ellipsis when there is more.
+pub fn hex_prefix(bytes: &[u8], n: usize) -> String {
+    let shown = hex_spaced(bytes.get(..n.min(bytes.len())).unwrap_or_default());
+    if bytes.len() > n {
+        format!("{shown} …")
+    } else {
+        shown
+    }
+}
+
+/// `aa:bb:cc` (lowercase, as openssl prints serials) or `AA:BB:CC`.
+pub fn hex_colon(bytes: &[u8], upper: bool) -> String {
+    bytes
+        .iter()
+        .map(|b| {
+            if upper {
+                format!("{b:02X}")
+            } else {
+                format!("{b:02x}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Hex dump rows: offset, 16 bytes in hex, the printable ASCII between bars.
+pub fn hex_dump(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut hex = String::new();
+            for (j, b) in chunk.iter().enumerate() {
+                if j == 8 {
+                    hex.push(' ');
+                }
+                hex.push_str(&format!("{b:02x} "));
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!("{:04x}  {hex:<49} |{ascii}|", i * 16)
+        })
+        .collect()
+}
+
+/// Seconds since the Unix epoch, now (0 if the clock is before 1970).
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 /// `Nov 25 00:34:37 2026 GMT`, the date form OpenSSL and curl print (certificate validity).
 pub fn openssl_date(unix: i64) -> String {
     format_unix(

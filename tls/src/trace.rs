@@ -3,6 +3,7 @@
 //! (`CLIENT_RANDOM <client random> <master secret>`) that lets Wireshark/tshark decrypt a capture.
 
 use crate::alert::Alert;
+use crate::crypto::cipher::RecordCipher;
 use crate::crypto::prf::KeyBlock;
 use crate::handshake::messages::HandshakeMessage;
 use crate::record::ContentType;
@@ -27,6 +28,8 @@ pub enum Event<'a> {
         content_type: ContentType,
         wire: &'a [u8],
         plaintext: &'a [u8],
+        /// How the record layer protected it; `None` before ChangeCipherSpec (plaintext).
+        protection: Option<Protection<'a>>,
     },
     /// A complete handshake message; `message.raw` holds its exact bytes.
     Handshake {
@@ -44,7 +47,8 @@ pub enum Event<'a> {
     /// (on the server side `encrypted` is what arrived and `premaster` what decryption gave).
     PremasterSecret {
         premaster: &'a [u8],
-        /// The client's PKCS#1 block m (c = m^e mod n); `None` on the server, which only sees c.
+        /// The PKCS#1 block m (c = m^e mod n): the client's before encryption, or the server's
+        /// after decryption; `None` if it could not be computed.
         padded: Option<&'a [u8]>,
         encrypted: &'a [u8],
     },
@@ -58,16 +62,27 @@ pub enum Event<'a> {
     KeyBlock {
         key_block: &'a KeyBlock,
     },
-    /// The peer's certificate chain was checked; `Ok` holds the verified path length.
+    /// The peer's certificate chain was checked at `at_unix`: `presented` as the peer sent it,
+    /// `outcome` the verified path (leaf to trust anchor) or why there is none; `accepted`
+    /// whether the policy went on anyway.
     CertificateChecked {
-        chain: &'a [Vec<u8>],
-        outcome: &'a Result<usize, crate::pki::CertError>,
+        presented: &'a [crate::pki::x509::Certificate],
+        outcome: &'a Result<crate::pki::verify::VerifiedChain, crate::pki::CertError>,
+        at_unix: i64,
         accepted: bool,
     },
     /// The handshake finished; what was negotiated.
     HandshakeComplete {
         info: &'a crate::session::SessionInfo,
     },
+}
+
+/// The protection of one record, as the record layer applied or removed it: its cipher (suite,
+/// keys, encrypt-then-MAC or not) and the sequence number the MAC covered.
+#[derive(Clone, Copy, Debug)]
+pub struct Protection<'a> {
+    pub cipher: &'a RecordCipher,
+    pub seq: u64,
 }
 
 /// Receives the events of a connection (`Send + Sync`: a config is shared by many connections).

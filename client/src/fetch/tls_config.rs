@@ -57,7 +57,7 @@ impl Session<'_> {
         let observer: Option<Arc<dyn Observer>> = if opts.explain || opts.wire {
             let explainer = opts
                 .explain
-                .then(|| tls::explain::Explainer::client(&url.host, self.roots.clone()));
+                .then(|| tls::explain::Explainer::client(&url.host));
             Some(ExplainObserver::new(explainer, opts.wire, self.color))
         } else if opts.verbose {
             Some(Arc::new(VerboseObserver))

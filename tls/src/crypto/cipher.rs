@@ -432,6 +432,73 @@ impl RecordCipher {
     }
 }
 
+/// What one protected record is made of, for showing (`--explain`): the split the record layer's
+/// own decryption and MAC give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordAnatomy {
+    pub header: Vec<u8>,
+    pub iv: Vec<u8>,
+    /// The CBC ciphertext after the IV (without the MAC in encrypt-then-MAC).
+    pub ciphertext: Vec<u8>,
+    pub plaintext: Vec<u8>,
+    pub mac: Vec<u8>,
+    pub padding: Vec<u8>,
+    /// The MAC recomputed over the record matches the one it carries.
+    pub mac_ok: bool,
+    pub seq: u64,
+    pub encrypt_then_mac: bool,
+}
+
+impl RecordCipher {
+    /// Take one protected record (`wire`: header + payload) apart with this cipher's keys
+    /// (RFC 5246 §6.2.3.2, or RFC 7366 with encrypt-then-MAC). `None` when the bytes do not have
+    /// the shape of such a record. Not constant-time: only for showing a record the record layer
+    /// has already sealed or accepted, never for deciding about one.
+    pub fn dissect(&self, seq: u64, wire: &[u8]) -> Option<RecordAnatomy> {
+        let mac_len = self.suite.mac_len();
+        let header = wire.get(..5)?;
+        let version = u16::from_be_bytes([*header.get(1)?, *header.get(2)?]);
+        let payload = wire.get(5..)?;
+        let (protected, outer_mac) = if self.encrypt_then_mac {
+            payload.split_at_checked(payload.len().checked_sub(mac_len)?)?
+        } else {
+            (payload, &[][..])
+        };
+        let (iv, ciphertext) = protected.split_at_checked(BLOCK)?;
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK) {
+            return None;
+        }
+        let mut body = ciphertext.to_vec();
+        self.cbc_decrypt(iv, &mut body);
+        let pad_len = usize::from(*body.last()?);
+        let inner_mac = if self.encrypt_then_mac { 0 } else { mac_len };
+        let data_len = body.len().checked_sub(pad_len + 1 + inner_mac)?;
+        let plaintext = body.get(..data_len)?.to_vec();
+        let padding = body.get(data_len + inner_mac..)?.to_vec();
+        let (mac, covered) = if self.encrypt_then_mac {
+            (outer_mac.to_vec(), protected)
+        } else {
+            (
+                body.get(data_len..data_len + mac_len)?.to_vec(),
+                &plaintext[..],
+            )
+        };
+        let expected = self.mac(seq, header[0], version, covered);
+        let mac_ok = expected.get(..mac_len)? == &mac[..];
+        Some(RecordAnatomy {
+            header: header.to_vec(),
+            iv: iv.to_vec(),
+            ciphertext: ciphertext.to_vec(),
+            plaintext,
+            mac,
+            padding,
+            mac_ok,
+            seq,
+            encrypt_then_mac: self.encrypt_then_mac,
+        })
+    }
+}
+
 /// One record laid out by [`RecordCipher::seal_begin`], waiting for [`RecordCipher::seal_finish`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SealJob {

@@ -270,23 +270,27 @@ impl ExpectCertificate {
                     .map_err(|e| CertError::new(CertErrorKind::Malformed(e.to_string()), depth))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let now = self.config.verify_time.unwrap_or_else(unix_now);
+        let now = self
+            .config
+            .verify_time
+            .unwrap_or_else(crate::text::unix_now);
         let outcome = verify_chain(&presented, &self.config.roots, Some(&self.server_name), now);
         let decision = self.config.policy.decide(&CertCheck {
             presented: &presented,
             server_name: &self.server_name,
             outcome: &outcome,
         });
+        core.observe(&Event::CertificateChecked {
+            presented: &presented,
+            outcome: &outcome,
+            at_unix: now,
+            accepted: decision.is_ok(),
+        });
+        decision?;
         let verification = outcome
             .as_ref()
             .map(|path| path.len())
             .map_err(Clone::clone);
-        core.observe(&Event::CertificateChecked {
-            chain: &certificate.chain,
-            outcome: &verification,
-            accepted: decision.is_ok(),
-        });
-        decision?;
         // Our suites all use RSA key transport: the leaf's key must be allowed to encipher.
         check_key_transport_usage(&presented[0])?;
         let server_key = presented[0].public_key().map_err(|e| {
@@ -387,11 +391,4 @@ impl ExpectServerHelloDone {
             info,
         })))
     }
-}
-
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

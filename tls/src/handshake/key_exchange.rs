@@ -53,16 +53,18 @@ pub(crate) fn client_encrypt(
 
 /// Server: the pre-master secret `encrypted` carries. Whatever is wrong with it — bad padding,
 /// wrong length, wrong version — the result is a random one, chosen in the same time, so the
-/// only symptom is a Finished that fails to verify (Bleichenbacher; RFC 5246 §7.4.7.1).
+/// only symptom is a Finished that fails to verify (Bleichenbacher; RFC 5246 §7.4.7.1). Also
+/// returns the padded block the decryption computed, for observers (empty if c was out of range).
 pub(crate) fn server_decrypt(
     private_key: &RsaPrivateKey,
     client_version: u16,
     encrypted: &[u8],
-) -> [u8; 48] {
+) -> ([u8; 48], Vec<u8>) {
     let mut fallback = [0u8; 48];
     fallback[..2].copy_from_slice(&client_version.to_be_bytes());
     rand::fill(&mut fallback[2..]);
-    let (decrypted, well_formed) = private_key.decrypt_pkcs1v15_fixed_len(encrypted, 48);
+    let (decrypted, well_formed, padded) =
+        private_key.decrypt_pkcs1v15_fixed_len_with_block(encrypted, 48);
     let version_ok = ct_eq(
         decrypted.get(..2).unwrap_or(&[]),
         &client_version.to_be_bytes(),
@@ -74,5 +76,23 @@ pub(crate) fn server_decrypt(
         &fallback,
         &mut pre_master_secret,
     );
-    pre_master_secret
+    (pre_master_secret, padded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The block the server's decryption hands back (for observers) is the client's m itself.
+    #[test]
+    fn server_decrypt_hands_back_the_clients_block() {
+        let key = crate::crypto::rsa::test_key();
+        let sent = client_encrypt(key.public_key(), None).expect("encrypt");
+        let (premaster, padded) = server_decrypt(key, TLS12, &sent.encrypted);
+        assert_eq!(premaster, sent.pre_master_secret);
+        assert_eq!(Some(padded), sent.padded);
+        // A ciphertext out of range gives no block (and a random secret).
+        let (_, none) = server_decrypt(key, TLS12, &[0xff; 1024]);
+        assert!(none.is_empty());
+    }
 }

@@ -306,14 +306,15 @@ impl ExpectClientKeyExchange {
                 message.typ().name()
             )));
         };
-        let pre_master_secret = server_decrypt(
+        let (pre_master_secret, padded) = server_decrypt(
             &self.config.private_key,
             self.client_version,
             &key_exchange.encrypted_pre_master_secret,
         );
+        // The padded block m = c^d mod n the decryption computed, for an observer to show.
         core.observe(&Event::PremasterSecret {
             premaster: &pre_master_secret,
-            padded: None,
+            padded: (!padded.is_empty()).then_some(&padded[..]),
             encrypted: &key_exchange.encrypted_pre_master_secret,
         });
 

@@ -369,7 +369,7 @@ fn generated() -> &'static (RsaPrivateKey, usize, usize) {
 }
 
 #[cfg(test)]
-fn test_key() -> &'static RsaPrivateKey {
+pub(crate) fn test_key() -> &'static RsaPrivateKey {
     &generated().0
 }
 

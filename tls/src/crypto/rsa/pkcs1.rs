@@ -80,11 +80,22 @@ impl RsaPrivateKey {
         ciphertext: &[u8],
         expected_len: usize,
     ) -> (Vec<u8>, bool) {
+        let (out, valid, _) = self.decrypt_pkcs1v15_fixed_len_with_block(ciphertext, expected_len);
+        (out, valid)
+    }
+    /// [`decrypt_pkcs1v15_fixed_len`](Self::decrypt_pkcs1v15_fixed_len), also handing back the
+    /// padded block EM = c^d mod n it computed (empty if the ciphertext was out of range), so an
+    /// observer can be shown it without a second private-key operation.
+    pub fn decrypt_pkcs1v15_fixed_len_with_block(
+        &self,
+        ciphertext: &[u8],
+        expected_len: usize,
+    ) -> (Vec<u8>, bool, Vec<u8>) {
         let k = self.size();
         let mut out = vec![0u8; expected_len];
         // Length and range of the ciphertext are public: rejecting them early leaks nothing.
         let Ok(em) = self.raw_private(ciphertext) else {
-            return (out, false);
+            return (out, false, Vec::new());
         };
         let scan = eme_pkcs1v15_scan(&em);
         // The message is what follows the zero separator: k − zero_index − 1 bytes.
@@ -94,7 +105,7 @@ impl RsaPrivateKey {
         let take = expected_len.min(k);
         let (dst, src) = (&mut out[expected_len - take..], &em[k - take..]);
         dst.copy_from_slice(src);
-        (out, std::hint::black_box(valid) != 0)
+        (out, std::hint::black_box(valid) != 0, em)
     }
     /// PKCS#1 v1.5 signature over `message` (hashed here with `hash`).
     pub fn sign_pkcs1v15(&self, hash: HashAlg, message: &[u8]) -> Result<Vec<u8>, RsaError> {

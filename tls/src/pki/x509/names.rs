@@ -21,20 +21,7 @@ pub const ID_PE_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
 pub const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 
-/// `aa:bb:cc` (lowercase, as openssl prints serials) or `AA:BB:CC`.
-pub fn hex_colon(bytes: &[u8], upper: bool) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if upper {
-                format!("{b:02X}")
-            } else {
-                format!("{b:02x}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(":")
-}
+pub use crate::text::hex_colon;
 
 pub(super) fn extension_name(oid: &ObjectIdentifier) -> String {
     match oid.to_string().as_str() {

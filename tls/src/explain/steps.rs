@@ -1,0 +1,517 @@
+//! The narration of each handshake message and secret (RFC 5246 §7.4), one event kind at a
+//! time, with the values the events carry.
+
+use super::*;
+
+impl Explainer {
+    pub(super) fn handshake(
+        &mut self,
+        direction: Direction,
+        message: &HandshakeMessage,
+    ) -> Vec<Step> {
+        let flow = self.flow(direction);
+        let len = message.raw.len();
+        match &message.payload {
+            HandshakePayload::ClientHello(hello) => {
+                let mut s = self.step(&format!("ClientHello ({flow}, {len} bytes)"));
+                s.text("The client says hello: which TLS version, which cipher suites it can use.");
+                s.field("client random", hex(&hello.random));
+                s.text("  32 fresh random bytes: they make this connection's keys unique, so old records cannot be replayed.");
+                s.field("version", format!("{:04x} (TLS 1.2)", hello.client_version));
+                s.field(
+                    "cipher suites offered",
+                    format!("{}", hello.cipher_suites.len()),
+                );
+                for id in &hello.cipher_suites {
+                    s.text(format!(
+                        "  {{0x{:02X}, 0x{:02X}}} {}",
+                        id >> 8,
+                        id & 0xff,
+                        suite_name(*id)
+                    ));
+                }
+                if let Some(name) = hello.server_name() {
+                    s.field("server_name (SNI)", escape_peer_bytes(name));
+                    s.text("  in the clear: an observer learns which site is visited, not what is read there.");
+                }
+                let exts: Vec<&str> = hello
+                    .extensions
+                    .iter()
+                    .map(|e| ext_type::name(e.typ()))
+                    .collect();
+                s.field("extensions", exts.join(", "));
+                vec![s]
+            }
+            HandshakePayload::ServerHello(hello) => {
+                let suite = CipherSuite::from_id(hello.cipher_suite);
+                let mut s = self.step(&format!("ServerHello ({flow}, {len} bytes)"));
+                s.text(
+                    "The server picks one suite from the client's list and sends its own random.",
+                );
+                s.field("server random", hex(&hello.random));
+                s.field(
+                    "cipher suite chosen",
+                    format!(
+                        "0x{:04X} {}",
+                        hello.cipher_suite,
+                        suite_name(hello.cipher_suite)
+                    ),
+                );
+                if let Some(suite) = suite {
+                    for part in suite_parts(suite) {
+                        s.text(format!("  {part}"));
+                    }
+                }
+                let exts: Vec<&str> = hello
+                    .extensions
+                    .iter()
+                    .map(|e| ext_type::name(e.typ()))
+                    .collect();
+                s.field(
+                    "extensions",
+                    if exts.is_empty() {
+                        "none".to_string()
+                    } else {
+                        exts.join(", ")
+                    },
+                );
+                if hello.extensions.contains(&Extension::EncryptThenMac) {
+                    s.text("  encrypt_then_mac: the MAC covers the ciphertext, so forged records are rejected before decryption (no padding oracle).");
+                }
+                if hello.extensions.contains(&Extension::ExtendedMasterSecret) {
+                    s.text("  extended_master_secret: the master secret will be bound to the whole handshake.");
+                }
+                vec![s]
+            }
+            HandshakePayload::Certificate(cert_msg) => {
+                let mut s = self.step(&format!(
+                    "Certificate ({flow}, {len} bytes, {} certificate{})",
+                    cert_msg.chain.len(),
+                    if cert_msg.chain.len() == 1 { "" } else { "s" }
+                ));
+                s.text("The server's identity: its public key, signed by a certificate authority.");
+                for (depth, der) in cert_msg.chain.iter().enumerate() {
+                    match Certificate::from_der(der) {
+                        Ok(cert) => {
+                            describe_certificate(&mut s, depth, &cert);
+                            if depth == 0 {
+                                if let Ok(key) = cert.public_key() {
+                                    self.server_key_bits = key.bits();
+                                    self.server_modulus = key.n().to_bytes_be();
+                                    self.server_exponent = key.e().to_bytes_be();
+                                }
+                            }
+                        }
+                        Err(e) => s.field(
+                            &format!("certificate {depth}"),
+                            format!("unreadable: {}", escape_peer(&e.to_string())),
+                        ),
+                    }
+                }
+                vec![s]
+            }
+            HandshakePayload::ServerHelloDone => {
+                let mut s = self.step(&format!("ServerHelloDone ({flow}, {len} bytes)"));
+                s.text("The server has said everything; now the client must prove it can talk to the key's owner.");
+                vec![s]
+            }
+            HandshakePayload::ClientKeyExchange(cke) => {
+                let mut s = self.step(&format!("ClientKeyExchange ({flow}, {len} bytes)"));
+                s.field(
+                    "encrypted pre-master secret",
+                    format!(
+                        "{} bytes: {}",
+                        cke.encrypted_pre_master_secret.len(),
+                        hex_prefix(&cke.encrypted_pre_master_secret, 16)
+                    ),
+                );
+                s.text("Only the holder of the certificate's private key can open it: this is how the server is authenticated.");
+                vec![s]
+            }
+            HandshakePayload::Finished(fin) => {
+                let who = match (self.role, direction) {
+                    (Role::Client, Direction::Sent) | (Role::Server, Direction::Received) => {
+                        "client"
+                    }
+                    _ => "server",
+                };
+                let mut s = self.step(&format!(
+                    "Finished from the {who} ({flow}, {len} bytes, encrypted)"
+                ));
+                s.field("verify_data", hex(&fin.verify_data));
+                s.text(format!(
+                    "= PRF(master_secret, \"{who} finished\", SHA-256(all handshake messages))[0..12]"
+                ));
+                s.text("It proves both sides saw the same handshake (nobody changed the suite list on the way) and hold the same master secret.");
+                if direction == Direction::Received {
+                    s.text("We compare it with our own computation: a mismatch ends the handshake with decrypt_error.");
+                }
+                vec![s]
+            }
+            HandshakePayload::HelloRequest | HandshakePayload::Unknown(..) => {
+                let mut s = self.step(&format!("{} ({flow}, {len} bytes)", message.typ()));
+                s.text("Not part of the RSA handshake we speak.");
+                vec![s]
+            }
+        }
+    }
+
+    /// The verification's own result, shown link by link: nothing is re-verified here.
+    pub(super) fn certificate_checked(
+        &mut self,
+        presented: &[Certificate],
+        outcome: &Result<VerifiedChain, CertError>,
+        at_unix: i64,
+        accepted: bool,
+    ) -> Step {
+        let mut s = self.step("Checking the certificate chain");
+        let (path, verified) = match outcome {
+            Ok(chain) => (chain.certificates(), true),
+            Err(_) => (presented, false),
+        };
+        for (depth, cert) in path.iter().enumerate() {
+            let name = escape_peer(&cert.subject().to_curl_string());
+            match path.get(depth + 1) {
+                Some(issuer) => {
+                    let verdict = if verified {
+                        "ok".to_string()
+                    } else {
+                        "not established (see the verdict)".to_string()
+                    };
+                    s.field(
+                        &format!("signature of {depth} ({name})"),
+                        format!(
+                            "{} with the key of {} → {verdict}",
+                            cert.signature_algorithm_name(),
+                            escape_peer(&issuer.subject().to_curl_string())
+                        ),
+                    );
+                }
+                // A verified path ends in a certificate of the trust store.
+                None if verified => s.field(
+                    &format!("trust anchor ({name})"),
+                    "found in the trust store → ok",
+                ),
+                None => s.field(
+                    &format!("issuer of {depth} ({name})"),
+                    format!(
+                        "{} → no trusted path found",
+                        escape_peer(&cert.issuer().to_curl_string())
+                    ),
+                ),
+            }
+            let valid = cert.not_before() <= at_unix && at_unix <= cert.not_after();
+            s.field(
+                &format!("validity of {depth}"),
+                format!(
+                    "{} .. {} → {}",
+                    crate::text::utc_date(cert.not_before()),
+                    crate::text::utc_date(cert.not_after()),
+                    if valid { "ok" } else { "outside the period" }
+                ),
+            );
+        }
+        if let (Some(host), Some(leaf)) = (&self.server_name, presented.first()) {
+            // The verification checks the name last: known only when it got that far.
+            let verdict = match outcome {
+                Ok(_) => "ok",
+                Err(e) if matches!(e.kind, CertErrorKind::HostMismatch { .. }) => "no match",
+                Err(_) => "not checked (the chain failed first)",
+            };
+            let names: Vec<String> = leaf
+                .dns_names()
+                .iter()
+                .map(|n| escape_peer(n))
+                .chain(leaf.ip_addresses().iter().map(ToString::to_string))
+                .collect();
+            s.field(
+                "host name",
+                format!(
+                    "\"{}\" against subjectAltName [{}] → {verdict}",
+                    escape_peer(host),
+                    names.join(", "),
+                ),
+            );
+        }
+        match outcome {
+            Ok(chain) => s.field(
+                "verdict",
+                format!(
+                    "trusted (a path of {} certificate{} up to a root you trust)",
+                    chain.len(),
+                    if chain.len() == 1 { "" } else { "s" }
+                ),
+            ),
+            Err(e) => s.field(
+                "verdict",
+                format!(
+                    "NOT trusted: {} (at depth {})",
+                    escape_peer(&e.to_string()),
+                    e.depth
+                ),
+            ),
+        }
+        if outcome.is_err() {
+            s.text(if accepted {
+                "Going on anyway, as you asked: the server's identity is NOT proven."
+            } else {
+                "The handshake stops here: no request is sent to an unproven server."
+            });
+        } else {
+            s.text("So the public key really belongs to this site: a man in the middle cannot pass off his own.");
+        }
+        s
+    }
+
+    pub(super) fn premaster(
+        &mut self,
+        premaster: &[u8],
+        padded: Option<&[u8]>,
+        encrypted: &[u8],
+    ) -> Step {
+        let mut s = self.step("The pre-master secret, delivered with RSA");
+        let k = encrypted.len();
+        s.field(
+            "pre-master secret",
+            format!("{} bytes: {}", premaster.len(), hex(premaster)),
+        );
+        s.text("  = client version (03 03) + 46 random bytes: the seed of every key of this connection.");
+        let ps_len = k.saturating_sub(premaster.len() + 3);
+        // The event carries m from whichever side built it: the client before encrypting, the
+        // server after decrypting with its private key.
+        let recovered = padded.filter(|_| self.role == Role::Server);
+        match padded {
+            Some(m) if self.role == Role::Server => s.field(
+                "m (padded, recovered here with the private key: c^d mod n)",
+                format!("{k} bytes: {}", hex_prefix(m, 16)),
+            ),
+            Some(m) => s.field(
+                "m (the PKCS#1 v1.5 block: 00 02, random non-zero padding, 00, the secret)",
+                format!("{k} bytes: {}", hex_prefix(m, 16)),
+            ),
+            None => s.field(
+                "m (PKCS#1 v1.5 block)",
+                format!(
+                    "{k} bytes: 00 02 + {ps_len} random non-zero bytes + 00 + the {} bytes above",
+                    premaster.len()
+                ),
+            ),
+        }
+        if !self.server_modulus.is_empty() {
+            s.field(
+                "n (server's modulus)",
+                format!(
+                    "{} bits: {}",
+                    self.server_key_bits,
+                    hex_prefix(&self.server_modulus, 16)
+                ),
+            );
+            s.field("e (public exponent)", big_decimal(&self.server_exponent));
+        }
+        s.field(
+            "c = m^e mod n",
+            format!("{} bytes: {}", encrypted.len(), hex_prefix(encrypted, 16)),
+        );
+        if let Some(m) = recovered {
+            let ends = m.ends_with(premaster) && m.starts_with(&[0, 2]);
+            s.text(format!(
+                "m ends with the pre-master secret: {}",
+                if ends {
+                    "yes"
+                } else {
+                    "no (bad block: the server goes on with a random secret and fails at Finished)"
+                }
+            ));
+        }
+        s.text("Anyone may know n and e and see c; only d (the private key) turns c back into m.");
+        s
+    }
+
+    pub(super) fn master_secret(
+        &mut self,
+        master: &[u8; 48],
+        extended: bool,
+        client_random: &[u8; 32],
+    ) -> Step {
+        let mut s = self.step("Master secret");
+        s.field("master secret", hex(master));
+        if extended {
+            s.text("= PRF(pre-master, \"extended master secret\", SHA-256(handshake so far)) (RFC 7627)");
+        } else {
+            s.text("= PRF(pre-master, \"master secret\", client random + server random)");
+        }
+        s.text("Both sides compute it; it never crosses the wire.");
+        s.field(
+            "key log line",
+            crate::trace::keylog_line(client_random, master),
+        );
+        s.text("  (with this line, Wireshark can decrypt a capture of this connection)");
+        s
+    }
+
+    pub(super) fn key_block_step(&mut self, kb: &KeyBlock) -> Step {
+        let mut s = self.step("Key block: four keys from the master secret");
+        s.text("key_block = PRF(master secret, \"key expansion\", server random + client random), cut in four:");
+        s.field(
+            &format!(
+                "client_write_MAC_key ({} bytes)",
+                kb.client_write_mac_key.len()
+            ),
+            hex(&kb.client_write_mac_key),
+        );
+        s.field(
+            &format!(
+                "server_write_MAC_key ({} bytes)",
+                kb.server_write_mac_key.len()
+            ),
+            hex(&kb.server_write_mac_key),
+        );
+        s.field(
+            &format!("client_write_key ({} bytes)", kb.client_write_key.len()),
+            hex(&kb.client_write_key),
+        );
+        s.field(
+            &format!("server_write_key ({} bytes)", kb.server_write_key.len()),
+            hex(&kb.server_write_key),
+        );
+        s.text("MAC keys give integrity, encryption keys confidentiality; each direction has its own pair.");
+        s.text("No IVs here: with CBC in TLS 1.2 every record carries its own fresh random IV.");
+        s
+    }
+
+    pub(super) fn change_cipher_spec(&mut self, direction: Direction) -> Step {
+        let flow = self.flow(direction);
+        let mut s = self.step(&format!("ChangeCipherSpec ({flow})"));
+        s.text("\"From my next record on, I encrypt and MAC with the new keys.\" (one byte: 01)");
+        s
+    }
+
+    pub(super) fn alert(
+        &mut self,
+        direction: Direction,
+        level: AlertLevel,
+        description: AlertDescription,
+    ) -> Step {
+        let flow = self.flow(direction);
+        if description == AlertDescription::CloseNotify {
+            let mut s = self.step(&format!("close_notify ({flow})"));
+            s.text("An encrypted, MACed \"I am done\": an attacker cannot cut the data short and make it look complete.");
+            for (d, label) in [
+                (0, "application data sent"),
+                (1, "application data received"),
+            ] {
+                s.field(
+                    label,
+                    format!(
+                        "{} records, {} bytes",
+                        self.app_records[d], self.app_bytes[d]
+                    ),
+                );
+            }
+            return s;
+        }
+        let mut s = self.step(&format!("Alert ({flow})"));
+        let level = match level {
+            AlertLevel::Warning => "warning",
+            _ => "fatal",
+        };
+        s.field(
+            "alert",
+            format!("{level} {} ({})", description.name(), description.to_u8()),
+        );
+        s
+    }
+}
+
+/// What each part of a suite's name does.
+pub(super) fn suite_parts(suite: &CipherSuite) -> Vec<String> {
+    let (bits, cipher) = match suite.cipher {
+        BulkCipher::Aes128Cbc => (128, "AES_128_CBC"),
+        BulkCipher::Aes256Cbc => (256, "AES_256_CBC"),
+    };
+    let (mac, hash) = match suite.mac {
+        MacAlgorithm::HmacSha1 => ("SHA", "HMAC-SHA1"),
+        MacAlgorithm::HmacSha256 => ("SHA256", "HMAC-SHA256"),
+    };
+    vec![
+        "TLS_RSA: key exchange — the client sends the secret encrypted with the server's RSA key from its certificate.".to_string(),
+        format!("WITH_{cipher}: encryption — AES with a {bits}-bit key in CBC mode, on every record (confidentiality)."),
+        format!("_{mac}: integrity — {hash} over every record with a secret key, so any change is detected."),
+    ]
+}
+
+/// IANA name of a cipher suite code, for the ones a client is likely to offer.
+pub(super) fn suite_name(id: u16) -> &'static str {
+    if let Some(s) = CipherSuite::from_id(id) {
+        return s.name;
+    }
+    match id {
+        TLS_EMPTY_RENEGOTIATION_INFO_SCSV => {
+            "TLS_EMPTY_RENEGOTIATION_INFO_SCSV (signal, not a suite)"
+        }
+        0x1301 => "TLS_AES_128_GCM_SHA256 (TLS 1.3)",
+        0x1302 => "TLS_AES_256_GCM_SHA384 (TLS 1.3)",
+        0x1303 => "TLS_CHACHA20_POLY1305_SHA256 (TLS 1.3)",
+        0xC02B => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        0xC02C => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        0xC02F => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        0xC030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        0xCCA8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        0xCCA9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        0x009C => "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        0x009D => "TLS_RSA_WITH_AES_256_GCM_SHA384",
+        0x009E => "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        0x009F => "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+        0xC013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        0xC014 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+        0xC027 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+        0xC028 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+        _ => "(a suite we do not speak)",
+    }
+}
+
+pub(super) fn describe_certificate(s: &mut Step, depth: usize, cert: &Certificate) {
+    s.field(
+        &format!("certificate {depth}"),
+        escape_peer(&cert.subject().to_curl_string()),
+    );
+    s.field("  issued by", escape_peer(&cert.issuer().to_curl_string()));
+    s.field(
+        "  valid",
+        format!(
+            "{} .. {}",
+            crate::text::utc_date(cert.not_before()),
+            crate::text::utc_date(cert.not_after())
+        ),
+    );
+    s.field(
+        "  public key",
+        format!(
+            "{} {} bits",
+            cert.public_key_algorithm_name(),
+            cert.key_bits().unwrap_or(0)
+        ),
+    );
+    s.field(
+        "  SHA-256 fingerprint",
+        hex_colon(&cert.sha256_fingerprint(), true),
+    );
+}
+
+pub(super) fn big_decimal(be: &[u8]) -> String {
+    num_bigint::BigUint::from_bytes_be(be).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suites::TLS_RSA_WITH_AES_256_CBC_SHA256;
+
+    #[test]
+    fn suite_name_parts() {
+        let parts = suite_parts(&TLS_RSA_WITH_AES_256_CBC_SHA256);
+        assert!(parts[1].contains("256-bit"));
+        assert!(parts[2].contains("HMAC-SHA256"));
+        assert_eq!(suite_name(0x003C), "TLS_RSA_WITH_AES_128_CBC_SHA256");
+    }
+}
