@@ -71,6 +71,6 @@ TLSFUZZER_EXCLUDES="$repo/tests/tlsfuzzer-excludes.tsv" \
   | tee "$outdir/result.txt" || true # judged by its last line, below
 last=$(tail -n1 "$outdir/result.txt")
 case $last in
-  *" passed, 0 failed") echo "tlsfuzzer: clean ($last)" ;;
+  *" passed, 0 failed") echo "tlsfuzzer: $last" ;;
   *) echo "tlsfuzzer: FAILED ($last); logs in $outdir" >&2; exit 1 ;;
 esac
