@@ -4,7 +4,7 @@
 
 use crate::trust::{Seen, Verdict};
 use tls::alert::AlertLevel;
-use tls::handshake::messages::HandshakeType;
+use tls::msgs::handshake::HandshakeType;
 use tls::pki::verify::dns_name_matches;
 use tls::pki::x509::Certificate;
 use tls::text::escape_peer;

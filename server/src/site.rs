@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
-use tls::handshake::messages::HandshakePayload;
+use tls::msgs::handshake::HandshakePayload;
 use tls::pki::x509::{hex_colon, Certificate};
 use tls::suites::{BulkCipher, CipherSuite, MacAlgorithm};
 use tls::trace::{Direction, Event, Observer};

@@ -2,9 +2,9 @@
 //! ChangeCipherSpec and alerts, the record layer and the buffers the connection drains.
 
 use crate::alert::{Alert, AlertDescription, AlertLevel};
-use crate::handshake::joiner::HandshakeJoiner;
 use crate::handshake::keys::{Secrets, Side};
-use crate::handshake::messages::HandshakeMessage;
+use crate::msgs::handshake::HandshakeMessage;
+use crate::msgs::joiner::HandshakeJoiner;
 use crate::record::{ContentType, Deframer, RecordLayer, HEADER_LEN, MAX_PLAINTEXT};
 use crate::session::SessionInfo;
 use crate::trace::{Direction, Event, KeyLog, Observer, Protection};

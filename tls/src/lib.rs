@@ -8,18 +8,18 @@
 //!  crypto (ct, rsa, prf, cipher)         <- suites
 //!  pki (pem, keys, x509, verify, trust)  <- crypto
 //!  error                                 <- alert, pki, crypto::cipher
-//!  codec, record                         <- crypto, error
-//!  handshake::{messages, joiner}         <- codec
+//!  record                                <- crypto, error
+//!  msgs (codec, handshake, joiner)       <- error
 //!  session (SessionInfo)                 <- suites, pki
-//!  trace (events, key log)               <- handshake::messages, record, session
+//!  trace (events, key log)               <- msgs, record, session
 //!  config                                <- crypto, pki, trace
-//!  common_state (send, CCS, alerts,      <- record, handshake::{joiner, keys}, session, trace
+//!  common_state (send, CCS, alerts,      <- record, msgs, handshake::keys, session, trace
 //!                key switches)
 //!  handshake::{keys, key_exchange,       <- common_state, config, crypto, pki
 //!             client, server}
 //!  conn (Connection: API, dispatch)      <- handshake, common_state
 //!  stream (tokio)                        <- conn
-//!  explain                               <- trace, handshake::messages, pki, config
+//!  explain                               <- trace, msgs, pki, config
 //! ```
 //! The protocol core (`record`, `handshake`, `conn`) is synchronous and does no I/O: bytes in,
 //! bytes out. Only `stream` knows tokio.
@@ -27,7 +27,6 @@
 #![deny(unsafe_code)]
 
 pub mod alert;
-pub mod codec;
 pub(crate) mod common_state;
 pub mod config;
 pub mod conn;
@@ -35,6 +34,7 @@ pub mod crypto;
 pub mod error;
 pub mod explain;
 pub mod handshake;
+pub mod msgs;
 pub mod pki;
 pub mod record;
 pub mod session;

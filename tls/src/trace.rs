@@ -5,7 +5,7 @@
 use crate::alert::Alert;
 use crate::crypto::cipher::RecordCipher;
 use crate::crypto::prf::KeyBlock;
-use crate::handshake::messages::HandshakeMessage;
+use crate::msgs::handshake::HandshakeMessage;
 use crate::record::ContentType;
 use std::io::Write;
 use std::path::Path;

@@ -737,7 +737,7 @@ fn the_deframer_is_offered_one_record_and_a_header_at_most() {
 
 /// A ClientHello record from our client whose server_name list holds `host_names`.
 fn hello_with_sni(host_names: &[&[u8]]) -> Vec<u8> {
-    use tls::handshake::messages::{Extension, HandshakeMessage, HandshakePayload};
+    use tls::msgs::handshake::{Extension, HandshakeMessage, HandshakePayload};
     let raw = client_hello_message();
     let mut message = HandshakeMessage::decode(raw).expect("our hello decodes");
     let HandshakePayload::ClientHello(hello) = &mut message.payload else {

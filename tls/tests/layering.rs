@@ -14,6 +14,17 @@ const RULES: &[(&str, &[&str], &str)] = &[
          switches keys",
     ),
     (
+        "src/msgs",
+        &[
+            "crate::conn",
+            "crate::common_state",
+            "crate::handshake",
+            "crate::record",
+            "crate::config",
+        ],
+        "msgs holds wire formats only: no state machine, no record layer",
+    ),
+    (
         "src/common_state.rs",
         &["crate::conn"],
         "common_state sits below conn",

@@ -13,7 +13,7 @@
 
 use crate::alert::{AlertDescription, AlertLevel};
 use crate::crypto::prf::KeyBlock;
-use crate::handshake::messages::{
+use crate::msgs::handshake::{
     ext_type, Extension, HandshakeMessage, HandshakePayload, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::pki::verify::VerifiedChain;

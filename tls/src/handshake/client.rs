@@ -13,7 +13,7 @@ use crate::config::{CertCheck, ClientConfig};
 use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::key_exchange::{client_encrypt, KeyTransport};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
-use crate::handshake::messages::{
+use crate::msgs::handshake::{
     ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
     HandshakeType, ServerHello, TLS12,
 };

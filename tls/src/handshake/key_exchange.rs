@@ -5,7 +5,7 @@ use crate::alert::AlertDescription;
 use crate::config::EncryptPremaster;
 use crate::crypto::ct::{ct_eq, ct_select};
 use crate::crypto::rsa::{RsaPrivateKey, RsaPublicKey};
-use crate::handshake::messages::TLS12;
+use crate::msgs::handshake::TLS12;
 use crate::Error;
 
 /// The client's side of RSA key transport: the secret and what goes on the wire.

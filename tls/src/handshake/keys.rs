@@ -6,7 +6,7 @@ use crate::common_state::Core;
 use crate::crypto::cipher::RecordCipher;
 use crate::crypto::ct::ct_eq;
 use crate::crypto::prf::{self, KeyBlock};
-use crate::handshake::messages::{HandshakeMessage, HandshakePayload};
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::session::SessionInfo;
 use crate::suites::CipherSuite;
 use crate::Error;

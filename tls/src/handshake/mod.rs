@@ -1,9 +1,7 @@
-//! The TLS 1.2 handshake (RFC 5246 §7.4): messages, reassembly, the key schedule, and the client
-//! and server state machines.
+//! The TLS 1.2 handshake (RFC 5246 §7.4): the key schedule, the key exchange, and the client
+//! and server state machines (the messages themselves are wire formats, in `msgs`).
 
 pub(crate) mod client;
-pub mod joiner;
 pub(crate) mod key_exchange;
 pub(crate) mod keys;
-pub mod messages;
 pub(crate) mod server;

@@ -11,7 +11,7 @@ use crate::common_state::{Core, Input};
 use crate::config::ServerConfig;
 use crate::handshake::key_exchange::server_decrypt;
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
-use crate::handshake::messages::{
+use crate::msgs::handshake::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
     HandshakeType, ServerHello, TLS12,
 };

@@ -13,11 +13,11 @@
 //! CertificateRequest, …) are kept whole as [`HandshakePayload::Unknown`] so the state machines
 //! can answer them with `unexpected_message`.
 
-use crate::codec::{
+use crate::error::Error;
+use crate::msgs::codec::{
     put_u16, put_u8, put_vec_u16, put_vec_u24, put_vec_u8, with_u16_len, with_u24_len, with_u8_len,
     Reader,
 };
-use crate::error::Error;
 use std::collections::HashSet;
 
 /// `ProtocolVersion` of TLS 1.2 on the wire ({3, 3}).
@@ -772,7 +772,7 @@ mod tests {
     }
 
     fn put_u24(out: &mut Vec<u8>, v: u32) {
-        crate::codec::put_u24(out, v);
+        crate::msgs::codec::put_u24(out, v);
     }
 
     fn assert_decode_error(result: Result<HandshakeMessage, Error>) -> String {

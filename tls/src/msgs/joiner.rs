@@ -7,9 +7,9 @@
 //! check [`HandshakeJoiner::is_empty`]: a message cut in two by a key change is refused
 //! (its first half was read under other keys than its second).
 
-use crate::codec::Reader;
 use crate::error::Error;
-use crate::handshake::messages::{HandshakeMessage, HandshakeType};
+use crate::msgs::codec::Reader;
+use crate::msgs::handshake::{HandshakeMessage, HandshakeType};
 
 /// The largest handshake body we accept: the largest well-formed ClientHello (2^16 - 2 bytes
 /// of cipher suites, 255 compression methods, 2^16 - 1 bytes of extensions: 131396 bytes), a
@@ -144,7 +144,7 @@ fn message_len(bytes: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::alert::AlertDescription;
-    use crate::handshake::messages::{Finished, HandshakePayload, HandshakeType};
+    use crate::msgs::handshake::{Finished, HandshakePayload, HandshakeType};
     use proptest::prelude::*;
 
     const CURL_DEFAULT: &[u8] = include_bytes!("../../testdata/clienthello-curl-default.bin");
