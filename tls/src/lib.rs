@@ -8,8 +8,8 @@
 //!  crypto (ct, rsa, prf, cipher)         <- suites
 //!  pki (pem, keys, x509, verify, trust)  <- crypto
 //!  error                                 <- alert, pki, crypto::cipher
-//!  record                                <- crypto, error
 //!  msgs (codec, handshake, joiner)       <- error
+//!  record                                <- crypto, error, msgs (the version number)
 //!  session (SessionInfo)                 <- suites, pki
 //!  trace (events, key log)               <- msgs, record, session
 //!  config                                <- crypto, pki, trace

@@ -16,6 +16,7 @@
 use crate::alert::AlertDescription;
 use crate::crypto::cipher::{RecordCipher, SealJob};
 use crate::error::Error;
+use crate::msgs::handshake::TLS12;
 
 /// The content types of TLS 1.2 (§6.2.1); anything else on the wire is `unexpected_message`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,9 +59,6 @@ pub const MAX_PLAINTEXT: usize = 1 << 14;
 pub const MAX_CIPHERTEXT: usize = (1 << 14) + 2048;
 /// type(1) || version(2) || length(2).
 pub const HEADER_LEN: usize = 5;
-
-/// The TLS 1.2 version number, written in every record after the first ClientHello.
-pub const TLS12: u16 = 0x0303;
 
 /// A record as it came off the wire: header checked, fragment still protected.
 #[derive(Clone, Debug, PartialEq, Eq)]
