@@ -21,7 +21,7 @@ pub(crate) enum Input {
 }
 
 /// Everything a handshake state may touch: the record layer and the outgoing buffer.
-pub(crate) struct Core {
+pub(crate) struct CommonState {
     pub(crate) record_layer: RecordLayer,
     pub(crate) deframer: Deframer,
     pub(crate) joiner: HandshakeJoiner,
@@ -46,7 +46,7 @@ pub(crate) struct Core {
     pub(crate) error: Option<Error>,
 }
 
-impl Core {
+impl CommonState {
     pub(crate) fn new(common: &crate::config::Common, observer: Option<Arc<dyn Observer>>) -> Self {
         Self {
             record_layer: RecordLayer::new(),
@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn observer_sees_each_record_of_a_batched_run() {
         let sent = Arc::new(Sent::default());
-        let mut core = Core::new(&crate::config::Common::default(), Some(sent.clone()));
+        let mut core = CommonState::new(&crate::config::Common::default(), Some(sent.clone()));
         core.record_layer.prepare_encrypter(cipher());
         core.record_layer.activate_encrypter().expect("activate");
         let data: Vec<u8> = (0..9 * MAX_PLAINTEXT + 5).map(|i| i as u8).collect();
@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn observer_sees_small_fragments() {
         let sent = Arc::new(Sent::default());
-        let mut core = Core::new(&crate::config::Common::default(), Some(sent.clone()));
+        let mut core = CommonState::new(&crate::config::Common::default(), Some(sent.clone()));
         core.send_records(ContentType::Handshake, &[1, 2, 3, 4, 5], 2)
             .expect("send");
         let events = sent.0.lock().expect("lock").clone();

@@ -6,7 +6,7 @@
 //! Record handling follows RFC 5246 §6 (content types, CCS, alerts) and §7.2 (close_notify).
 
 use crate::alert::{Alert, AlertDescription, AlertLevel};
-use crate::common_state::{Core, Input};
+use crate::common_state::{CommonState, Input};
 use crate::config::{ClientConfig, ServerConfig};
 use crate::handshake::client::{self, ClientState};
 use crate::handshake::server::{self, ServerState};
@@ -39,7 +39,7 @@ enum State {
 pub struct Connection {
     /// `None` only after a fatal error.
     state: Option<State>,
-    core: Core,
+    core: CommonState,
 }
 
 impl Connection {
@@ -57,7 +57,7 @@ impl Connection {
         server_name: &str,
         observer: Option<Arc<dyn Observer>>,
     ) -> Result<Self, Error> {
-        let mut core = Core::new(&config.common, observer);
+        let mut core = CommonState::new(&config.common, observer);
         let state = client::start(config, server_name, &mut core)?;
         Ok(Self {
             state: Some(State::Client(state)),
@@ -73,7 +73,7 @@ impl Connection {
 
     /// A server connection whose events go to `observer` (e.g. one narration per connection).
     pub fn server_observed(config: Arc<ServerConfig>, observer: Option<Arc<dyn Observer>>) -> Self {
-        let core = Core::new(&config.common, observer);
+        let core = CommonState::new(&config.common, observer);
         Self {
             state: Some(State::Server(server::start(config))),
             core,

@@ -8,7 +8,7 @@
 //! 5. the server's ChangeCipherSpec, then its Finished: proof it derived the same keys.
 
 use crate::alert::AlertDescription;
-use crate::common_state::{Core, Input};
+use crate::common_state::{CommonState, Input};
 use crate::config::{CertCheck, ClientConfig};
 use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::key_exchange::{client_encrypt, KeyTransport};
@@ -42,7 +42,7 @@ pub(crate) enum ClientState {
 pub(crate) fn start(
     config: Arc<ClientConfig>,
     server_name: &str,
-    core: &mut Core,
+    core: &mut CommonState,
 ) -> Result<ClientState, Error> {
     if config.common.suites.is_empty() {
         return Err(Error::config("no cipher suites enabled"));
@@ -100,7 +100,7 @@ impl ClientState {
         }
     }
 
-    pub(crate) fn handle(self, core: &mut Core, input: Input) -> Result<Self, Error> {
+    pub(crate) fn handle(self, core: &mut CommonState, input: Input) -> Result<Self, Error> {
         match (self, input) {
             (Self::ServerHello(s), Input::Handshake(m)) => (*s).handle(m),
             (Self::Certificate(s), Input::Handshake(m)) => s.handle(core, m),
@@ -246,7 +246,7 @@ impl ExpectCertificate {
     /// asked for — or the policy (a user's informed decision) must accept it.
     fn handle(
         mut self: Box<Self>,
-        core: &mut Core,
+        core: &mut CommonState,
         message: HandshakeMessage,
     ) -> Result<ClientState, Error> {
         let HandshakePayload::Certificate(certificate) = &message.payload else {
@@ -323,7 +323,7 @@ impl ExpectServerHelloDone {
     /// symmetric, keyed from them.
     fn handle(
         self: Box<Self>,
-        core: &mut Core,
+        core: &mut CommonState,
         message: HandshakeMessage,
     ) -> Result<ClientState, Error> {
         if !matches!(message.payload, HandshakePayload::ServerHelloDone) {

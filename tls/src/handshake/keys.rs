@@ -2,7 +2,7 @@
 //! master secret, the key block and the Finished verify_data, and the transcript they hash.
 
 use crate::alert::AlertDescription;
-use crate::common_state::Core;
+use crate::common_state::CommonState;
 use crate::crypto::cipher::RecordCipher;
 use crate::crypto::ct::ct_eq;
 use crate::crypto::prf::{self, KeyBlock};
@@ -134,7 +134,7 @@ impl KeysAgreed {
     /// The peer's ChangeCipherSpec: its records are protected with the new keys from here on.
     pub(crate) fn peer_change_cipher_spec(
         self: Box<Self>,
-        core: &mut Core,
+        core: &mut CommonState,
     ) -> Result<Box<Self>, Error> {
         core.peer_changed_cipher_spec()?;
         Ok(self)

@@ -7,7 +7,7 @@
 //! 3. the client's ChangeCipherSpec and Finished; then ours.
 
 use crate::alert::AlertDescription;
-use crate::common_state::{Core, Input};
+use crate::common_state::{CommonState, Input};
 use crate::config::ServerConfig;
 use crate::handshake::key_exchange::server_decrypt;
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
@@ -47,7 +47,7 @@ impl ServerState {
         }
     }
 
-    pub(crate) fn handle(self, core: &mut Core, input: Input) -> Result<Self, Error> {
+    pub(crate) fn handle(self, core: &mut CommonState, input: Input) -> Result<Self, Error> {
         match (self, input) {
             (Self::ClientHello(s), Input::Handshake(m)) => (*s).handle(core, m),
             (Self::ClientKeyExchange(s), Input::Handshake(m)) => s.handle(core, m),
@@ -80,7 +80,11 @@ pub(crate) struct ExpectClientHello {
 
 impl ExpectClientHello {
     /// Step 1: negotiate, then send our hello, our certificate chain and "done".
-    fn handle(self, core: &mut Core, message: HandshakeMessage) -> Result<ServerState, Error> {
+    fn handle(
+        self,
+        core: &mut CommonState,
+        message: HandshakeMessage,
+    ) -> Result<ServerState, Error> {
         let HandshakePayload::ClientHello(hello) = &message.payload else {
             return Err(Error::unexpected(format!(
                 "expected ClientHello, got {}",
@@ -297,7 +301,7 @@ impl ExpectClientKeyExchange {
     /// symptom is a Finished that fails to verify (RFC 5246 §7.4.7.1).
     fn handle(
         mut self: Box<Self>,
-        core: &mut Core,
+        core: &mut CommonState,
         message: HandshakeMessage,
     ) -> Result<ServerState, Error> {
         let HandshakePayload::ClientKeyExchange(key_exchange) = &message.payload else {
@@ -338,7 +342,7 @@ impl ExpectClientKeyExchange {
 /// ours proves the same to it.
 fn finish(
     mut keys: Box<KeysAgreed>,
-    core: &mut Core,
+    core: &mut CommonState,
     message: HandshakeMessage,
 ) -> Result<ServerState, Error> {
     keys.check_peer_finished(Side::Client, &message)?;
