@@ -191,6 +191,17 @@ fn with_len(out: &mut Vec<u8>, len_bytes: usize, f: impl FnOnce(&mut Vec<u8>)) {
     }
 }
 
+/// A non-empty vector of 2-byte values.
+pub fn read_u16_list(bytes: &[u8], what: &str) -> Result<Vec<u16>, Error> {
+    let (pairs, odd) = bytes.as_chunks::<2>();
+    if pairs.is_empty() || !odd.is_empty() {
+        return Err(Error::decode(format!(
+            "{what} must be a non-empty list of 2-byte values"
+        )));
+    }
+    Ok(pairs.iter().map(|p| u16::from_be_bytes(*p)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

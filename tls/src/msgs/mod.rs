@@ -3,5 +3,6 @@
 //! handshake messages from records (§6.2.1). No state machine lives here.
 
 pub mod codec;
+pub mod extensions;
 pub mod handshake;
 pub mod joiner;
