@@ -82,7 +82,8 @@ impl ConnContext {
                 _ => Some(Arc::new(narrate::Fanout(observers))),
             };
             let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
-            tls::stream::accept_observed(self.app.tls.clone(), tcp, observer)
+            let conn = tls::Connection::server_observed(self.app.tls.clone(), observer);
+            tls::stream::TlsStream::handshake(tcp, conn)
                 .await
                 .map_err(HandshakeFailure::Tls)
         };

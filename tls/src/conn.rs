@@ -87,13 +87,6 @@ impl Connection {
         self.core.deframer.push(bytes);
     }
 
-    /// Whether reading more from the network is useful now: false once closed, failed, while
-    /// the application has not taken enough of the plaintext already decrypted, while the
-    /// network has not taken what we queued for it, or while a whole record waits unprocessed.
-    pub fn wants_read(&self) -> bool {
-        self.read_limit() > 0
-    }
-
     /// How many bytes [`Self::read_tls`] should take now (0 = don't read): enough to complete
     /// the record being received and see the next header, never more.
     pub fn read_limit(&self) -> usize {

@@ -12,7 +12,6 @@ use crate::config::{ClientConfig, ServerConfig};
 use crate::conn::Connection;
 use crate::record::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use crate::session::SessionInfo;
-use crate::trace::Observer;
 use crate::Error;
 use std::io;
 use std::pin::Pin;
@@ -43,8 +42,7 @@ pub async fn connect<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::client(config, server_name)?;
-    TlsStream::new(io, conn).handshake().await
+    TlsStream::handshake(io, Connection::client(config, server_name)?).await
 }
 
 /// Run the server handshake over `io`.
@@ -52,37 +50,7 @@ pub async fn accept<IO>(config: Arc<ServerConfig>, io: IO) -> io::Result<TlsStre
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    TlsStream::new(io, Connection::server(config))
-        .handshake()
-        .await
-}
-
-/// [`connect`], with this connection's events going to `observer`.
-pub async fn connect_observed<IO>(
-    config: Arc<ClientConfig>,
-    server_name: &str,
-    io: IO,
-    observer: Option<Arc<dyn Observer>>,
-) -> io::Result<TlsStream<IO>>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    let conn = Connection::client_observed(config, server_name, observer)?;
-    TlsStream::new(io, conn).handshake().await
-}
-
-/// [`accept`], with this connection's events going to `observer`.
-pub async fn accept_observed<IO>(
-    config: Arc<ServerConfig>,
-    io: IO,
-    observer: Option<Arc<dyn Observer>>,
-) -> io::Result<TlsStream<IO>>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    TlsStream::new(io, Connection::server_observed(config, observer))
-        .handshake()
-        .await
+    TlsStream::handshake(io, Connection::server(config)).await
 }
 
 /// The TLS error inside an I/O error from this module, if there is one (to tell a bad
@@ -95,18 +63,22 @@ impl<IO> TlsStream<IO>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    fn new(io: IO, conn: Connection) -> Self {
-        Self {
+    /// Drive `conn`'s handshake over `io` to its end: write what the connection has, read what
+    /// it needs. [`connect`] and [`accept`] call it; build the [`Connection`] yourself to give it
+    /// its own observer ([`Connection::client_observed`], [`Connection::server_observed`]).
+    pub async fn handshake(io: IO, conn: Connection) -> io::Result<Self> {
+        let mut this = Self {
             io,
             conn,
             read_buf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(),
             pending: Vec::new(),
             shutdown_started: false,
-        }
+        };
+        this.drive_handshake().await?;
+        Ok(this)
     }
 
-    /// Drive the handshake to its end: write what the connection has, read what it needs.
-    async fn handshake(mut self) -> io::Result<Self> {
+    async fn drive_handshake(&mut self) -> io::Result<()> {
         loop {
             while self.conn.wants_write() {
                 let n = self.io.write(self.conn.outgoing()).await?;
@@ -120,7 +92,7 @@ where
                 return Err(e.clone().into());
             }
             if !self.conn.is_handshaking() {
-                return Ok(self);
+                return Ok(());
             }
             let mut limit = self.conn.read_limit().min(self.read_buf.len());
             if limit == 0 {
@@ -185,6 +157,7 @@ where
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let mut processed_waiting = false;
         loop {
             match this.conn.read_plaintext(buf.initialize_unfilled()) {
                 Ok(n) => {
@@ -209,25 +182,16 @@ where
             }
             let limit = this.conn.read_limit().min(this.read_buf.len());
             if limit == 0 {
-                // A whole record waits (read_plaintext above takes it next time round).
-                if this.conn.wants_write() {
-                    continue;
+                // A whole record waits unprocessed: take it, and hand out what it held (top of
+                // the loop). If that changed nothing, the connection can make no progress.
+                if processed_waiting {
+                    return Poll::Ready(Err(Error::unexpected("connection stalled").into()));
                 }
+                processed_waiting = true;
                 let _ = this.conn.process_new_packets();
-                if this.conn.read_limit() == 0 && !this.conn.wants_write() {
-                    match this.conn.read_plaintext(buf.initialize_unfilled()) {
-                        Ok(n) => {
-                            buf.advance(n);
-                            return Poll::Ready(Ok(()));
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                            return Poll::Ready(Err(Error::unexpected("connection stalled").into()))
-                        }
-                        Err(e) => return Poll::Ready(Err(e)),
-                    }
-                }
                 continue;
             }
+            processed_waiting = false;
             let mut read_buf = ReadBuf::new(&mut this.read_buf[..limit]);
             ready!(Pin::new(&mut this.io).poll_read(cx, &mut read_buf))?;
             let filled = read_buf.filled().len();

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tls::alert::AlertDescription;
 use tls::record::ContentType;
-use tls::stream::{accept, connect_observed, tls_error};
+use tls::stream::{accept, connect, tls_error, TlsStream};
 use tls::trace::{Direction, Event, Observer};
 use tls::{Connection, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -53,14 +53,15 @@ async fn records_for(writes: Vec<Vec<u8>>) -> Vec<usize> {
         s.shutdown().await.expect("close_notify");
     });
     let records = Arc::new(AppRecords::default());
-    let mut c = connect_observed(
+    let conn = Connection::client_observed(
         arc(client_config(pki())),
         "localhost",
-        client_io,
         Some(records.clone()),
     )
-    .await
-    .expect("client handshake");
+    .expect("client");
+    let mut c = TlsStream::handshake(client_io, conn)
+        .await
+        .expect("client handshake");
     let mut got = Vec::new();
     c.read_to_end(&mut got).await.expect("read to close_notify");
     assert_eq!(got.len(), total);
@@ -149,7 +150,7 @@ async fn a_write_after_shutdown_fails_at_once() {
             .expect_err("nothing after close_notify");
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     });
-    let mut c = connect_observed(arc(client_config(pki())), "localhost", client_io, None)
+    let mut c = connect(arc(client_config(pki())), "localhost", client_io)
         .await
         .expect("client handshake");
     let mut got = Vec::new();

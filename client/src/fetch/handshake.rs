@@ -21,17 +21,14 @@ impl Session<'_> {
         let opts = self.opts;
         let site = format!("{}:{}", url.host, url.port);
         let super::tls_config::Setup {
-            config,
+            mut config,
             policy,
             observer,
         } = self.tls_config(url, &site)?;
+        // Each connection has its own config, so its observer travels in it.
+        config.common.observer = observer;
         let result = self
-            .within_connect(tls::stream::connect_observed(
-                Arc::new(config),
-                &url.host,
-                tcp,
-                observer,
-            ))
+            .within_connect(tls::stream::connect(Arc::new(config), &url.host, tcp))
             .await?;
         let seen = policy.seen();
         if let Some(seen) = &seen {
