@@ -4,6 +4,21 @@
 use crate::pki::CertError;
 use crate::suites::CipherSuite;
 
+/// What the hello extensions settled (RFC 5246 §7.4.1.4), on either side.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Negotiated {
+    /// RFC 5746: the client signalled it (server side; the client always asks for it).
+    pub secure_renegotiation: bool,
+    /// RFC 7627.
+    pub ems: bool,
+    /// RFC 7366.
+    pub etm: bool,
+    /// RFC 7301: the one protocol chosen.
+    pub alpn: Option<Vec<u8>>,
+    /// RFC 6066 §3, server side: the host name the client asked for.
+    pub server_name: Option<String>,
+}
+
 /// What the handshake settled, for the application and the explain view.
 #[derive(Clone, Debug)]
 pub struct SessionInfo {

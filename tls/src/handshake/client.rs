@@ -20,7 +20,7 @@ use crate::msgs::handshake::{
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
-use crate::session::SessionInfo;
+use crate::session::{Negotiated, SessionInfo};
 use crate::suites::CipherSuite;
 use crate::trace::Event;
 use crate::Error;
@@ -221,13 +221,6 @@ impl ExpectServerHello {
         }
         Ok(negotiated)
     }
-}
-
-#[derive(Default)]
-struct Negotiated {
-    ems: bool,
-    etm: bool,
-    alpn: Option<Vec<u8>>,
 }
 
 pub(crate) struct ExpectCertificate {

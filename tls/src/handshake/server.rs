@@ -17,7 +17,7 @@ use crate::msgs::handshake::{
 };
 use crate::pki::verify::matches_host;
 use crate::pki::x509::Certificate;
-use crate::session::SessionInfo;
+use crate::session::{Negotiated, SessionInfo};
 use crate::trace::Event;
 use crate::Error;
 use std::sync::Arc;
@@ -190,14 +190,6 @@ impl ExpectClientHello {
     }
 }
 
-struct Negotiated {
-    secure_renegotiation: bool,
-    ems: bool,
-    etm: bool,
-    alpn: Option<Vec<u8>>,
-    server_name: Option<String>,
-}
-
 fn negotiate_extensions(
     hello: &ClientHello,
     common: &crate::config::Common,
@@ -205,10 +197,7 @@ fn negotiate_extensions(
     let mut negotiated = Negotiated {
         // OpenSSL 3 clients refuse servers that don't confirm secure renegotiation.
         secure_renegotiation: hello.offers_secure_renegotiation(),
-        ems: false,
-        etm: false,
-        alpn: None,
-        server_name: None,
+        ..Negotiated::default()
     };
     for extension in &hello.extensions {
         match extension {
