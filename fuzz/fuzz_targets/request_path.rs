@@ -26,7 +26,8 @@ fuzz_target!(|data: &[u8]| {
             .components()
             .all(|c| matches!(c, Component::RootDir | Component::Normal(_))));
     }
-    let len = (data.len() as u64).wrapping_mul(0x9E37_79B9) % 10_000;
+    // Empty, one-byte and ordinary files: the edges of the range arithmetic.
+    let len = [0, 1, 1000][data.len() % 3];
     if let Some(Ok((first, last))) = parse_range(range, len) {
         assert!(first <= last && last < len, "{first}-{last} of {len}");
     }
