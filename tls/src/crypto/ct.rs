@@ -45,6 +45,20 @@ pub fn ct_select_usize(mask: u32, a: usize, b: usize) -> usize {
     (a & m) | (b & !m)
 }
 
+/// All-ones if a == b, else zero; no branch. The 64-bit mask the field arithmetic of
+/// `crypto::p256` selects limbs with.
+pub fn ct_eq_u64(a: u64, b: u64) -> u64 {
+    let x = a ^ b;
+    ((x | x.wrapping_neg()) >> 63).wrapping_sub(1)
+}
+
+/// `a` if mask is all-ones, `b` if zero; no branch.
+pub fn ct_select_u64(mask: u64, a: u64, b: u64) -> u64 {
+    // black_box keeps the optimiser from turning a mask it can trace back to a bool into a jump.
+    let m = std::hint::black_box(mask);
+    (a & m) | (b & !m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +73,14 @@ mod tests {
         assert_eq!(&out, b"xyz");
         ct_select(false, b"xyz", b"abc", &mut out);
         assert_eq!(&out, b"abc");
+    }
+
+    #[test]
+    fn u64_masks() {
+        assert_eq!(ct_eq_u64(7, 7), u64::MAX);
+        assert_eq!(ct_eq_u64(0, 1 << 63), 0);
+        assert_eq!(ct_eq_u64(u64::MAX, u64::MAX - 1), 0);
+        assert_eq!(ct_select_u64(u64::MAX, 1, 2), 1);
+        assert_eq!(ct_select_u64(0, 1, 2), 2);
     }
 }
