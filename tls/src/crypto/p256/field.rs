@@ -6,7 +6,7 @@
 //! needed" is a mask, never a branch, because coordinates on the private scalar's path are
 //! secret.
 
-use crate::crypto::ct::{ct_eq_u64, ct_select_u64};
+use crate::crypto::ct::{ct_eq_u64, ct_mask_u64, ct_select_u64};
 
 /// p, least significant limb first.
 const P: [u64; 4] = [
@@ -55,7 +55,7 @@ fn reduce_once(t: [u64; 4], top: u64) -> [u64; 4] {
     let (r3, b) = sbb(t[3], P[3], b);
     // The subtraction borrowed out of the fifth limb exactly when (t, top) < p: keep t then.
     let (_, underflow) = sbb(top, 0, b);
-    let keep = underflow.wrapping_neg();
+    let keep = ct_mask_u64(underflow);
     [
         ct_select_u64(keep, t[0], r0),
         ct_select_u64(keep, t[1], r1),
@@ -64,44 +64,94 @@ fn reduce_once(t: [u64; 4], top: u64) -> [u64; 4] {
     ]
 }
 
-/// Montgomery product a·b·R⁻¹ mod p (operand scanning, "CIOS"). Since p ≡ −1 (mod 2^64),
-/// −p⁻¹ mod 2^64 is 1 and each round's multiple of p is simply the current low limb.
-/// A `const fn` (hence the `while` loops) so the curve constants are converted at compile time.
-const fn mont_mul(a: &[u64; 4], b: &[u64; 4]) -> ([u64; 4], u64) {
-    let mut t = [0u64; 6];
+/// The 512-bit product a·b, schoolbook, least significant limb first.
+const fn mul_wide(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
+    let mut t = [0u64; 8];
     let mut i = 0;
     while i < 4 {
-        // t += a·b[i]
         let mut carry = 0;
         let mut j = 0;
         while j < 4 {
-            (t[j], carry) = mac(t[j], a[j], b[i], carry);
+            (t[i + j], carry) = mac(t[i + j], a[i], b[j], carry);
             j += 1;
         }
-        (t[4], t[5]) = adc(t[4], carry, 0);
-        // t = (t + m·p) / 2^64, with m chosen so the low limb cancels.
-        let m = t[0];
-        let (_, mut carry) = mac(t[0], m, P[0], 0);
-        let mut j = 1;
-        while j < 4 {
-            (t[j - 1], carry) = mac(t[j], m, P[j], carry);
-            j += 1;
-        }
-        let (s, c) = adc(t[4], carry, 0);
-        t[3] = s;
-        t[4] = t[5] + c;
+        t[i + 4] = carry;
         i += 1;
     }
-    // t < 2p here; the caller reduces once.
-    ([t[0], t[1], t[2], t[3]], t[4])
+    t
 }
 
-/// Canonical limbs → Montgomery form, at compile time (no constant-time need for constants).
+/// The 512-bit square a², computing each cross product a_i·a_j (i < j) once and doubling.
+fn square_wide(a: &[u64; 4]) -> [u64; 8] {
+    // Cross products: the upper triangle.
+    let mut t = [0u64; 8];
+    let mut i = 0;
+    while i < 3 {
+        let mut carry = 0;
+        let mut j = i + 1;
+        while j < 4 {
+            (t[i + j], carry) = mac(t[i + j], a[i], a[j], carry);
+            j += 1;
+        }
+        t[i + 4] = carry;
+        i += 1;
+    }
+    // Double them (a shift left by one bit across the limbs)…
+    let mut k = 7;
+    while k > 0 {
+        t[k] = (t[k] << 1) | (t[k - 1] >> 63);
+        k -= 1;
+    }
+    t[0] <<= 1;
+    // …and add the squares a_i² on the diagonal.
+    let mut carry = 0;
+    let mut i = 0;
+    while i < 4 {
+        let (lo, hi) = mac(0, a[i], a[i], 0);
+        (t[2 * i], carry) = adc(t[2 * i], lo, carry);
+        (t[2 * i + 1], carry) = adc(t[2 * i + 1], hi, carry);
+        i += 1;
+    }
+    t
+}
+
+/// Montgomery reduction t·R⁻¹ mod p of a 512-bit t < p·R, as (four limbs, carry) < 2p.
+///
+/// Each of the four rounds adds the multiple m·p that clears the lowest limb, then drops that
+/// limb. Because p ≡ −1 (mod 2^64), m is just the limb itself, and p's sparse limbs make m·p
+/// cheap: m·p₀ + m = m·2^64 and m·p₁ + that carry = m·2^32, p₂ = 0, and only m·p₃ needs a
+/// multiplication.
+const fn mont_reduce(mut t: [u64; 8]) -> ([u64; 4], u64) {
+    // Carry into limb i + 4 left over from the previous round.
+    let mut pending = 0;
+    let mut i = 0;
+    while i < 4 {
+        let m = t[i];
+        let mut c;
+        let hi;
+        (t[i + 1], c) = adc(t[i + 1], m << 32, 0);
+        (t[i + 2], c) = adc(t[i + 2], m >> 32, c);
+        (t[i + 3], hi) = mac(t[i + 3], m, P[3], c);
+        (t[i + 4], pending) = adc(t[i + 4], hi, pending);
+        i += 1;
+    }
+    ([t[4], t[5], t[6], t[7]], pending)
+}
+
+/// Canonical limbs → Montgomery form (a·R² · R⁻¹ = a·R), at compile time: the final
+/// subtraction may branch, constants are public.
 const fn to_montgomery_const(a: [u64; 4]) -> Fe {
-    let (t, top) = mont_mul(&a, &R2);
-    // R² < p and a < p, so the product is already below p: the result t < p and top = 0.
-    assert!(top == 0);
-    Fe(t)
+    let (t, top) = mont_reduce(mul_wide(&a, &R2));
+    let (r0, b) = sbb(t[0], P[0], 0);
+    let (r1, b) = sbb(t[1], P[1], b);
+    let (r2, b) = sbb(t[2], P[2], b);
+    let (r3, b) = sbb(t[3], P[3], b);
+    let (_, underflow) = sbb(top, 0, b);
+    if underflow == 1 {
+        Fe(t)
+    } else {
+        Fe([r0, r1, r2, r3])
+    }
 }
 
 /// Big-endian hex of a canonical value → limbs, at compile time.
@@ -194,7 +244,7 @@ impl Fe {
         let (r2, b) = sbb(self.0[2], other.0[2], b);
         let (r3, b) = sbb(self.0[3], other.0[3], b);
         // On a borrow the difference wrapped around 2^256: adding p (masked in) brings it back.
-        let mask = b.wrapping_neg();
+        let mask = ct_mask_u64(b);
         let (r0, c) = adc(r0, P[0] & mask, 0);
         let (r1, c) = adc(r1, P[1] & mask, c);
         let (r2, c) = adc(r2, P[2] & mask, c);
@@ -207,12 +257,13 @@ impl Fe {
     }
 
     pub(crate) fn mul(&self, other: &Fe) -> Fe {
-        let (t, top) = mont_mul(&self.0, &other.0);
+        let (t, top) = mont_reduce(mul_wide(&self.0, &other.0));
         Fe(reduce_once(t, top))
     }
 
     pub(crate) fn square(&self) -> Fe {
-        self.mul(self)
+        let (t, top) = mont_reduce(square_wide(&self.0));
+        Fe(reduce_once(t, top))
     }
 
     /// self^(2^k): k squarings in a row.
