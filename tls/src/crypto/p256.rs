@@ -92,8 +92,7 @@ pub fn random_scalar<R: rand::Rng + ?Sized>(rng: &mut R) -> [u8; SCALAR_LEN] {
 pub fn public_key(scalar: &[u8; SCALAR_LEN]) -> Result<[u8; POINT_LEN], PointError> {
     let k = Scalar::from_be_bytes(scalar).ok_or(PointError::BadScalar)?;
     // k in [1, n−1] and G of order n: k·G is never the identity, but say so rather than panic.
-    let (x, y) = Point::GENERATOR
-        .mul(&k)
+    let (x, y) = Point::mul_base(&k)
         .to_affine()
         .ok_or(PointError::Identity)?;
     Ok(encode_uncompressed(&x, &y))
