@@ -45,6 +45,26 @@ pub fn ct_select_usize(mask: u32, a: usize, b: usize) -> usize {
     (a & m) | (b & !m)
 }
 
+/// All-ones if `bit` is 1, zero if it is 0: the 64-bit mask the field arithmetic of
+/// `crypto::p256` selects limbs with.
+pub fn ct_mask_u64(bit: u64) -> u64 {
+    // black_box hides that the mask comes from a single bit, so the optimiser cannot turn the
+    // selections it feeds back into a jump. Once per mask, not per limb: it costs a spill.
+    std::hint::black_box(bit.wrapping_neg())
+}
+
+/// All-ones if a == b, else zero; no branch.
+pub fn ct_eq_u64(a: u64, b: u64) -> u64 {
+    let x = a ^ b;
+    // (x | −x) has its top bit set exactly when x ≠ 0.
+    ct_mask_u64(((x | x.wrapping_neg()) >> 63) ^ 1)
+}
+
+/// `a` if mask is all-ones, `b` if zero; no branch.
+pub fn ct_select_u64(mask: u64, a: u64, b: u64) -> u64 {
+    (a & mask) | (b & !mask)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +79,16 @@ mod tests {
         assert_eq!(&out, b"xyz");
         ct_select(false, b"xyz", b"abc", &mut out);
         assert_eq!(&out, b"abc");
+    }
+
+    #[test]
+    fn u64_masks() {
+        assert_eq!(ct_mask_u64(1), u64::MAX);
+        assert_eq!(ct_mask_u64(0), 0);
+        assert_eq!(ct_eq_u64(7, 7), u64::MAX);
+        assert_eq!(ct_eq_u64(0, 1 << 63), 0);
+        assert_eq!(ct_eq_u64(u64::MAX, u64::MAX - 1), 0);
+        assert_eq!(ct_select_u64(u64::MAX, 1, 2), 1);
+        assert_eq!(ct_select_u64(0, 1, 2), 2);
     }
 }
