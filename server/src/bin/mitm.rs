@@ -38,11 +38,11 @@ struct Cli {
     upstream: String,
     /// CA certificates (PEM) the proxy trusts for the real server (--impersonate); default:
     /// the system's.
-    #[arg(long, value_name = "FILE", requires = "impersonate")]
+    #[arg(long, value_name = "FILE")]
     upstream_ca: Option<PathBuf>,
     /// Issue from this CA (PREFIX.pem and PREFIX-key.pem, as ca-tool writes them) instead of
     /// a new one: a CA the victim was made to trust, like a corporate proxy's.
-    #[arg(long, value_name = "PREFIX", requires = "impersonate")]
+    #[arg(long, value_name = "PREFIX")]
     ca: Option<PathBuf>,
     /// Directory for the new CA when no --ca is given (default: a fresh temporary one).
     #[arg(
@@ -86,6 +86,12 @@ fn main() {
     } else {
         Mode::Impersonate
     };
+    if mode != Mode::Impersonate
+        && (cli.upstream_ca.is_some() || cli.ca.is_some() || cli.ca_dir.is_some())
+    {
+        eprintln!("mitm: --upstream-ca, --ca and --ca-dir go with --impersonate");
+        std::process::exit(2);
+    }
     if let Err(e) = server::mitm::upstream_host(&cli.upstream) {
         eprintln!("mitm: {e}");
         std::process::exit(2);
