@@ -379,6 +379,11 @@ fn chromium_renders_the_injected_banner() {
         text(&out.stderr)
     );
     assert!(dom.contains("This page came over plain HTTP"), "{dom}");
+    // The page itself says how to run each attack.
+    assert!(
+        dom.contains("Attack it yourself") && dom.contains("--impersonate"),
+        "{dom}"
+    );
 }
 
 // --- impersonate ---------------------------------------------------------------------------

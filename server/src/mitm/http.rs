@@ -189,13 +189,16 @@ impl Framer {
                     let before = self.line.len();
                     let room = MAX_HEAD - before;
                     let take = input.len().min(room);
-                    self.line.extend_from_slice(&input[..take]);
+                    self.line
+                        .extend_from_slice(input.get(..take).unwrap_or_default());
                     match find_head_end(&self.line, before) {
                         Some(end) => {
-                            let consumed = end - before;
-                            input = &input[consumed..];
-                            let raw = std::mem::take(&mut self.line);
-                            let raw = &raw[..end];
+                            // The end lies in the new bytes: the old ones held no empty line.
+                            let consumed = end.saturating_sub(before).min(take);
+                            input = input.get(consumed..).unwrap_or_default();
+                            let mut raw = std::mem::take(&mut self.line);
+                            raw.truncate(end);
+                            let raw = raw.as_slice();
                             match parse_head(self.kind, raw) {
                                 Some(head) => {
                                     self.state = self.body_state(&head);
@@ -223,7 +226,7 @@ impl Framer {
                             let raw = std::mem::take(&mut self.line);
                             self.state = State::Opaque;
                             out(Piece::Opaque(&raw));
-                            input = &input[take..];
+                            input = input.get(take..).unwrap_or_default();
                         }
                         None => return,
                     }
