@@ -329,6 +329,15 @@ impl Framer {
         }
     }
 
+    /// The stream ended: a partial head or chunk line still held comes out as opaque bytes.
+    pub fn flush(&mut self, out: &mut dyn FnMut(Piece<'_>)) {
+        if !self.line.is_empty() {
+            let raw = std::mem::take(&mut self.line);
+            self.state = State::Opaque;
+            out(Piece::Opaque(&raw));
+        }
+    }
+
     fn give_up(&mut self, input: &[u8], out: &mut dyn FnMut(Piece<'_>)) {
         let mut raw = std::mem::take(&mut self.line);
         raw.extend_from_slice(input);
@@ -456,8 +465,9 @@ mod tests {
             f.expect_response(false);
         }
         let mut got: Vec<(String, Vec<u8>)> = Vec::new();
-        for part in input.chunks(step.max(1)) {
-            f.feed(part, &mut |p| {
+        // Then the end of the stream (None): what is still held comes out.
+        for part in input.chunks(step.max(1)).map(Some).chain([None]) {
+            let mut take = |p: Piece<'_>| {
                 let (tag, bytes) = match p {
                     Piece::Head(h, raw, _) => {
                         (format!("head {}", h.start_line.len()), raw.to_vec())
@@ -474,7 +484,11 @@ mod tests {
                     }
                     _ => got.push((tag, bytes)),
                 }
-            });
+            };
+            match part {
+                Some(part) => f.feed(part, &mut take),
+                None => f.flush(&mut take),
+            }
         }
         got
     }
@@ -545,5 +559,26 @@ mod tests {
         let pieces = cut(Kind::Request, &huge, 4096);
         assert_eq!(joined(&pieces), huge);
         assert_eq!(pieces.last().map(|(t, _)| t.as_str()), Some("opaque"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes and however they are cut, nothing panics and every byte comes
+        /// out exactly once, in order.
+        #[test]
+        fn any_bytes_in_any_pieces_come_out_unchanged(
+            input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            step in 1usize..64,
+            prefix in proptest::sample::select(vec![
+                &b""[..],
+                b"GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            ]),
+        ) {
+            let all = [prefix, &input[..]].concat();
+            for kind in [Kind::Request, Kind::Response] {
+                let pieces = cut(kind, &all, step);
+                proptest::prop_assert_eq!(joined(&pieces), all.clone());
+            }
+        }
     }
 }

@@ -240,6 +240,16 @@ impl Filter for BannerInjector {
     }
 
     fn end(&mut self, dir: Dir, out: &mut Vec<u8>) {
+        // A head cut short by the close goes on as it came.
+        let framer = match dir {
+            Dir::Up => &mut self.requests,
+            Dir::Down => &mut self.responses,
+        };
+        framer.flush(&mut |piece| {
+            if let Piece::Opaque(d) = piece {
+                out.extend_from_slice(d);
+            }
+        });
         if dir == Dir::Down {
             // A close-delimited page ends here.
             self.finish_response(out);
@@ -538,5 +548,50 @@ mod tests {
         let mut expected = server.clone();
         expected[6 + 5 + 2] ^= 1;
         assert_eq!(got, expected);
+    }
+
+    proptest::proptest! {
+        /// Hostile bytes either way never panic the injector or the bit flipper, and the
+        /// sniffer forwards them unchanged.
+        #[test]
+        fn hostile_bytes_never_panic(
+            up in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            down in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            step in 1usize..50,
+            tls_first in proptest::prelude::any::<bool>(),
+        ) {
+            let mut up = up;
+            if tls_first {
+                up.insert(0, 22);
+            }
+            let mut filters: Vec<Box<dyn Filter>> = vec![
+                Box::new(Inject::new(Report::new(0))),
+                Box::new(BitFlipper::new(Report::new(0))),
+                Box::new(BannerInjector::new(Report::new(0))),
+            ];
+            for f in &mut filters {
+                let mut out = Vec::new();
+                for part in up.chunks(step) {
+                    f.data(Dir::Up, part, &mut out);
+                }
+                for part in down.chunks(step) {
+                    f.data(Dir::Down, part, &mut out);
+                }
+                f.end(Dir::Down, &mut out);
+                f.end(Dir::Up, &mut out);
+                f.finish();
+            }
+            let mut sniff = crate::mitm::sniff::Sniff::new(Report::new(0), 64);
+            let (mut up_out, mut down_out) = (Vec::new(), Vec::new());
+            for part in up.chunks(step) {
+                sniff.data(Dir::Up, part, &mut up_out);
+            }
+            for part in down.chunks(step) {
+                sniff.data(Dir::Down, part, &mut down_out);
+            }
+            sniff.finish();
+            proptest::prop_assert_eq!(up_out, up);
+            proptest::prop_assert_eq!(down_out, down);
+        }
     }
 }
