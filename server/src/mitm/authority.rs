@@ -118,3 +118,35 @@ impl Authority {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A leaf for any requested name, issued by our CA, checked like a client would; made once
+    /// per name.
+    #[test]
+    fn issues_a_leaf_for_the_requested_name_and_reuses_it() {
+        let pki = tls::testing::pki();
+        let ca = Authority::with(
+            vec![pki.root.clone()],
+            pki.root_key.clone(),
+            PathBuf::from("ca.pem"),
+            false,
+        )
+        .unwrap();
+        let config = ca.config_for("Bank.Example").unwrap();
+        let leaf = Certificate::from_der(&config.cert_chain[0]).unwrap();
+        assert_eq!(leaf.dns_names(), ["bank.example"]);
+        assert_eq!(leaf.issuer(), pki.root.subject());
+        assert!(leaf
+            .verify_signature(&pki.root.public_key().unwrap())
+            .is_ok());
+        assert!(Arc::ptr_eq(
+            &config,
+            &ca.config_for("bank.example").unwrap()
+        ));
+        // Not a name a certificate can carry: refused, not a panic.
+        assert!(ca.config_for("bad name\u{1b}").is_err());
+    }
+}
