@@ -122,11 +122,11 @@ pub async fn handle(
         Ok(Err(e)) => {
             let why = match tls::stream::tls_error(&e) {
                 Some(tls::Error::AlertReceived(alert)) => format!(
-                    "the client refused our certificate (alert {}): it showed a warning instead of the page",
+                    "the client refused our certificate (alert {}): it sent no request (a browser shows its warning here)",
                     alert.name()
                 ),
                 Some(tls::Error::Truncated) => {
-                    "the client hung up during the handshake: it did not accept our certificate".to_string()
+                    "the client hung up during the handshake (refusing our certificate, perhaps)".to_string()
                 }
                 _ => format!("handshake with the client failed: {}", escape_peer(&e.to_string())),
             };
