@@ -26,6 +26,8 @@ struct Mitm {
     port: u16,
     banner: String,
     out: Arc<(Mutex<String>, Condvar)>,
+    /// The directory of a CA made for this run, removed with the proxy.
+    ca_dir: Option<tempfile::TempDir>,
 }
 
 impl Mitm {
@@ -56,6 +58,7 @@ impl Mitm {
             port: 0,
             banner: String::new(),
             out,
+            ca_dir: None,
         };
         if !this.wait_for("Quit by pressing CTRL-C", Duration::from_secs(120)) {
             let mut err = String::new();
@@ -397,16 +400,18 @@ fn chromium_renders_the_injected_banner() {
 
 /// The proxy with a CA made for this run (the victims do not trust it).
 fn impersonator(server: &Running) -> Mitm {
-    let dir = tempfile::tempdir().expect("ca dir").keep();
-    Mitm::start(&[
+    let dir = tempfile::tempdir().expect("ca dir");
+    let mut mitm = Mitm::start(&[
         "--impersonate",
         "--upstream",
         &upstream_https(server),
         "--upstream-ca",
         &ca(),
         "--ca-dir",
-        &dir.display().to_string(),
-    ])
+        &dir.path().display().to_string(),
+    ]);
+    mitm.ca_dir = Some(dir);
+    mitm
 }
 
 #[test]
