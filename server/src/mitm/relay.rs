@@ -6,6 +6,11 @@
 //! and an idle timeout — when neither side sends a byte for that long (or a side stops
 //! reading what we write), the connection ends. A side that closes is half-closed towards the
 //! other; the relay ends when both have closed or one fails.
+//!
+//! One task serves both directions, so while a write waits for a slow reader the other
+//! direction is not read: fine for HTTP's request-then-response, and a peer that never reads
+//! costs at most the idle timeout. In `--impersonate` the byte counts are plaintext (after
+//! decryption); in the other modes they are what crossed the wire.
 
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
