@@ -25,6 +25,8 @@ pub mod files;
 pub mod html;
 mod listener;
 pub mod log;
+/// The `mitm` program (src/bin/mitm.rs): sniff, tamper with, impersonate.
+pub mod mitm;
 pub mod narrate;
 pub mod response;
 mod routes;

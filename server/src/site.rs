@@ -165,7 +165,7 @@ impl CertSummary {
 
 /// The front page for this visit.
 pub fn front_page(visit: &Visit<'_>) -> String {
-    match visit.tls {
+    let html = match visit.tls {
         Some(tls) => page(
             "Your HTTPS connection",
             &format!(
@@ -193,7 +193,8 @@ pub fn front_page(visit: &Visit<'_>) -> String {
                 properties_section(None),
             ),
         ),
-    }
+    };
+    with_attack_section(html)
 }
 
 fn connection_section(visit: &Visit<'_>, tls: &TlsDetails) -> String {
@@ -535,6 +536,27 @@ fn mac_name(suite: &CipherSuite) -> String {
         MacAlgorithm::HmacSha1 => "HMAC-SHA1".to_string(),
         MacAlgorithm::HmacSha256 => "HMAC-SHA256".to_string(),
     }
+}
+
+/// "Attack it yourself" (the `mitm` program; the README has the same), at the end of `<main>`.
+fn with_attack_section(html: String) -> String {
+    let Some(at) = html.rfind("</main>") else {
+        return html;
+    };
+    let (head, tail) = html.split_at(at);
+    format!(
+        "{head}<section><h2>Attack it yourself</h2>\
+<p><code>mitm</code> is the hacker on the link. Start the server with <code>--http 127.0.0.1:8080</code>, \
+then put it in front of a port (<code>cargo run -p server --bin mitm -- MODE --listen 127.0.0.1:8081 \
+--upstream 127.0.0.1:8080</code>, or <code>--upstream localhost:8443</code> for HTTPS):</p><ul>\
+<li><code>--sniff</code>: over HTTP it prints the request, the cookies and a form's password; over \
+HTTPS only the server name, the certificate chain, then record sizes and ciphertext.</li>\
+<li><code>--inject</code>: over HTTP your browser shows a banner the proxy added; over HTTPS one \
+flipped bit makes curl and our client stop with <code>bad_record_mac</code>, showing nothing.</li>\
+<li><code>--impersonate --upstream-ca certs/ca.pem</code>: it answers with its own certificate; \
+curl and our client exit 60, a browser shows <code>NET::ERR_CERT_AUTHORITY_INVALID</code>. Click \
+through (<code>-k</code>) or trust its CA, and it reads everything.</li></ul></section>\n{tail}"
+    )
 }
 
 #[cfg(test)]
