@@ -23,6 +23,7 @@ pub mod certs;
 mod connection;
 pub mod files;
 pub mod html;
+pub mod lab;
 mod listener;
 pub mod log;
 pub mod narrate;
@@ -190,6 +191,13 @@ impl Server {
             verbose: opts.verbose,
             https_url: format!("https://{}/", url_host(https_addr)),
             key_log_path,
+            lab: lab::Lab {
+                chain: identity.chain.clone(),
+                root: identity
+                    .local_ca
+                    .as_ref()
+                    .map(|ca| ca.certificate.der().to_vec()),
+            },
         };
         Ok(Self {
             listeners,

@@ -20,12 +20,16 @@ pub(crate) struct App {
     pub(crate) verbose: bool,
     pub(crate) https_url: String,
     pub(crate) key_log_path: Option<PathBuf>,
+    /// What the lab pages (`/lab/`) show of the server itself.
+    pub(crate) lab: crate::lab::Lab,
 }
 
 /// What a request handler knows about its connection.
 pub(crate) struct Peer {
     pub(crate) addr: SocketAddr,
     pub(crate) tls: Option<TlsDetails>,
+    /// The ClientKeyExchange message as received (with its header), for the lab's RSA page.
+    pub(crate) client_key_exchange: Vec<u8>,
 }
 
 impl App {
@@ -93,6 +97,9 @@ impl App {
                 if req.method() != Method::GET && req.method() != Method::HEAD {
                     return response::method_not_allowed();
                 }
+                if let Some(res) = crate::lab::route(&self.lab, path, req.uri().query(), peer) {
+                    return res;
+                }
                 if path != "/" && path != "/index.html" {
                     return response::not_found();
                 }
@@ -103,7 +110,12 @@ impl App {
                     user_agent,
                     https_url: Some(&self.https_url),
                 };
-                let mut res = response::html(StatusCode::OK, site::front_page(&visit));
+                let page = site::front_page(&visit).replacen(
+                    "<main>",
+                    &format!("<main>{}", crate::lab::front_page_links(&[])),
+                    1,
+                );
+                let mut res = response::html(StatusCode::OK, page);
                 // Rendered from this very connection: never reuse a cached copy.
                 res.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
