@@ -82,7 +82,7 @@ impl ConnContext {
                 _ => Some(Arc::new(narrate::Fanout(observers))),
             };
             let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
-            let conn = tls::Connection::server_observed(self.app.tls.clone(), observer);
+            let conn = tls::Connection::server_observed(self.app.handshake_config(), observer);
             tls::stream::TlsStream::handshake(tcp, conn)
                 .await
                 .map_err(HandshakeFailure::Tls)

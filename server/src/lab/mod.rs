@@ -27,6 +27,7 @@ pub const MAX_VALUE: usize = 256;
 const MAX_QUERY: usize = 4 * MAX_VALUE;
 
 /// What the lab pages need from the server besides the visitor's connection.
+#[derive(Clone)]
 pub(crate) struct Lab {
     /// The chain the server sends, leaf first (DER).
     pub(crate) chain: Vec<Vec<u8>>,
