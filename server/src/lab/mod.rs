@@ -209,6 +209,10 @@ impl Query {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             let name = decode(name)?;
             let value = decode(value)?;
+            // Control characters have no place in a form field; refusing them keeps pages clean.
+            if value.chars().any(char::is_control) || name.chars().any(char::is_control) {
+                return Err("The query string holds control characters.".to_string());
+            }
             if value.len() > MAX_VALUE {
                 return Err(format!(
                     "The value of {name:?} is longer than {MAX_VALUE} bytes."
@@ -294,12 +298,35 @@ mod tests {
         assert!(Query::parse("t=%ff").is_err());
         assert!(Query::parse("t=%").is_err());
         assert!(Query::parse(&"a".repeat(MAX_QUERY + 1)).is_err());
+        assert!(Query::parse("t=a%00b").is_err());
+        assert!(Query::parse("t=a%0Ab").is_err());
+    }
+
+    fn lab() -> Lab {
+        let pki = tls::testing::pki();
+        Lab {
+            chain: vec![pki.leaf.der().to_vec()],
+            root: Some(pki.root.der().to_vec()),
+        }
     }
 
     proptest::proptest! {
         #[test]
         fn query_parse_never_panics(s in "\\PC*") {
             let _ = Query::parse(&s);
+        }
+
+        /// Any query on any page: a page or a 400, never a panic (no connection: plain HTTP).
+        #[test]
+        fn every_page_answers_any_query(page in 0..PAGES.len(), q in "[a-z%0-9A-F=&+<>\"]{0,80}") {
+            let peer = Peer {
+                addr: "127.0.0.1:1".parse().unwrap_or_else(|_| unreachable!()),
+                tls: None,
+                client_key_exchange: Vec::new(),
+            };
+            let res = route(&lab(), PAGES[page].0, Some(&q), &peer);
+            let status = res.map(|r| r.status().as_u16());
+            proptest::prop_assert!(matches!(status, Some(200 | 400)), "{status:?}");
         }
     }
 }
