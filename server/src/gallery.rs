@@ -448,13 +448,14 @@ pub fn page(station: &Station, main_url: &str) -> String {
 <p class=\"small muted\">If you are reading this, your browser let you through: you clicked past its warning \
 (or were told to ignore certificate errors). That is the click the warning exists to stop.</p></section>\n\
 <section><h2>The certificate served</h2>{certs}{switch}{fix}<p class=\"small\">Files: {files}</p></section>\n\
-<p><a href=\"{main}\">Back to the main site</a></p></main>",
+<p><a href=\"{main}\">Back to the main site</a></p></main><style>{style}</style>",
             name = escape(kind.name()),
             what = escape(kind.what()),
             curl = escape(kind.curl()),
             ours = escape(&kind.our_client()),
             files = files.join(", "),
             main = escape(main_url),
+            style = crate::lab::LAB_STYLE,
         ),
     )
 }

@@ -23,10 +23,11 @@ pub(super) fn page(peer: &Peer) -> String {
     match &tls.transcript {
         Some(t) if !t.messages.is_empty() => {
             for (from_client, name, len) in &t.messages {
+                let size = format!("{len} byte{}", if *len == 1 { "" } else { "s" });
                 let (class, arrow) = if *from_client {
-                    ("right", format!("{} ({len} bytes) →", escape(name)))
+                    ("right", format!("{} ({size}) →", escape(name)))
                 } else {
-                    ("left", format!("← {} ({len} bytes)", escape(name)))
+                    ("left", format!("← {} ({size})", escape(name)))
                 };
                 let _ = write!(
                     diagram,

@@ -171,7 +171,7 @@ fn lab_page(title: &str, intro: &str, body: &str) -> String {
 }
 
 /// Styles only the lab uses (the shared frame's stylesheet is in `html.rs`).
-const LAB_STYLE: &str = "
+pub(crate) const LAB_STYLE: &str = "
 nav.lab { max-width: 1200px; margin: 0 auto; padding: .7rem 2rem 0; font-size: .92rem; }
 .pics { display: flex; flex-wrap: wrap; gap: 1rem; }
 .pics figure { margin: 0; }
@@ -190,6 +190,14 @@ form.lab input[type=number] { width: 7rem; font: inherit; padding: .3rem; }
 .seq .msg.right { text-align: left; }
 .ok { color: #135239; font-weight: 600; }
 .bad { color: #7a2a12; font-weight: 600; }
+@media (max-width: 600px) {
+  header, main, nav.lab { padding-left: 1rem; padding-right: 1rem; }
+  section { padding: .8rem .9rem; }
+  main table th, main table td { display: block; width: auto; }
+  main table th { border-bottom: none; padding-bottom: 0; }
+  .seq { grid-template-columns: 0 1fr 0; }
+  .seq .who { display: none; }
+}
 ";
 
 /// Query parameters: `name=value` pairs, percent- and `+`-decoded, each value bounded.
