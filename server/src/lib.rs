@@ -14,7 +14,8 @@
 //! The data path, one module each: `listener` (sockets, accept loop, connection limit,
 //! shutdown) hands each socket to `connection` (handshake, plain-HTTP sniffing, observers,
 //! timeouts), which hands each request to `routes` (what to answer, the access record).
-//! [`banner`] says what was started; [`certs`] finds the certificate.
+//! [`banner`] says what was started; [`certs`] finds the certificate. With the built-in site,
+//! [`lab`] answers `/lab/` and [`gallery`] opens extra listeners with broken certificates.
 
 #![deny(unsafe_code)]
 
