@@ -324,7 +324,8 @@ impl Server {
                     http: None,
                 },
                 ctx,
-                self.max_connections,
+                // Demonstration pages: a few connections each, on top of the main limit.
+                self.max_connections.min(GALLERY_MAX_CONNECTIONS),
                 self.shutdown_timeout,
                 async move {
                     let _ = stop.wait_for(|s| *s).await;
@@ -346,6 +347,9 @@ impl Server {
         Ok(())
     }
 }
+
+/// Connections each gallery listener serves at once.
+const GALLERY_MAX_CONNECTIONS: usize = 16;
 
 /// The `index`-th gallery listener: the port after the main one plus `index` (a free port when
 /// the main one was picked by the system, or when that port is taken).
