@@ -138,11 +138,8 @@ impl App {
                     user_agent,
                     https_url: Some(&self.https_url),
                 };
-                let page = site::front_page(&visit).replacen(
-                    "<main>",
-                    &format!("<main>{}", crate::lab::front_page_links(&self.gallery)),
-                    1,
-                );
+                let page =
+                    crate::lab::add_front_page_links(site::front_page(&visit), &self.gallery);
                 let mut res = response::html(StatusCode::OK, page);
                 // Rendered from this very connection: never reuse a cached copy.
                 res.headers_mut()

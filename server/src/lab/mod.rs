@@ -101,8 +101,31 @@ pub(crate) fn route(
     Some(res)
 }
 
+/// The front page with the lab and the gallery linked: one line at the top of `<main>`, the
+/// list at its end.
+pub(crate) fn add_front_page_links(page: String, gallery: &[(String, String)]) -> String {
+    let top = format!(
+        "<main><p class=\"small\"><b>Try each idea yourself:</b> <a href=\"/lab/\">the lab</a>{}</p>",
+        if gallery.is_empty() {
+            ""
+        } else {
+            " · <a href=\"#gallery\">the gallery of broken certificates</a>"
+        }
+    );
+    let page = page.replacen("<main>", &top, 1);
+    match page.rfind("</main>") {
+        Some(at) => format!(
+            "{}{}{}",
+            &page[..at],
+            front_page_links(gallery),
+            &page[at..]
+        ),
+        None => page,
+    }
+}
+
 /// The links to the lab (and the gallery) for the front page.
-pub(crate) fn front_page_links(gallery: &[(String, String)]) -> String {
+fn front_page_links(gallery: &[(String, String)]) -> String {
     let mut out = String::from(
         "<section><h2>The lab: try each idea on this server's own code</h2><ul class=\"small\">",
     );
@@ -116,7 +139,7 @@ pub(crate) fn front_page_links(gallery: &[(String, String)]) -> String {
     out.push_str("</ul>");
     if !gallery.is_empty() {
         out.push_str(
-            "<h3>A gallery of broken certificates</h3><p class=\"small\">Each link is a port \
+            "<h3 id=\"gallery\">A gallery of broken certificates</h3><p class=\"small\">Each link is a port \
              of this server with a certificate that is wrong in one way: see what your browser \
              says.</p><ul class=\"small\">",
         );
