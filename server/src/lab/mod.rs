@@ -216,8 +216,8 @@ form.lab input[type=number] { width: 7rem; font: inherit; padding: .3rem; }
 @media (max-width: 600px) {
   header, main, nav.lab { padding-left: 1rem; padding-right: 1rem; }
   section { padding: .8rem .9rem; }
-  main table th, main table td { display: block; width: auto; }
-  main table th { border-bottom: none; padding-bottom: 0; }
+  main table:not(.wire) th, main table:not(.wire) td { display: block; width: auto; }
+  main table:not(.wire) th { border-bottom: none; padding-bottom: 0; }
   .seq { grid-template-columns: 0 1fr 0; }
   .seq .who { display: none; }
 }
