@@ -22,6 +22,8 @@ pub struct BannerFacts<'a> {
     pub max_connections: usize,
     pub handshake_timeout: Duration,
     pub send_timeout: Duration,
+    /// The gallery of broken certificates: (kind, URL).
+    pub gallery: &'a [(String, String)],
 }
 
 /// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
@@ -98,6 +100,15 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
     let _ = writeln!(out, "Available at:\n    {url}");
     if f.https.ip().is_loopback() || f.https.ip().is_unspecified() {
         let _ = writeln!(out, "    https://127.0.0.1:{}/", f.https.port());
+    }
+    if !f.gallery.is_empty() {
+        let _ = writeln!(
+            out,
+            "Gallery of broken certificates (also at {url}gallery.json):"
+        );
+        for (kind, gallery_url) in f.gallery {
+            let _ = writeln!(out, "    {kind:<20} {gallery_url}");
+        }
     }
     match f.local_ca {
         Some(ca) => {

@@ -82,7 +82,7 @@ impl ConnContext {
                 _ => Some(Arc::new(narrate::Fanout(observers))),
             };
             let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
-            let conn = tls::Connection::server_observed(self.app.tls.clone(), observer);
+            let conn = tls::Connection::server_observed(self.app.handshake_config(), observer);
             tls::stream::TlsStream::handshake(tcp, conn)
                 .await
                 .map_err(HandshakeFailure::Tls)
@@ -126,7 +126,15 @@ impl ConnContext {
                 log::handshake_done(addr, d);
             }
         }
-        let peer = Arc::new(Peer { addr, tls: details });
+        let client_key_exchange = transcript
+            .as_ref()
+            .map(|t| t.client_key_exchange())
+            .unwrap_or_default();
+        let peer = Arc::new(Peer {
+            addr,
+            tls: details,
+            client_key_exchange,
+        });
         // hyper reports a read error between requests as a plain EOF; keep the TLS reason.
         let (stream, first_error) = log::ErrorWatch::new(stream);
         let verbose = self.app.verbose;
@@ -148,7 +156,11 @@ impl ConnContext {
         _permit: OwnedSemaphorePermit,
         watcher: hyper_util::server::graceful::Watcher,
     ) {
-        let peer = Arc::new(Peer { addr, tls: None });
+        let peer = Arc::new(Peer {
+            addr,
+            tls: None,
+            client_key_exchange: Vec::new(),
+        });
         let verbose = self.app.verbose;
         let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
         if let Some(end) = self

@@ -14,7 +14,8 @@
 //! The data path, one module each: `listener` (sockets, accept loop, connection limit,
 //! shutdown) hands each socket to `connection` (handshake, plain-HTTP sniffing, observers,
 //! timeouts), which hands each request to `routes` (what to answer, the access record).
-//! [`banner`] says what was started; [`certs`] finds the certificate.
+//! [`banner`] says what was started; [`certs`] finds the certificate. With the built-in site,
+//! [`lab`] answers `/lab/` and [`gallery`] opens extra listeners with broken certificates.
 
 #![deny(unsafe_code)]
 
@@ -22,7 +23,9 @@ pub mod banner;
 pub mod certs;
 mod connection;
 pub mod files;
+pub mod gallery;
 pub mod html;
+pub mod lab;
 mod listener;
 pub mod log;
 /// The `mitm` program (src/bin/mitm.rs): sniff, tamper with, impersonate.
@@ -63,6 +66,9 @@ pub struct Options {
     pub send_timeout: Duration,
     /// How long in-flight requests get after shutdown is asked for.
     pub shutdown_timeout: Duration,
+    /// With the built-in site and the local CA: also open the gallery of broken certificates
+    /// on the next ports (the binary turns it on unless `--no-gallery`).
+    pub gallery: bool,
 }
 
 impl Default for Options {
@@ -81,6 +87,7 @@ impl Default for Options {
             handshake_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
+            gallery: false,
         }
     }
 }
@@ -135,6 +142,8 @@ pub fn url_host(addr: SocketAddr) -> String {
 pub struct Server {
     listeners: listener::Listeners,
     app: Arc<routes::App>,
+    /// The gallery's listeners and what each serves (empty without `--gallery`).
+    gallery: Vec<(tokio::net::TcpListener, Arc<routes::App>)>,
     identity: certs::Identity,
     certs_dir: PathBuf,
     max_connections: usize,
@@ -186,16 +195,69 @@ impl Server {
             check_root_exposes_no_secret(root, &opts, identity.local_ca.is_some())?;
         }
         let (listeners, https_addr) = listener::Listeners::bind(opts.listen, opts.http).await?;
+        let https_url = format!("https://{}/", url_host(https_addr));
+        let lab = lab::Lab {
+            chain: identity.chain.clone(),
+            root: identity
+                .local_ca
+                .as_ref()
+                .map(|ca| ca.certificate.der().to_vec()),
+        };
+        let mut gallery = Vec::new();
+        if opts.gallery && root.is_none() && identity.local_ca.is_some() {
+            let stations = gallery::make(
+                &opts.certs_dir,
+                &config.common,
+                &identity.key,
+                &mut |line| log::emit(&line),
+            )?;
+            for (i, station) in stations.into_iter().enumerate() {
+                let listener =
+                    gallery_listener(SocketAddr::new(https_addr.ip(), opts.listen.port()), i)
+                        .await?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| ServerError::new(e.to_string()))?;
+                let app = routes::App {
+                    tls: station
+                        .config()
+                        .ok_or_else(|| ServerError::new("gallery: no certificate"))?,
+                    root: None,
+                    verbose: opts.verbose,
+                    https_url: format!("https://{}/", url_host(addr)),
+                    key_log_path: key_log_path.clone(),
+                    lab: lab.clone(),
+                    gallery: Vec::new(),
+                    station: Some(Arc::new(station)),
+                    main_url: https_url.clone(),
+                };
+                gallery.push((listener, Arc::new(app)));
+            }
+        }
+        let gallery_list = gallery
+            .iter()
+            .filter_map(|(_, app)| {
+                Some((
+                    app.station.as_ref()?.kind.name().to_string(),
+                    app.https_url.clone(),
+                ))
+            })
+            .collect();
         let app = routes::App {
             tls: Arc::new(config),
             root,
             verbose: opts.verbose,
-            https_url: format!("https://{}/", url_host(https_addr)),
+            https_url: https_url.clone(),
             key_log_path,
+            lab,
+            gallery: gallery_list,
+            station: None,
+            main_url: https_url,
         };
         Ok(Self {
             listeners,
             app: Arc::new(app),
+            gallery,
             identity,
             certs_dir: opts.certs_dir,
             max_connections: opts.max_connections.max(1),
@@ -239,23 +301,77 @@ impl Server {
             max_connections: self.max_connections,
             handshake_timeout: self.handshake_timeout,
             send_timeout: self.send_timeout,
+            gallery: &self.app.gallery,
         })
+    }
+
+    /// The gallery's listeners: (kind, URL), in port order.
+    pub fn gallery(&self) -> &[(String, String)] {
+        &self.app.gallery
     }
 
     /// Accept connections until `shutdown` resolves; then stop accepting, let in-flight
     /// requests finish (up to the shutdown timeout) and close with close_notify.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let ctx = connection::ConnContext::new(self.app, self.handshake_timeout, self.send_timeout);
+        // The gallery's listeners stop when the main one does.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut gallery = tokio::task::JoinSet::new();
+        for (listener, app) in self.gallery {
+            let ctx = connection::ConnContext::new(app, self.handshake_timeout, self.send_timeout);
+            let mut stop = stop_rx.clone();
+            gallery.spawn(listener::serve(
+                listener::Listeners {
+                    https: listener,
+                    http: None,
+                },
+                ctx,
+                // Demonstration pages: a few connections each, on top of the main limit.
+                self.max_connections.min(GALLERY_MAX_CONNECTIONS),
+                self.shutdown_timeout,
+                async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                },
+            ));
+        }
         listener::serve(
             self.listeners,
             ctx,
             self.max_connections,
             self.shutdown_timeout,
-            shutdown,
+            async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            },
         )
         .await;
+        while gallery.join_next().await.is_some() {}
         Ok(())
     }
+}
+
+/// Connections each gallery listener serves at once.
+const GALLERY_MAX_CONNECTIONS: usize = 16;
+
+/// The `index`-th gallery listener: the port after the main one plus `index` (a free port when
+/// the main one was picked by the system, or when that port is taken).
+async fn gallery_listener(
+    main: SocketAddr,
+    index: usize,
+) -> Result<tokio::net::TcpListener, ServerError> {
+    let wanted = u16::try_from(index + 1)
+        .ok()
+        .and_then(|i| main.port().checked_add(i))
+        .filter(|_| main.port() != 0);
+    if let Some(port) = wanted {
+        if let Ok(l) = tokio::net::TcpListener::bind(SocketAddr::new(main.ip(), port)).await {
+            return Ok(l);
+        }
+        log::emit(&format!("gallery: port {port} is taken; using a free one"));
+    }
+    tokio::net::TcpListener::bind(SocketAddr::new(main.ip(), 0))
+        .await
+        .map_err(|e| ServerError::new(format!("gallery: cannot listen on {}: {e}", main.ip())))
 }
 
 /// Refuse a `--root` that would publish our own secrets: the private key in use, or the

@@ -57,6 +57,13 @@ struct Cli {
     /// dropped, like nginx's send_timeout.
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
     send_timeout: f64,
+    /// Also serve the gallery of broken certificates on the next ports (the default with the
+    /// built-in site and the local CA).
+    #[arg(long, overrides_with = "no_gallery")]
+    gallery: bool,
+    /// Do not open the gallery's listeners.
+    #[arg(long, overrides_with = "gallery")]
+    no_gallery: bool,
 }
 
 fn main() {
@@ -80,6 +87,7 @@ fn main() {
         max_connections: usize::try_from(cli.max_connections).unwrap_or(usize::MAX),
         handshake_timeout: Duration::from_secs_f64(cli.handshake_timeout),
         send_timeout: Duration::from_secs_f64(cli.send_timeout),
+        gallery: !cli.no_gallery,
         ..server::Options::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {

@@ -20,15 +20,33 @@ pub(crate) struct App {
     pub(crate) verbose: bool,
     pub(crate) https_url: String,
     pub(crate) key_log_path: Option<PathBuf>,
+    /// What the lab pages (`/lab/`) show of the server itself.
+    pub(crate) lab: crate::lab::Lab,
+    /// The gallery's listeners, (kind, URL), for `/gallery.json` and the front page.
+    pub(crate) gallery: Vec<(String, String)>,
+    /// Set on a gallery listener: the broken certificate(s) it serves.
+    pub(crate) station: Option<Arc<crate::gallery::Station>>,
+    /// The main listener's URL (gallery pages link back to it).
+    pub(crate) main_url: String,
 }
 
 /// What a request handler knows about its connection.
 pub(crate) struct Peer {
     pub(crate) addr: SocketAddr,
     pub(crate) tls: Option<TlsDetails>,
+    /// The ClientKeyExchange message as received (with its header), for the lab's RSA page.
+    pub(crate) client_key_exchange: Vec<u8>,
 }
 
 impl App {
+    /// The configuration for the next handshake (a gallery listener may switch certificates).
+    pub(crate) fn handshake_config(&self) -> Arc<tls::ServerConfig> {
+        self.station
+            .as_ref()
+            .and_then(|s| s.config())
+            .unwrap_or_else(|| self.tls.clone())
+    }
+
     pub(crate) async fn respond(
         &self,
         req: Request<Incoming>,
@@ -85,6 +103,9 @@ impl App {
         user_agent: Option<&str>,
     ) -> Response<Body> {
         let path = req.uri().path();
+        if let Some(station) = &self.station {
+            return gallery_route(station, req, &self.main_url);
+        }
         match &self.root {
             Some(root) => {
                 files::serve(root, req.method(), path, req.uri().query(), req.headers()).await
@@ -92,6 +113,20 @@ impl App {
             None => {
                 if req.method() != Method::GET && req.method() != Method::HEAD {
                     return response::method_not_allowed();
+                }
+                if let Some(res) = crate::lab::route(&self.lab, path, req.uri().query(), peer) {
+                    return res;
+                }
+                if path == "/gallery.json" {
+                    let body = crate::gallery::json(&self.gallery);
+                    let mut res = Response::new(response::full(body.clone()));
+                    res.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                    res.headers_mut()
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+                    return res;
                 }
                 if path != "/" && path != "/index.html" {
                     return response::not_found();
@@ -103,7 +138,9 @@ impl App {
                     user_agent,
                     https_url: Some(&self.https_url),
                 };
-                let mut res = response::html(StatusCode::OK, site::front_page(&visit));
+                let page =
+                    crate::lab::add_front_page_links(site::front_page(&visit), &self.gallery);
+                let mut res = response::html(StatusCode::OK, page);
                 // Rendered from this very connection: never reuse a cached copy.
                 res.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -111,6 +148,29 @@ impl App {
             }
         }
     }
+}
+
+/// A gallery listener: its page for GET/HEAD anywhere, and `POST /switch` on the one whose
+/// certificate changes.
+fn gallery_route(
+    station: &crate::gallery::Station,
+    req: &Request<Incoming>,
+    main_url: &str,
+) -> Response<Body> {
+    if req.method() == Method::POST && req.uri().path() == "/switch" && station.configs.len() > 1 {
+        station.switch();
+        let mut res = response::error(StatusCode::SEE_OTHER, "Switched: reload the page.");
+        res.headers_mut()
+            .insert(header::LOCATION, HeaderValue::from_static("/"));
+        return res;
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return response::method_not_allowed();
+    }
+    let mut res = response::html(StatusCode::OK, crate::gallery::page(station, main_url));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 const SERVER_NAME: &str = concat!("server/", env!("CARGO_PKG_VERSION"));

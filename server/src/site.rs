@@ -58,6 +58,8 @@ impl TlsDetails {
 #[derive(Default)]
 pub struct Transcript {
     data: Mutex<TranscriptData>,
+    /// The ClientKeyExchange as received, for the lab's RSA page.
+    client_key_exchange: Mutex<Vec<u8>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -72,6 +74,14 @@ impl Transcript {
     pub fn snapshot(&self) -> TranscriptData {
         self.data.lock().map(|d| d.clone()).unwrap_or_default()
     }
+
+    /// The ClientKeyExchange message (4-byte header included), empty before it arrived.
+    pub fn client_key_exchange(&self) -> Vec<u8> {
+        self.client_key_exchange
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
 }
 
 impl Observer for Transcript {
@@ -84,6 +94,11 @@ impl Observer for Transcript {
                 if let HandshakePayload::ClientHello(hello) = &message.payload {
                     data.offered_suites = hello.cipher_suites.clone();
                     data.client_version = hello.client_version;
+                }
+                if message.typ().name() == "client_key_exchange" {
+                    if let Ok(mut m) = self.client_key_exchange.lock() {
+                        *m = message.raw.to_vec();
+                    }
                 }
                 let from_client = *direction == Direction::Received;
                 let name = message_name(message.typ().name());
