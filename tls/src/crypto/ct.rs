@@ -45,6 +45,17 @@ pub fn ct_select_usize(mask: u32, a: usize, b: usize) -> usize {
     (a & m) | (b & !m)
 }
 
+/// Swaps `a` and `b` limb by limb when `swap` is 1, leaves them when it is 0; the same loads,
+/// stores and arithmetic either way (the X25519 ladder's `cswap`, RFC 7748 §5).
+pub fn ct_swap_u64(swap: u64, a: &mut [u64], b: &mut [u64]) {
+    let mask = 0u64.wrapping_sub(std::hint::black_box(swap & 1));
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        let t = mask & (*x ^ *y);
+        *x ^= t;
+        *y ^= t;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +70,14 @@ mod tests {
         assert_eq!(&out, b"xyz");
         ct_select(false, b"xyz", b"abc", &mut out);
         assert_eq!(&out, b"abc");
+    }
+
+    #[test]
+    fn swap() {
+        let (mut a, mut b) = ([1u64, 2], [3u64, 4]);
+        ct_swap_u64(0, &mut a, &mut b);
+        assert_eq!((a, b), ([1, 2], [3, 4]));
+        ct_swap_u64(1, &mut a, &mut b);
+        assert_eq!((a, b), ([3, 4], [1, 2]));
     }
 }
