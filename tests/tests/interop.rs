@@ -85,7 +85,13 @@ async fn openssl_s_client_talks_to_our_server_for_each_suite() {
             if no_etm {
                 extra.push("-no_etm");
             }
+            if suite.forward_secrecy() {
+                extra.extend(["-groups", "X25519"]);
+            }
             let out = s_client(addr, &extra).await;
+            if suite.forward_secrecy() {
+                assert!(out.contains("Server Temp Key: X25519"), "{out}");
+            }
             let info = timeout(LIMIT, server)
                 .await
                 .expect("server done")
@@ -154,6 +160,9 @@ async fn our_client_talks_to_openssl_s_server_for_each_suite() {
             let mut extra = vec!["-cipher", suite.openssl_name];
             if no_etm {
                 extra.push("-no_etm");
+            }
+            if suite.forward_secrecy() {
+                extra.extend(["-groups", "X25519"]);
             }
             let (_child, addr) = s_server(&extra).await;
             let tcp = TcpStream::connect(addr).await.expect("connect");
@@ -543,8 +552,8 @@ async fn no_common_alpn_protocol_is_refused_with_no_application_protocol() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_refuses_a_leaf_whose_key_usage_forbids_key_transport() {
-    // A leaf from the same CA whose keyUsage is digitalSignature only: fine for (EC)DHE
-    // signing, useless for RSA key transport, which is all we do (RFC 5246 §7.4.2).
+    // A leaf from the same CA whose keyUsage is digitalSignature only: fine for ECDHE
+    // signing, useless for RSA key transport (RFC 5246 §7.4.2).
     let p = pki();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
@@ -597,15 +606,30 @@ async fn our_client_refuses_a_leaf_whose_key_usage_forbids_key_transport() {
     }
     let cert = d.join("c.pem");
     let key = d.join("k.pem");
-    let (_child, addr) = s_server(&[
+    let sign_only = [
         "-cert",
         cert.to_str().expect("utf-8 path"),
         "-key",
         key.to_str().expect("utf-8 path"),
-    ])
-    .await;
+    ];
+    // With ECDHE the key only signs: accepted.
+    let (_child, addr) = s_server(&sign_only).await;
     let tcp = TcpStream::connect(addr).await.expect("connect");
-    let Err(e) = tls::stream::connect(arc(client_config(p)), "localhost", tcp).await else {
+    let tls = tls::stream::connect(arc(client_config(p)), "localhost", tcp)
+        .await
+        .expect("ECDHE with a sign-only key");
+    assert!(tls.info().expect("info").suite.forward_secrecy());
+    drop(tls);
+    // RSA key transport would encrypt to it: refused.
+    let mut rsa_only = client_config(p);
+    rsa_only.common.suites = ALL_SUITES
+        .iter()
+        .copied()
+        .filter(|s| !s.forward_secrecy())
+        .collect();
+    let (_child, addr) = s_server(&sign_only).await;
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let Err(e) = tls::stream::connect(arc(rsa_only), "localhost", tcp).await else {
         panic!("the client accepted a sign-only key for RSA key transport");
     };
     let reason = e

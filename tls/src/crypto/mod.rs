@@ -4,6 +4,7 @@
 
 pub mod cipher;
 pub mod ct;
+pub mod ecdh;
 pub mod field25519;
 pub mod prf;
 pub mod rsa;
