@@ -416,7 +416,7 @@ steals that private key later can decrypt a recording of this connection: no for
             key = escape(leaf_key)
         ),
         KeyExchange::EcdheRsa => format!(
-            "<li><b>ServerKeyExchange.</b> The server made a key pair for this connection only (x25519) and sent \
+            "<li><b>ServerKeyExchange.</b> The server made a key pair for this connection only, on an elliptic curve (x25519 if your client offers it), and sent \
 the public half, signed with the private key of its certificate ({key}) over both randoms: your client \
 checked that signature, so nobody in the middle could have swapped in their own key.</li>\
 <li><b>ServerHelloDone.</b> The server has nothing more to say; the client's turn.</li>\
@@ -547,7 +547,7 @@ fn key_exchange_text(suite: &CipherSuite) -> &'static str {
             "RSA key transport: the client encrypts the pre-master secret to the certificate's public key"
         }
         KeyExchange::EcdheRsa => {
-            "ECDHE (x25519), signed with the certificate's RSA key: both sides derive the pre-master secret from fresh ephemeral keys"
+            "ECDHE (ephemeral elliptic-curve Diffie-Hellman), signed with the certificate's RSA key: both sides derive the pre-master secret from fresh ephemeral keys"
         }
     }
 }

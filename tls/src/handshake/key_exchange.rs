@@ -122,16 +122,18 @@ pub(crate) struct EcdheChoice {
 /// Server: the first group in OUR order that the client offers, and a signature scheme it
 /// accepts.
 ///
-/// A client without supported_groups: RFC 8422 §4 says the server "is free to choose any one of
-/// the elliptic curves"; like OpenSSL (which assumes the client supports all its curves) we take
-/// our first. A client without signature_algorithms gets SHA-1, the RFC 5246 §7.4.1.4.1 default
-/// for RSA; one whose list holds none of ours cannot verify our signature, so no ECDHE.
+/// A client without supported_groups: RFC 8422 §4 leaves the server "free to choose any one of
+/// the elliptic curves"; such a client predates x25519 (RFC 8422 added it), so we take P-256,
+/// the one curve every ECC client has, as OpenSSL does and tlsfuzzer expects — and no ECDHE
+/// when this build has no P-256. A client without signature_algorithms gets SHA-1, the
+/// RFC 5246 §7.4.1.4.1 default for RSA; one whose list holds none of ours cannot verify our
+/// signature, so no ECDHE.
 pub(crate) fn server_choose_ecdhe(
     client_groups: Option<&[u16]>,
     client_signature_algorithms: Option<&[u16]>,
 ) -> Option<EcdheChoice> {
     let group = match client_groups {
-        None => SUPPORTED_GROUPS.first().copied()?,
+        None => NamedGroup::from_supported(NamedGroup::Secp256r1.id())?,
         Some(offered) => SUPPORTED_GROUPS
             .iter()
             .copied()
@@ -289,9 +291,19 @@ mod tests {
         // No common group, no common scheme: no ECDHE.
         assert_eq!(server_choose_ecdhe(Some(&[24]), Some(&[0x0401])), None);
         assert_eq!(server_choose_ecdhe(Some(&[29]), Some(&[0x0403])), None);
-        // No supported_groups: our first. No signature_algorithms: SHA-1.
+        // No supported_groups: P-256 if we have it (else no ECDHE). No signature_algorithms:
+        // SHA-1.
         assert_eq!(
             server_choose_ecdhe(None, None),
+            SUPPORTED_GROUPS
+                .contains(&NamedGroup::Secp256r1)
+                .then_some(EcdheChoice {
+                    group: NamedGroup::Secp256r1,
+                    signature_scheme: RSA_PKCS1_SHA1,
+                })
+        );
+        assert_eq!(
+            server_choose_ecdhe(Some(&[29]), None),
             Some(EcdheChoice {
                 group: NamedGroup::X25519,
                 signature_scheme: RSA_PKCS1_SHA1,
