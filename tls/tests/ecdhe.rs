@@ -8,7 +8,7 @@ mod common;
 use common::{arc, client_config, pki, server_config};
 use std::sync::{Arc, Mutex};
 use tls::alert::AlertDescription;
-use tls::crypto::ecdh::NamedGroup;
+use tls::crypto::ecdh::{NamedGroup, SUPPORTED_GROUPS};
 use tls::crypto::rsa::HashAlg;
 use tls::suites::{
     KeyExchange, ALL_SUITES, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, TLS_RSA_WITH_AES_128_CBC_SHA256,
@@ -349,14 +349,31 @@ fn server_answer_to_hello(
     (result, s.outgoing().to_vec())
 }
 
-/// supported_groups with x25519 only, as our client sends it today.
-const GROUPS_X25519: [u8; 8] = [0, 10, 0, 4, 0, 2, 0, 29];
-/// The same with secp384r1, a group our server does not have.
-const GROUPS_P384: [u8; 8] = [0, 10, 0, 4, 0, 2, 0, 24];
+/// The supported_groups extension with these group ids, as it is on the wire.
+fn groups_extension(ids: &[u16]) -> Vec<u8> {
+    let len = 2 * ids.len() as u16;
+    let mut out = vec![0, 10];
+    out.extend_from_slice(&(len + 2).to_be_bytes());
+    out.extend_from_slice(&len.to_be_bytes());
+    for id in ids {
+        out.extend_from_slice(&id.to_be_bytes());
+    }
+    out
+}
+
+/// Our client's supported_groups, and the same length of groups our server does not have
+/// (secp384r1, secp521r1, x448): the bytes the tests below swap.
+fn ours_and_foreign_groups() -> (Vec<u8>, Vec<u8>) {
+    let ours: Vec<u16> = SUPPORTED_GROUPS.iter().map(|g| g.id()).collect();
+    let foreign: Vec<u16> = [24, 25, 30].into_iter().take(ours.len()).collect();
+    assert_eq!(foreign.len(), ours.len());
+    (groups_extension(&ours), groups_extension(&foreign))
+}
 
 #[test]
 fn no_common_group_falls_back_to_rsa_key_transport() {
-    let (result, out) = server_answer_to_hello(client_config(pki()), &GROUPS_X25519, &GROUPS_P384);
+    let (ours, foreign) = ours_and_foreign_groups();
+    let (result, out) = server_answer_to_hello(client_config(pki()), &ours, &foreign);
     result.expect("the server answers");
     // The ServerHello chose an RSA suite: the first one of ours after the ECDHE ones.
     let (typ, payload) = records(&out).remove(0);
@@ -371,7 +388,8 @@ fn no_common_group_falls_back_to_rsa_key_transport() {
 
 #[test]
 fn no_common_group_and_only_ecdhe_offered_is_handshake_failure() {
-    let (result, _) = server_answer_to_hello(ecdhe_client(), &GROUPS_X25519, &GROUPS_P384);
+    let (ours, foreign) = ours_and_foreign_groups();
+    let (result, _) = server_answer_to_hello(ecdhe_client(), &ours, &foreign);
     let err = result.expect_err("refused");
     assert_eq!(
         err.alert(),
