@@ -10,7 +10,11 @@
 # use MAC-then-encrypt and OpenSSL can use its stitched AES+SHA code (its best case). --etm
 # lets the clients offer ETM (what curl does by default); both servers then negotiate it.
 #
-# Usage: bench/compare.sh [--rounds N] [--time SECS] [--size MiB] [--etm] [--server PATH]
+# --suite NAME picks another suite for both servers and all clients, e.g. ECDHE-RSA-AES128-SHA256
+# (ECDHE with x25519, forward secrecy: each new handshake adds two X25519 operations per side and
+# an RSA signature instead of an RSA decryption on the server).
+#
+# Usage: bench/compare.sh [--rounds N] [--time SECS] [--size MiB] [--etm] [--suite NAME] [--server PATH]
 #   --rounds  interleaved rounds (default 3; medians are printed at the end)
 #   --time    seconds per s_time measurement (default 10)
 #   --size    download size in MiB (default 1024), served from a tmpfs (/dev/shm) when there is one
@@ -23,6 +27,7 @@ rounds=3
 stime_secs=10
 size_mib=1024
 etm=0
+suite=AES128-SHA256
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 server_bin="$repo/target/release/server"
@@ -33,8 +38,9 @@ while [ $# -gt 0 ]; do
         --time) stime_secs="$2"; shift 2 ;;
         --size) size_mib="$2"; shift 2 ;;
         --etm) etm=1; shift ;;
+        --suite) suite="$2"; shift 2 ;;
         --server) server_bin="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -86,11 +92,11 @@ client_env=(env OPENSSL_CONF="$client_conf")
 
 # ---- servers ----
 "$server_bin" --listen 127.0.0.1:0 --cert "$work/cert.pem" --key "$work/key.pem" \
-    --root "$work/www" --ciphers AES128-SHA256 >"$work/ours.log" 2>&1 &
+    --root "$work/www" --ciphers "$suite" >"$work/ours.log" 2>&1 &
 ours_pid=$!
 pids+=("$ours_pid")
 (cd "$work/www" && exec openssl s_server -accept 127.0.0.1:0 \
-    -cert "$work/cert.pem" -key "$work/key.pem" -tls1_2 -cipher AES128-SHA256 \
+    -cert "$work/cert.pem" -key "$work/key.pem" -tls1_2 -cipher "$suite" \
     "${sserver_etm[@]}" -WWW) >"$work/openssl.log" 2>&1 &
 openssl_pid=$!
 pids+=("$openssl_pid")
@@ -131,7 +137,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f
 echo "== compare.sh $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "   $(openssl version); curl $(curl --version | head -1 | cut -d' ' -f2); server: $server_bin"
 echo "   ours:    $(describe ours)"
-echo "   openssl: $(describe openssl)   (s_server -tls1_2 -cipher AES128-SHA256 ${sserver_etm[*]:-} -WWW)"
+echo "   openssl: $(describe openssl)   (s_server -tls1_2 -cipher $suite ${sserver_etm[*]:-} -WWW)"
 echo "   clients offer ETM: $([ "$etm" = 1 ] && echo yes || echo no); rounds: $rounds; s_time: ${stime_secs}s; download: ${size_mib} MiB from $base"
 echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -143,7 +149,7 @@ stime() { # name, -new|-reuse -> prints "rate cpu_ms_per_handshake"
     local before after out n secs
     before="$(cpu_ticks "${pid[$1]}")"
     out="$("${client_env[@]}" openssl s_time -connect "127.0.0.1:${port[$1]}" "$2" \
-        -time "$stime_secs" -tls1_2 -cipher AES128-SHA256 2>&1 || true)"
+        -time "$stime_secs" -tls1_2 -cipher "$suite" 2>&1 || true)"
     after="$(cpu_ticks "${pid[$1]}")"
     # "1234 connections in 10.01s; 123.28 connections/user sec, ..." and
     # "1234 connections in 11 real seconds, ..." : use the real-seconds line.
@@ -160,7 +166,7 @@ download() { # name -> prints "MB/s cpu_s_per_GB"
         openssl) url="https://localhost:${port[openssl]}/big.bin" ;;
     esac
     before="$(cpu_ticks "${pid[$1]}")"
-    speed="$("${client_env[@]}" curl -sS -k --tlsv1.2 --tls-max 1.2 --ciphers AES128-SHA256 \
+    speed="$("${client_env[@]}" curl -sS -k --tlsv1.2 --tls-max 1.2 --ciphers "$suite" \
         --resolve "localhost:${port[$1]}:127.0.0.1" -o /dev/null -w '%{speed_download} %{size_download}' "$url" || echo "0 0")"
     after="$(cpu_ticks "${pid[$1]}")"
     awk -v s="${speed% *}" -v bytes="${speed#* }" -v t=$((after - before)) -v hz="$clk_tck" \

@@ -65,7 +65,7 @@ cat <&3 > /dev/null &
 # The kit may be a read-only copy: python must not try to write bytecode into it.
 PYTHONDONTWRITEBYTECODE=1 \
 PYTHON="$venv/bin/python" \
-TLSFUZZER_FEATURES="ems etm alpn sni" \
+TLSFUZZER_FEATURES="ems etm alpn sni ecdhe" \
 TLSFUZZER_EXCLUDES="$repo/tests/tlsfuzzer-excludes.tsv" \
   "$conformance/run-tlsfuzzer.sh" "$conformance/tlsfuzzer" 127.0.0.1 "$port" "$outdir" \
   | tee "$outdir/result.txt" || true # judged by its last line, below

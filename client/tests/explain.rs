@@ -480,3 +480,166 @@ fn tshark_decrypts_a_capture_with_the_key_log() {
     );
     assert!(!text(&records.stdout).trim().is_empty());
 }
+
+/// Starts `tshark -P` on `lo` with capture `filter`, writing `pcap`, and waits (bounded) until a
+/// knock on `port` shows up: from then on everything is captured.
+fn start_capture(filter: &str, pcap: &Path, port: u16) -> Capture {
+    if let Err(e) = Command::new("tshark").arg("--version").output() {
+        panic!("tshark is needed (Debian package tshark; .ci/run installs it): {e}");
+    }
+    let mut child = Command::new("tshark")
+        .args(["-i", "lo", "-l", "-P", "-f", filter, "-w"])
+        .arg(pcap)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let capture = Capture { child, lines };
+    assert!(
+        (0..20).any(|_| capture.knock(port, Duration::from_secs(1))),
+        "tshark could not capture on lo: run as root or give dumpcap its capabilities \
+         (Debian package tshark; .ci/run does)"
+    );
+    capture
+}
+
+/// Forward secrecy on a real capture. One fetch with RSA key transport and one with ECDHE are
+/// recorded; then tshark gets ONLY the server's private key (its RSA keys table, no key log):
+/// the RSA capture decrypts — the key opens the pre-master secret in the ClientKeyExchange — and
+/// shows the HTTP request; the ECDHE capture does not, because its pre-master secret never
+/// crossed the wire and the ephemeral keys that made it are gone.
+#[test]
+fn the_server_key_alone_decrypts_rsa_key_transport_but_not_ecdhe() {
+    let (rsa_port, _) = our_server(&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA256, None);
+    let (ecdhe_port, _) = our_server(&tls::suites::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, None);
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("both.pcap");
+    let filter = format!("tcp port {rsa_port} or tcp port {ecdhe_port}");
+    let capture = start_capture(&filter, &pcap, rsa_port);
+    for port in [rsa_port, ecdhe_port] {
+        let out = client(
+            dir.path(),
+            &[
+                "--cacert",
+                certs().ca.to_str().unwrap(),
+                &format!("https://localhost:{port}/"),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    // Once this knock is captured, so is every packet of both fetches.
+    assert!(
+        capture.knock(ecdhe_port, Duration::from_secs(30)),
+        "the capture stopped seeing packets"
+    );
+    capture.stop();
+
+    // What tshark decrypts with the server's key alone: (port, method, uri) per request.
+    let rsa_key = format!("uat:rsa_keys:\"{}\",\"\"", certs().leaf_key.display());
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(&pcap);
+    for port in [rsa_port, ecdhe_port] {
+        cmd.args(["-d", &format!("tcp.port=={port},tls")]);
+        cmd.args(["-d", &format!("tls.port=={port},http")]);
+    }
+    let out = output_within(
+        cmd.args(["-o", &rsa_key, "-Y", "http.request", "-T", "fields"])
+            .args(["-e", "tcp.dstport", "-e", "http.request.method"]),
+        PROGRAM_LIMIT,
+    );
+    let requests = text(&out.stdout);
+    assert!(
+        requests.contains(&format!("{rsa_port}\tGET")),
+        "RSA key transport must decrypt with the private key: {requests:?}"
+    );
+    assert!(
+        !requests.contains(&ecdhe_port.to_string()),
+        "ECDHE must not decrypt with the private key: {requests:?}"
+    );
+    // Both connections were captured and carried application data.
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(&pcap);
+    for port in [rsa_port, ecdhe_port] {
+        cmd.args(["-d", &format!("tcp.port=={port},tls")]);
+    }
+    let seen = output_within(
+        cmd.args(["-Y", "tls.record.content_type == 23", "-T", "fields"])
+            .args(["-e", "tcp.dstport"]),
+        PROGRAM_LIMIT,
+    );
+    let seen = text(&seen.stdout);
+    assert!(seen.contains(&ecdhe_port.to_string()), "{seen:?}");
+}
+
+/// `--explain` over ECDHE: the server's signed ephemeral key, the client's, the shared secret the
+/// client computed, and the verdict on a stolen server key. The public keys shown are the ones
+/// on the wire (`--wire` would show the same bytes); the verdict differs from RSA's.
+#[test]
+fn narration_of_an_ecdhe_connection_ends_with_the_forward_secrecy_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut verdicts = Vec::new();
+    for suite in [
+        &tls::suites::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        &tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA,
+    ] {
+        let (port, _) = our_server(suite, None);
+        let out = client(
+            dir.path(),
+            &[
+                "--explain",
+                "--cacert",
+                certs().ca.to_str().unwrap(),
+                &format!("https://localhost:{port}/"),
+            ],
+        );
+        let narration = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{narration}");
+        let verdict = narration
+            .lines()
+            .find(|l| l.contains("Could a recording of this connection be decrypted"))
+            .unwrap_or_else(|| panic!("no verdict in:\n{narration}"))
+            .trim()
+            .to_string();
+        if suite.forward_secrecy() {
+            assert!(
+                narration.contains("ServerKeyExchange (server → client"),
+                "{narration}"
+            );
+            assert_eq!(value(&narration, "group"), "x25519");
+            let server_key = value(&narration, "server's ephemeral public key");
+            let client_key = value(&narration, "client's ephemeral public key");
+            assert!(server_key.starts_with("32 bytes: "), "{server_key}");
+            // The agreement step repeats both keys as sent.
+            assert_eq!(
+                format!("32 bytes: {}", value(&narration, "server's public key")),
+                server_key
+            );
+            assert_eq!(
+                format!("32 bytes: {}", value(&narration, "client's public key")),
+                client_key
+            );
+            assert!(value(&narration, "pre-master secret").starts_with("32 bytes: "));
+            assert!(value(&narration, "server's signature").starts_with("rsa_pkcs1_sha256"));
+            assert_eq!(value(&narration, "forward secrecy"), "yes");
+            assert!(verdict.contains("No: ECDHE"), "{verdict}");
+        } else {
+            assert!(!narration.contains("ServerKeyExchange"), "{narration}");
+            assert_eq!(value(&narration, "forward secrecy"), "no");
+            assert!(verdict.contains("Yes: RSA key transport"), "{verdict}");
+        }
+        verdicts.push(verdict);
+    }
+    assert_ne!(verdicts[0], verdicts[1]);
+}

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tls::msgs::handshake::HandshakePayload;
 use tls::pki::x509::{hex_colon, Certificate};
-use tls::suites::{BulkCipher, CipherSuite, MacAlgorithm};
+use tls::suites::{BulkCipher, CipherSuite, KeyExchange, MacAlgorithm};
 use tls::trace::{Direction, Event, Observer};
 use tls::SessionInfo;
 
@@ -227,7 +227,16 @@ fn connection_section(visit: &Visit<'_>, tls: &TlsDetails) -> String {
             escape(suite.openssl_name)
         ),
     );
-    row(&mut rows, "Key exchange", KEY_EXCHANGE);
+    row(&mut rows, "Key exchange", key_exchange_text(suite));
+    row(
+        &mut rows,
+        "Forward secrecy",
+        if suite.forward_secrecy() {
+            "yes: a recording of this connection stays secret even from whoever later steals the server's key"
+        } else {
+            "no: whoever later steals the server's key can decrypt a recording of this connection"
+        },
+    );
     row(&mut rows, "Cipher", &escape(&cipher_name(suite)));
     row(&mut rows, "MAC", &escape(&mac_name(suite)));
     row(&mut rows, "PRF", "TLS 1.2 PRF with HMAC-SHA256 (P_SHA256)");
@@ -412,6 +421,29 @@ fn steps_section(tls: &TlsDetails) -> String {
     } else {
         "both randoms"
     };
+    let key_exchange_steps = match suite.key_exchange {
+        KeyExchange::Rsa => format!(
+            "<li><b>ServerHelloDone.</b> The server has nothing more to say; the client's turn.</li>\
+<li><b>ClientKeyExchange.</b> Your client drew a 48-byte <i>pre-master secret</i> at random and encrypted it \
+with the public key in the certificate ({key}). Only the holder of the matching private key — this server — \
+can decrypt it; an eavesdropper sees only the ciphertext. A bad ciphertext does not stop the server early: \
+it goes on with a random secret and fails at Finished, so it leaks nothing (RFC 5246 §7.4.7.1). But whoever \
+steals that private key later can decrypt a recording of this connection: no forward secrecy.</li>",
+            key = escape(leaf_key)
+        ),
+        KeyExchange::EcdheRsa => format!(
+            "<li><b>ServerKeyExchange.</b> The server made a key pair for this connection only, on an elliptic curve (x25519 if your client offers it), and sent \
+the public half, signed with the private key of its certificate ({key}) over both randoms: your client \
+checked that signature, so nobody in the middle could have swapped in their own key.</li>\
+<li><b>ServerHelloDone.</b> The server has nothing more to say; the client's turn.</li>\
+<li><b>ClientKeyExchange.</b> Your client made its own ephemeral key pair and sent the public half. Each side \
+multiplied its private key by the other's public key and got the same 32-byte <i>pre-master secret</i>; it \
+never crossed the wire. Both ephemeral private keys are thrown away after the handshake, so even whoever \
+steals the server's certificate key later cannot decrypt a recording of this connection: \
+<b>forward secrecy</b>.</li>",
+            key = escape(leaf_key)
+        ),
+    };
     format!(
         "<section><h2>What just happened, step by step</h2><ol class=\"steps\">\
 <li><b>ClientHello.</b> Your client opened a TCP connection and sent, in the clear, the versions and \
@@ -424,18 +456,15 @@ make every connection's keys different, so an old recording cannot be replayed.<
 signature leads up to a root CA it already trusts, that the dates are valid and that the name it asked for \
 is in the certificate. This is <b>authentication</b>: only a server the CA vouched for holds a certificate \
 for this name.</li>\
-<li><b>ServerHelloDone.</b> The server has nothing more to say; the client's turn.</li>\
-<li><b>ClientKeyExchange.</b> Your client drew a 48-byte <i>pre-master secret</i> at random and encrypted it \
-with the public key in the certificate ({key}). Only the holder of the matching private key — this server — \
-can decrypt it; an eavesdropper sees only the ciphertext. A bad ciphertext does not stop the server early: \
-it goes on with a random secret and fails at Finished, so it leaks nothing (RFC 5246 §7.4.7.1).</li>\
+{key_exchange_steps}\
 <li><b>Keys.</b> Both sides now compute the same 48-byte <i>master secret</i> from the pre-master secret and \
 {ems}, then expand it into a key block: a MAC key and an encryption key for each direction.</li>\
 <li><b>ChangeCipherSpec, Finished (client).</b> From here on your client encrypts. Its Finished message \
 holds a MAC of the whole handshake transcript: had anyone altered a hello (say, to force a weaker \
 suite), the server would see a mismatch and abort.</li>\
 <li><b>ChangeCipherSpec, Finished (server).</b> The server proves the same: it knows the master secret \
-(so it could decrypt the pre-master secret, so it owns the certificate's key) and saw the same transcript.</li>\
+(so it holds the pre-master secret: it decrypted it with the certificate's key, or derived it with ECDHE \
+after signing its ephemeral key with the certificate's key) and saw the same transcript.</li>\
 <li><b>Application data.</b> Your HTTP request and this page travel in records encrypted with {cipher} \
 (a fresh random IV per record) and protected by {mac} over a sequence number, so a record cannot be read, \
 changed, dropped, replayed or reordered without the other side noticing.</li>\
@@ -445,7 +474,6 @@ changed, dropped, replayed or reordered without the other side noticing.</li>\
             .as_deref()
             .map_or_else(|| ": none sent".to_string(), |n| format!(": <code>{}</code>", escape(n))),
         suite = escape(suite.name),
-        key = escape(leaf_key),
         ems = ems,
         cipher = escape(&cipher_name(suite)),
         mac = escape(&mac_name(suite)),
@@ -529,8 +557,16 @@ fn yes_no(on: bool, meaning: &str) -> String {
     }
 }
 
-const KEY_EXCHANGE: &str =
-    "RSA key transport: the client encrypts the pre-master secret to the certificate's public key";
+fn key_exchange_text(suite: &CipherSuite) -> &'static str {
+    match suite.key_exchange {
+        KeyExchange::Rsa => {
+            "RSA key transport: the client encrypts the pre-master secret to the certificate's public key"
+        }
+        KeyExchange::EcdheRsa => {
+            "ECDHE (ephemeral elliptic-curve Diffie-Hellman), signed with the certificate's RSA key: both sides derive the pre-master secret from fresh ephemeral keys"
+        }
+    }
+}
 
 fn version_name(version: u16) -> String {
     match version {

@@ -87,7 +87,12 @@ fn first_run_makes_a_local_ca_reuses_it_and_the_banner_curl_works_as_printed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(page.contains("Your connection is HTTPS"), "{page}");
-    assert!(page.contains("TLS_RSA_WITH_AES_128_CBC_SHA256"));
+    // Plain curl negotiates ECDHE: forward secrecy by default.
+    assert!(
+        page.contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"),
+        "{page}"
+    );
+    assert!(page.contains("Forward secrecy</th><td>yes"), "{page}");
     drop(first);
 
     let second = Running::start_in(Some(cwd.path()), &[]);
@@ -199,7 +204,10 @@ fn serves_a_directory_like_a_file_server() {
     assert!(s.wait_for_log("\"GET /hello.txt HTTP/1.1\" 206 5 ", Duration::from_secs(5)));
     let log = s.stderr();
     assert!(log.contains("\"GET /nope.txt HTTP/1.1\" 404 "), "{log}");
-    assert!(log.contains("cipher=AES128-SHA256 sni=localhost"), "{log}");
+    assert!(
+        log.contains("cipher=ECDHE-RSA-AES128-SHA256 sni=localhost"),
+        "{log}"
+    );
 }
 
 #[test]

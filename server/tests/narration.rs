@@ -91,3 +91,49 @@ fn verbose_narrates_the_handshake_with_its_real_values() {
     // Every narration line of this connection is titled with the client's address.
     assert!(log.contains("] ClientHello (client → server"));
 }
+
+/// A default curl connection is ECDHE: `-v` shows both ephemeral public keys, the signature,
+/// "forward secrecy: yes", and the shared secret only when the server was given --keylog.
+#[test]
+fn verbose_narrates_ecdhe_and_hides_the_shared_secret_without_keylog() {
+    for keylog in [false, true] {
+        let dir = temp_root();
+        let server_keylog = dir.path().join("server-keys.log");
+        let keylog_path = path_str(&server_keylog);
+        let mut args = vec!["-v"];
+        if keylog {
+            args.extend(["--keylog", &keylog_path]);
+        }
+        let s = Running::start(&args);
+        let out = output_within(
+            Command::new("curl")
+                .arg("--cacert")
+                .arg(ca_path())
+                .args(["-sS", "-o", "/dev/null", "--max-time", "30"])
+                .arg(s.url("/")),
+            Duration::from_secs(60),
+            "curl",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(s.wait_for_log("close_notify", Duration::from_secs(10)));
+        let log = s.stderr();
+        assert!(log.contains("cipher=ECDHE-RSA-AES128-SHA256"), "{log}");
+        assert!(
+            log.contains("] ServerKeyExchange (server → client"),
+            "{log}"
+        );
+        assert_eq!(value(&log, "group"), "x25519");
+        assert!(value(&log, "client's ephemeral public key").starts_with("32 bytes: "));
+        assert_eq!(value(&log, "forward secrecy"), "yes");
+        let secret = value(&log, "pre-master secret");
+        if keylog {
+            assert!(secret.starts_with("32 bytes: "), "{secret}");
+        } else {
+            assert!(secret.starts_with("(hidden"), "{secret}");
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
-use tls::suites::ALL_SUITES;
+use tls::suites::{CipherSuite, ALL_SUITES};
 use tls::{ServerConfig, SessionInfo};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -79,13 +79,19 @@ async fn s_client(addr: SocketAddr, extra: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssl_s_client_talks_to_our_server_for_each_suite() {
     for suite in ALL_SUITES {
-        for no_etm in [false, true] {
+        for (no_etm, group) in variants(suite) {
             let (addr, server) = one_shot_echo_server(arc(server_config(pki()))).await;
             let mut extra = vec!["-cipher", suite.openssl_name];
             if no_etm {
                 extra.push("-no_etm");
             }
+            if let Some((group, _)) = group {
+                extra.extend(["-groups", group]);
+            }
             let out = s_client(addr, &extra).await;
+            if let Some((group, temp_key)) = group {
+                assert!(out.contains(temp_key), "{group}: {out}");
+            }
             let info = timeout(LIMIT, server)
                 .await
                 .expect("server done")
@@ -105,6 +111,26 @@ async fn openssl_s_client_talks_to_our_server_for_each_suite() {
             assert_eq!(info.server_name.as_deref(), Some("localhost"));
         }
     }
+}
+
+/// The ways each suite is tried: with and without encrypt_then_mac, and for ECDHE suites once
+/// per group we speak, with what s_client then says of the server's ephemeral key.
+fn variants(suite: &CipherSuite) -> Vec<(bool, Option<(&'static str, &'static str)>)> {
+    let groups: &[Option<(&str, &str)>] = if suite.forward_secrecy() {
+        &[
+            Some(("X25519", "Server Temp Key: X25519")),
+            Some(("P-256", "Server Temp Key: ECDH, prime256v1")),
+        ]
+    } else {
+        &[None]
+    };
+    let mut out = Vec::new();
+    for &group in groups {
+        for no_etm in [false, true] {
+            out.push((no_etm, group));
+        }
+    }
+    out
 }
 
 /// Start `openssl s_server -rev` (echoes text reversed) and return it with its port.
@@ -150,10 +176,13 @@ async fn s_server(extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_talks_to_openssl_s_server_for_each_suite() {
     for suite in ALL_SUITES {
-        for no_etm in [false, true] {
+        for (no_etm, group) in variants(suite) {
             let mut extra = vec!["-cipher", suite.openssl_name];
             if no_etm {
                 extra.push("-no_etm");
+            }
+            if let Some((group, _)) = group {
+                extra.extend(["-groups", group]);
             }
             let (_child, addr) = s_server(&extra).await;
             let tcp = TcpStream::connect(addr).await.expect("connect");
@@ -543,8 +572,8 @@ async fn no_common_alpn_protocol_is_refused_with_no_application_protocol() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_refuses_a_leaf_whose_key_usage_forbids_key_transport() {
-    // A leaf from the same CA whose keyUsage is digitalSignature only: fine for (EC)DHE
-    // signing, useless for RSA key transport, which is all we do (RFC 5246 §7.4.2).
+    // A leaf from the same CA whose keyUsage is digitalSignature only: fine for ECDHE
+    // signing, useless for RSA key transport (RFC 5246 §7.4.2).
     let p = pki();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
@@ -597,15 +626,30 @@ async fn our_client_refuses_a_leaf_whose_key_usage_forbids_key_transport() {
     }
     let cert = d.join("c.pem");
     let key = d.join("k.pem");
-    let (_child, addr) = s_server(&[
+    let sign_only = [
         "-cert",
         cert.to_str().expect("utf-8 path"),
         "-key",
         key.to_str().expect("utf-8 path"),
-    ])
-    .await;
+    ];
+    // With ECDHE the key only signs: accepted.
+    let (_child, addr) = s_server(&sign_only).await;
     let tcp = TcpStream::connect(addr).await.expect("connect");
-    let Err(e) = tls::stream::connect(arc(client_config(p)), "localhost", tcp).await else {
+    let tls = tls::stream::connect(arc(client_config(p)), "localhost", tcp)
+        .await
+        .expect("ECDHE with a sign-only key");
+    assert!(tls.info().expect("info").suite.forward_secrecy());
+    drop(tls);
+    // RSA key transport would encrypt to it: refused.
+    let mut rsa_only = client_config(p);
+    rsa_only.common.suites = ALL_SUITES
+        .iter()
+        .copied()
+        .filter(|s| !s.forward_secrecy())
+        .collect();
+    let (_child, addr) = s_server(&sign_only).await;
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let Err(e) = tls::stream::connect(arc(rsa_only), "localhost", tcp).await else {
         panic!("the client accepted a sign-only key for RSA key transport");
     };
     let reason = e

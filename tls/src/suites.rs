@@ -1,5 +1,6 @@
-//! The four cipher suites we speak (RFC 5246 Appendix A.5), all RSA key transport with AES-CBC
-//! and HMAC; the PRF is P_SHA256 for every one of them.
+//! The cipher suites we speak, all AES-CBC with HMAC and the P_SHA256 PRF: four with RSA key
+//! transport (RFC 5246 Appendix A.5) and three with ephemeral ECDH signed by the server's RSA
+//! key (RFC 8422 §6, RFC 5289 §3.2), which give forward secrecy.
 
 /// The block cipher that gives confidentiality.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +16,17 @@ pub enum MacAlgorithm {
     HmacSha256,
 }
 
+/// How the pre-master secret is agreed (RFC 5246 §7.4.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyExchange {
+    /// The client encrypts it under the server's certificate key: whoever later gets that key
+    /// can decrypt a recording (no forward secrecy).
+    Rsa,
+    /// Ephemeral ECDH, the server's share signed with its RSA key (RFC 8422): the secret dies
+    /// with the ephemeral keys (forward secrecy).
+    EcdheRsa,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub struct CipherSuite {
     /// The two-byte code point on the wire.
@@ -23,6 +35,7 @@ pub struct CipherSuite {
     pub name: &'static str,
     /// OpenSSL's name, e.g. `AES128-SHA256` (what curl and `openssl s_client -cipher` use).
     pub openssl_name: &'static str,
+    pub key_exchange: KeyExchange,
     pub cipher: BulkCipher,
     pub mac: MacAlgorithm,
 }
@@ -31,6 +44,7 @@ pub const TLS_RSA_WITH_AES_128_CBC_SHA256: CipherSuite = CipherSuite {
     id: 0x003C,
     name: "TLS_RSA_WITH_AES_128_CBC_SHA256",
     openssl_name: "AES128-SHA256",
+    key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes128Cbc,
     mac: MacAlgorithm::HmacSha256,
 };
@@ -38,6 +52,7 @@ pub const TLS_RSA_WITH_AES_256_CBC_SHA256: CipherSuite = CipherSuite {
     id: 0x003D,
     name: "TLS_RSA_WITH_AES_256_CBC_SHA256",
     openssl_name: "AES256-SHA256",
+    key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes256Cbc,
     mac: MacAlgorithm::HmacSha256,
 };
@@ -45,6 +60,7 @@ pub const TLS_RSA_WITH_AES_128_CBC_SHA: CipherSuite = CipherSuite {
     id: 0x002F,
     name: "TLS_RSA_WITH_AES_128_CBC_SHA",
     openssl_name: "AES128-SHA",
+    key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes128Cbc,
     mac: MacAlgorithm::HmacSha1,
 };
@@ -52,12 +68,41 @@ pub const TLS_RSA_WITH_AES_256_CBC_SHA: CipherSuite = CipherSuite {
     id: 0x0035,
     name: "TLS_RSA_WITH_AES_256_CBC_SHA",
     openssl_name: "AES256-SHA",
+    key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes256Cbc,
     mac: MacAlgorithm::HmacSha1,
 };
 
-/// All suites, in the server's default order of preference.
-pub static ALL_SUITES: [&CipherSuite; 4] = [
+pub const TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: CipherSuite = CipherSuite {
+    id: 0xC027,
+    name: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+    openssl_name: "ECDHE-RSA-AES128-SHA256",
+    key_exchange: KeyExchange::EcdheRsa,
+    cipher: BulkCipher::Aes128Cbc,
+    mac: MacAlgorithm::HmacSha256,
+};
+pub const TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: CipherSuite = CipherSuite {
+    id: 0xC013,
+    name: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    openssl_name: "ECDHE-RSA-AES128-SHA",
+    key_exchange: KeyExchange::EcdheRsa,
+    cipher: BulkCipher::Aes128Cbc,
+    mac: MacAlgorithm::HmacSha1,
+};
+pub const TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: CipherSuite = CipherSuite {
+    id: 0xC014,
+    name: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    openssl_name: "ECDHE-RSA-AES256-SHA",
+    key_exchange: KeyExchange::EcdheRsa,
+    cipher: BulkCipher::Aes256Cbc,
+    mac: MacAlgorithm::HmacSha1,
+};
+
+/// All suites, in the server's default order of preference: forward secrecy first.
+pub static ALL_SUITES: [&CipherSuite; 7] = [
+    &TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+    &TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+    &TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
     &TLS_RSA_WITH_AES_128_CBC_SHA256,
     &TLS_RSA_WITH_AES_256_CBC_SHA256,
     &TLS_RSA_WITH_AES_128_CBC_SHA,
@@ -74,6 +119,11 @@ impl CipherSuite {
         ALL_SUITES.iter().copied().find(|s| {
             s.name.eq_ignore_ascii_case(name) || s.openssl_name.eq_ignore_ascii_case(name)
         })
+    }
+
+    /// Whether a recording stays secret even from whoever later steals the server's key.
+    pub fn forward_secrecy(&self) -> bool {
+        self.key_exchange == KeyExchange::EcdheRsa
     }
 
     pub fn enc_key_len(&self) -> usize {
@@ -148,6 +198,13 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].id, 0x002F);
         assert!(parse_suite_list("ECDHE-RSA-AES128-GCM-SHA256").is_err());
+        // OpenSSL names pick either key exchange.
+        let l = parse_suite_list("ECDHE-RSA-AES256-SHA:AES128-SHA256").unwrap_or_default();
+        assert_eq!(l[0], &TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA);
+        assert!(l[0].forward_secrecy());
+        assert_eq!(l[1].key_exchange, KeyExchange::Rsa);
+        assert!(!l[1].forward_secrecy());
+        assert_eq!(ALL_SUITES[0].key_exchange, KeyExchange::EcdheRsa);
         assert!(parse_suite_list("").is_err());
     }
 }

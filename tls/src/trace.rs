@@ -52,6 +52,18 @@ pub enum Event<'a> {
         padded: Option<&'a [u8]>,
         encrypted: &'a [u8],
     },
+    /// ECDHE (RFC 8422): the group, both ephemeral public keys, the server's signature that
+    /// binds its key to its certificate, and the shared secret this side computed — the
+    /// pre-master secret. Never the ephemeral private keys.
+    EcdheSharedSecret {
+        group: crate::crypto::ecdh::NamedGroup,
+        client_public: &'a [u8],
+        server_public: &'a [u8],
+        /// `SignatureAndHashAlgorithm`, e.g. 0x0401 = rsa_pkcs1_sha256.
+        signature_scheme: u16,
+        signature: &'a [u8],
+        shared_secret: &'a [u8],
+    },
     /// The 48-byte master secret; `extended` when RFC 7627's session hash went into it.
     MasterSecret {
         master_secret: &'a [u8; 48],

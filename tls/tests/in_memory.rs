@@ -423,6 +423,12 @@ fn premaster_outcome(encrypt: fn(&RsaPublicKey, &[u8; 48]) -> Vec<u8>) -> Premas
         Arc::new(PremasterLog::default()),
     );
     let mut cc = client_config(pki());
+    // The hook replaces RSA key transport's encryption: offer only RSA suites.
+    cc.common.suites = ALL_SUITES
+        .iter()
+        .copied()
+        .filter(|s| !s.forward_secrecy())
+        .collect();
     cc.testing_encrypt_premaster = Some(encrypt);
     cc.common.observer = Some(client_log.clone());
     let mut sc = server_config(pki());

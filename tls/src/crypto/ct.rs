@@ -65,6 +65,17 @@ pub fn ct_select_u64(mask: u64, a: u64, b: u64) -> u64 {
     (a & mask) | (b & !mask)
 }
 
+/// Swaps `a` and `b` limb by limb when `swap` is 1, leaves them when it is 0; the same loads,
+/// stores and arithmetic either way (the X25519 ladder's `cswap`, RFC 7748 §5).
+pub fn ct_swap_u64(swap: u64, a: &mut [u64], b: &mut [u64]) {
+    let mask = 0u64.wrapping_sub(std::hint::black_box(swap & 1));
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        let t = mask & (*x ^ *y);
+        *x ^= t;
+        *y ^= t;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +101,14 @@ mod tests {
         assert_eq!(ct_eq_u64(u64::MAX, u64::MAX - 1), 0);
         assert_eq!(ct_select_u64(u64::MAX, 1, 2), 1);
         assert_eq!(ct_select_u64(0, 1, 2), 2);
+    }
+
+    #[test]
+    fn swap() {
+        let (mut a, mut b) = ([1u64, 2], [3u64, 4]);
+        ct_swap_u64(0, &mut a, &mut b);
+        assert_eq!((a, b), ([1, 2], [3, 4]));
+        ct_swap_u64(1, &mut a, &mut b);
+        assert_eq!((a, b), ([3, 4], [1, 2]));
     }
 }

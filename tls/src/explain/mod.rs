@@ -1,7 +1,7 @@
 //! Explain mode: the events of one connection ([`crate::trace::Event`]) turned into a short
 //! narration for a learner, step by step, with the values that connection really used — the
 //! randoms, the suite and what each part of its name does, every check on the certificate chain,
-//! the RSA-encrypted pre-master secret, the key block, Finished, and one application record
+//! the RSA-encrypted pre-master secret or the ECDHE key agreement, the key block, Finished, and one application record
 //! taken apart (explicit IV, ciphertext, MAC, padding; RFC 5246 §6.2.3.2, RFC 7366).
 //!
 //! Pure: events in, [`Step`]s out, no I/O. The programs print the steps (`client --explain`,
@@ -87,6 +87,21 @@ impl Explainer {
                 padded,
                 encrypted,
             } => vec![self.premaster(premaster, *padded, encrypted)],
+            Event::EcdheSharedSecret {
+                group,
+                client_public,
+                server_public,
+                signature_scheme,
+                signature,
+                shared_secret,
+            } => vec![self.ecdhe_shared_secret(
+                *group,
+                client_public,
+                server_public,
+                *signature_scheme,
+                signature,
+                shared_secret,
+            )],
             Event::MasterSecret {
                 master_secret,
                 extended,
@@ -114,7 +129,9 @@ impl Explainer {
                 if let Some(p) = &info.alpn_protocol {
                     s.field("application protocol", escape_peer_bytes(p));
                 }
+                s.field("forward secrecy", yes_no(info.suite.forward_secrecy()));
                 s.text("From here on every byte of HTTP travels inside encrypted, MACed records.");
+                s.text(recording_verdict(info.suite));
                 vec![s]
             }
         }
@@ -162,6 +179,16 @@ fn index(direction: Direction) -> usize {
     match direction {
         Direction::Sent => 0,
         Direction::Received => 1,
+    }
+}
+
+/// The one line that says whether a recording of this connection could be decrypted later by
+/// whoever steals the server's private key.
+pub fn recording_verdict(suite: &CipherSuite) -> &'static str {
+    if suite.forward_secrecy() {
+        "Could a recording of this connection be decrypted by whoever later steals the server's private key? No: ECDHE, the keys came from ephemeral keys that no longer exist (forward secrecy)."
+    } else {
+        "Could a recording of this connection be decrypted by whoever later steals the server's private key? Yes: RSA key transport, the key decrypts the pre-master secret in the recording (no forward secrecy)."
     }
 }
 

@@ -128,6 +128,35 @@ impl Explainer {
                 s.text("Only the holder of the certificate's private key can open it: this is how the server is authenticated.");
                 vec![s]
             }
+            HandshakePayload::ServerKeyExchange(ske) => {
+                let mut s = self.step(&format!("ServerKeyExchange ({flow}, {len} bytes)"));
+                s.text("ECDHE: the server made a key pair for this connection only, and sends the public half.");
+                s.field("group", crate::crypto::ecdh::group_name(ske.named_group));
+                s.field(
+                    "server's ephemeral public key",
+                    format!("{} bytes: {}", ske.public.len(), hex(&ske.public)),
+                );
+                s.field(
+                    "signature",
+                    format!(
+                        "{}, {} bytes: {}",
+                        signature_scheme_name(ske.signature_algorithm),
+                        ske.signature.len(),
+                        hex_prefix(&ske.signature, 16)
+                    ),
+                );
+                s.text("  over client random + server random + this key, with the certificate's private key: it binds the fresh key to the certificate, so no one in the middle can swap in theirs.");
+                vec![s]
+            }
+            HandshakePayload::EcdhClientKeyExchange(cke) => {
+                let mut s = self.step(&format!("ClientKeyExchange ({flow}, {len} bytes)"));
+                s.field(
+                    "client's ephemeral public key",
+                    format!("{} bytes: {}", cke.public.len(), hex(&cke.public)),
+                );
+                s.text("The client's half of the exchange: public, like the server's. Nothing secret crosses the wire.");
+                vec![s]
+            }
             HandshakePayload::Finished(fin) => {
                 let who = match (self.role, direction) {
                     (Role::Client, Direction::Sent) | (Role::Server, Direction::Received) => {
@@ -150,7 +179,7 @@ impl Explainer {
             }
             HandshakePayload::HelloRequest | HandshakePayload::Unknown(..) => {
                 let mut s = self.step(&format!("{} ({flow}, {len} bytes)", message.typ()));
-                s.text("Not part of the RSA handshake we speak.");
+                s.text("Not part of the handshakes we speak.");
                 vec![s]
             }
         }
@@ -327,6 +356,46 @@ impl Explainer {
         s
     }
 
+    /// ECDHE: both public keys on the wire, the secret each side computes from its own private
+    /// key and the other's public one.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn ecdhe_shared_secret(
+        &mut self,
+        group: crate::crypto::ecdh::NamedGroup,
+        client_public: &[u8],
+        server_public: &[u8],
+        signature_scheme: u16,
+        signature: &[u8],
+        shared_secret: &[u8],
+    ) -> Step {
+        let mut s = self.step("The pre-master secret, agreed with ECDHE");
+        s.field("group", group.name());
+        s.field("client's public key", hex(client_public));
+        s.field("server's public key", hex(server_public));
+        s.field(
+            "server's signature",
+            format!(
+                "{}: {} (checked with the certificate's key)",
+                signature_scheme_name(signature_scheme),
+                hex_prefix(signature, 16)
+            ),
+        );
+        s.field(
+            "pre-master secret",
+            format!("{} bytes: {}", shared_secret.len(), hex(shared_secret)),
+        );
+        let (mine, theirs) = match self.role {
+            Role::Client => ("client", "server"),
+            Role::Server => ("server", "client"),
+        };
+        s.text(format!(
+            "  = our ({mine}'s) ephemeral private key × the {theirs}'s public key: the {theirs} gets the same value from its private key × ours."
+        ));
+        s.text("The wire carries only the two public keys, and recovering the secret from them is the elliptic-curve discrete-log problem.");
+        s.text("The server's certificate key only signed; it never encrypted the secret. Both ephemeral private keys are discarded after the handshake, so stealing the server's key later reveals nothing: forward secrecy.");
+        s
+    }
+
     pub(super) fn master_secret(
         &mut self,
         master: &[u8; 48],
@@ -500,6 +569,17 @@ pub(super) fn describe_certificate(s: &mut Step, depth: usize, cert: &Certificat
 
 pub(super) fn big_decimal(be: &[u8]) -> String {
     num_bigint::BigUint::from_bytes_be(be).to_string()
+}
+
+/// A `SignatureAndHashAlgorithm` as its RFC 8446 name, e.g. `rsa_pkcs1_sha256`.
+fn signature_scheme_name(scheme: u16) -> String {
+    match scheme {
+        0x0201 => "rsa_pkcs1_sha1".into(),
+        0x0401 => "rsa_pkcs1_sha256".into(),
+        0x0501 => "rsa_pkcs1_sha384".into(),
+        0x0601 => "rsa_pkcs1_sha512".into(),
+        other => format!("signature scheme {other:#06x}"),
+    }
 }
 
 #[cfg(test)]

@@ -3,35 +3,42 @@
 //! 1. send ClientHello (our random, the suites we offer)
 //! 2. ServerHello: the suite the server chose and its random
 //! 3. Certificate: the server's chain — checked against our trust anchors and the host name
+//!    (ECDHE suites) ServerKeyExchange: the server's ephemeral key, its signature checked
 //! 4. ServerHelloDone: send ClientKeyExchange (a random pre-master secret encrypted with the
-//!    server's RSA key), derive the keys, send ChangeCipherSpec and Finished
+//!    server's RSA key, or our ephemeral ECDH key), derive the keys, send ChangeCipherSpec and
+//!    Finished
 //! 5. the server's ChangeCipherSpec, then its Finished: proof it derived the same keys.
 
 use crate::alert::AlertDescription;
 use crate::common_state::{CommonState, Input};
 use crate::config::{CertCheck, ClientConfig};
+use crate::crypto::ecdh::{NamedGroup, SUPPORTED_GROUPS};
 use crate::crypto::rsa::RsaPublicKey;
-use crate::handshake::key_exchange::{client_encrypt, KeyTransport};
+use crate::handshake::key_exchange::{
+    client_check_server_key_exchange, client_ecdhe, client_encrypt, KeyTransport,
+};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::msgs::handshake::{
-    ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
-    HandshakeType, ServerHello, TLS12,
+    ClientHello, ClientKeyExchange, EcdhClientKeyExchange, Extension, Finished, HandshakeMessage,
+    HandshakePayload, HandshakeType, ServerHello, TLS12,
 };
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
 use crate::session::{Negotiated, SessionInfo};
-use crate::suites::CipherSuite;
+use crate::suites::{CipherSuite, KeyExchange};
 use crate::trace::Event;
 use crate::Error;
 use std::sync::Arc;
 
-/// signature_algorithms we offer: rsa_pkcs1_sha256, rsa_pkcs1_sha384, rsa_pkcs1_sha512.
-const SIGNATURE_ALGORITHMS: [u16; 3] = [0x0401, 0x0501, 0x0601];
+/// signature_algorithms we offer: rsa_pkcs1_sha256, rsa_pkcs1_sha384, rsa_pkcs1_sha512 (also
+/// what we accept on a ServerKeyExchange).
+const SIGNATURE_ALGORITHMS: [u16; 3] = crate::handshake::key_exchange::SIGNATURE_SCHEMES;
 
 pub(crate) enum ClientState {
     ServerHello(Box<ExpectServerHello>),
     Certificate(Box<ExpectCertificate>),
+    ServerKeyExchange(Box<ExpectServerHelloDone>),
     ServerHelloDone(Box<ExpectServerHelloDone>),
     ChangeCipherSpec(Box<KeysAgreed>),
     Finished(Box<KeysAgreed>),
@@ -61,6 +68,17 @@ pub(crate) fn start(
     }
     if config.common.encrypt_then_mac {
         extensions.push(Extension::EncryptThenMac);
+    }
+    // ECDHE suites offered: our groups and the one point format (RFC 8422 §5.1).
+    if config
+        .common
+        .suites
+        .iter()
+        .any(|s| s.key_exchange == KeyExchange::EcdheRsa)
+    {
+        let groups = SUPPORTED_GROUPS.iter().map(|g| g.id()).collect();
+        extensions.push(Extension::SupportedGroups(groups));
+        extensions.push(Extension::EcPointFormats(vec![0]));
     }
     // An empty renegotiation_info says "I am a secure-renegotiation client" (RFC 5746 §3.4).
     extensions.push(Extension::RenegotiationInfo(Vec::new()));
@@ -94,6 +112,7 @@ impl ClientState {
         match self {
             Self::ServerHello(_) => typ == HandshakeType::ServerHello,
             Self::Certificate(_) => typ == HandshakeType::Certificate,
+            Self::ServerKeyExchange(_) => typ == HandshakeType::ServerKeyExchange,
             Self::ChangeCipherSpec(_) => false,
             Self::Finished(_) => typ == HandshakeType::Finished,
             Self::ServerHelloDone(_) | Self::Traffic => true,
@@ -104,6 +123,7 @@ impl ClientState {
         match (self, input) {
             (Self::ServerHello(s), Input::Handshake(m)) => (*s).handle(m),
             (Self::Certificate(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::ServerKeyExchange(s), Input::Handshake(m)) => s.server_key_exchange(m),
             (Self::ServerHelloDone(s), Input::Handshake(m)) => s.handle(core, m),
             (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => {
                 Ok(Self::Finished(s.peer_change_cipher_spec(core)?))
@@ -193,6 +213,15 @@ impl ExpectServerHello {
                     negotiated.ems = true
                 }
                 Extension::EncryptThenMac if common.encrypt_then_mac => negotiated.etm = true,
+                // RFC 8422 §5.2: the server's formats must include uncompressed, the only one we
+                // can read.
+                Extension::EcPointFormats(formats) => {
+                    if !formats.contains(&0) {
+                        return Err(Error::illegal(
+                            "server's ec_point_formats lacks uncompressed",
+                        ));
+                    }
+                }
                 Extension::RenegotiationInfo(data) => {
                     if !data.is_empty() {
                         return Err(Error::protocol(
@@ -284,8 +313,11 @@ impl ExpectCertificate {
             .as_ref()
             .map(|path| path.len())
             .map_err(Clone::clone);
-        // Our suites all use RSA key transport: the leaf's key must be allowed to encipher.
-        check_key_transport_usage(&presented[0])?;
+        // RSA key transport: the leaf's key must be allowed to encipher. ECDHE_RSA: to sign.
+        match self.suite.key_exchange {
+            KeyExchange::Rsa => check_key_transport_usage(&presented[0])?,
+            KeyExchange::EcdheRsa => check_signature_usage(&presented[0])?,
+        }
         let server_key = presented[0].public_key().map_err(|e| {
             Error::protocol(
                 AlertDescription::UnsupportedCertificate,
@@ -293,15 +325,39 @@ impl ExpectCertificate {
             )
         })?;
         self.transcript.add(&message.raw);
-        Ok(ClientState::ServerHelloDone(Box::new(
-            ExpectServerHelloDone {
-                server_chain: certificate.chain.clone(),
-                verification,
-                server_key,
-                prev: *self,
-            },
-        )))
+        let key_exchange = self.suite.key_exchange;
+        let next = Box::new(ExpectServerHelloDone {
+            server_chain: certificate.chain.clone(),
+            verification,
+            server_key,
+            server_share: None,
+            prev: *self,
+        });
+        Ok(match key_exchange {
+            KeyExchange::Rsa => ClientState::ServerHelloDone(next),
+            KeyExchange::EcdheRsa => ClientState::ServerKeyExchange(next),
+        })
     }
+}
+
+/// ECDHE_RSA needs a certificate key allowed to sign (RFC 5246 §7.4.2, keyUsage
+/// digitalSignature when the extension is present).
+fn check_signature_usage(leaf: &Certificate) -> Result<(), Error> {
+    match leaf.key_usage() {
+        Some(ku) if !ku.digital_signature => Err(Error::protocol(
+            AlertDescription::UnsupportedCertificate,
+            "the server certificate's key usage does not allow signatures (ECDHE_RSA)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The server's ECDHE share, its signature checked.
+struct ServerShare {
+    group: NamedGroup,
+    public: Vec<u8>,
+    signature_scheme: u16,
+    signature: Vec<u8>,
 }
 
 pub(crate) struct ExpectServerHelloDone {
@@ -309,9 +365,39 @@ pub(crate) struct ExpectServerHelloDone {
     server_chain: Vec<Vec<u8>>,
     verification: Result<usize, CertError>,
     server_key: RsaPublicKey,
+    /// ECDHE suites: the server's ephemeral key from its ServerKeyExchange.
+    server_share: Option<ServerShare>,
 }
 
 impl ExpectServerHelloDone {
+    /// (ECDHE) The server's ephemeral key: checked — signature by the certificate's key, a
+    /// group we offered — before anything is computed with it.
+    fn server_key_exchange(
+        mut self: Box<Self>,
+        message: HandshakeMessage,
+    ) -> Result<ClientState, Error> {
+        let HandshakePayload::ServerKeyExchange(ske) = &message.payload else {
+            return Err(Error::unexpected(format!(
+                "expected ServerKeyExchange, got {}",
+                message.typ().name()
+            )));
+        };
+        let group = client_check_server_key_exchange(
+            ske,
+            &self.server_key,
+            &self.prev.client_random,
+            &self.prev.server_random,
+        )?;
+        self.prev.transcript.add(&message.raw);
+        self.server_share = Some(ServerShare {
+            group,
+            public: ske.public.clone(),
+            signature_scheme: ske.signature_algorithm,
+            signature: ske.signature.clone(),
+        });
+        Ok(ClientState::ServerHelloDone(self))
+    }
+
     /// Step 4: key delivery. RSA carries 48 random bytes to the server; everything after is
     /// symmetric, keyed from them.
     fn handle(
@@ -330,24 +416,47 @@ impl ExpectServerHelloDone {
             server_chain,
             verification,
             server_key,
+            server_share,
         } = *self;
         let mut transcript = prev.transcript;
         transcript.add(&message.raw);
 
-        let KeyTransport {
-            pre_master_secret,
-            padded,
-            encrypted,
-        } = client_encrypt(&server_key, prev.config.encrypt_premaster_hook())?;
-        core.observe(&Event::PremasterSecret {
-            premaster: &pre_master_secret,
-            padded: padded.as_deref(),
-            encrypted: &encrypted,
-        });
-        let key_exchange =
-            HandshakeMessage::new(HandshakePayload::ClientKeyExchange(ClientKeyExchange {
-                encrypted_pre_master_secret: encrypted,
-            }));
+        let (pre_master_secret, key_exchange) = match server_share {
+            None => {
+                let KeyTransport {
+                    pre_master_secret,
+                    padded,
+                    encrypted,
+                } = client_encrypt(&server_key, prev.config.encrypt_premaster_hook())?;
+                core.observe(&Event::PremasterSecret {
+                    premaster: &pre_master_secret,
+                    padded: padded.as_deref(),
+                    encrypted: &encrypted,
+                });
+                let payload = HandshakePayload::ClientKeyExchange(ClientKeyExchange {
+                    encrypted_pre_master_secret: encrypted,
+                });
+                (pre_master_secret.to_vec(), payload)
+            }
+            // ECDHE: our ephemeral key in the server's group; the shared secret is the
+            // pre-master secret (RFC 8422 §5.10). The key is dropped at the end of this block.
+            Some(share) => {
+                let (key, shared) = client_ecdhe(share.group, &share.public)?;
+                core.observe(&Event::EcdheSharedSecret {
+                    group: share.group,
+                    client_public: key.public_key(),
+                    server_public: &share.public,
+                    signature_scheme: share.signature_scheme,
+                    signature: &share.signature,
+                    shared_secret: &shared,
+                });
+                let payload = HandshakePayload::EcdhClientKeyExchange(EcdhClientKeyExchange {
+                    public: key.public_key().to_vec(),
+                });
+                (shared.to_vec(), payload)
+            }
+        };
+        let key_exchange = HandshakeMessage::new(key_exchange);
         transcript.add(&key_exchange.raw);
         core.queue_handshake(&key_exchange);
 

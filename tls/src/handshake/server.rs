@@ -1,15 +1,20 @@
 //! The server's side of the full handshake (RFC 5246 §7.3):
 //!
 //! 1. ClientHello: pick TLS 1.2, a suite by our preference, the extensions we both support;
-//!    answer with ServerHello, Certificate and ServerHelloDone in one flight
+//!    answer with ServerHello, Certificate, for ECDHE a signed ServerKeyExchange, and
+//!    ServerHelloDone in one flight
 //! 2. ClientKeyExchange: decrypt the pre-master secret with our RSA key — never revealing
-//!    whether it was well formed (Bleichenbacher, RFC 5246 §7.4.7.1) — and derive the keys
+//!    whether it was well formed (Bleichenbacher, RFC 5246 §7.4.7.1) — or, for ECDHE, compute
+//!    the shared secret with the client's ephemeral key; and derive the keys
 //! 3. the client's ChangeCipherSpec and Finished; then ours.
 
 use crate::alert::AlertDescription;
 use crate::common_state::{CommonState, Input};
 use crate::config::ServerConfig;
-use crate::handshake::key_exchange::server_decrypt;
+use crate::handshake::key_exchange::{
+    agree, check_point_formats, server_choose_ecdhe, server_decrypt, server_key_exchange,
+    ServerEcdhe,
+};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::msgs::handshake::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
@@ -18,6 +23,7 @@ use crate::msgs::handshake::{
 use crate::pki::verify::matches_host;
 use crate::pki::x509::Certificate;
 use crate::session::{Negotiated, SessionInfo};
+use crate::suites::KeyExchange;
 use crate::trace::Event;
 use crate::Error;
 use std::sync::Arc;
@@ -108,10 +114,14 @@ impl ExpectClientHello {
             ));
         }
         let common = &self.config.common;
+        // ECDHE suites need a group and a signature scheme in common (else RSA suites only).
+        check_point_formats(hello.supported_groups(), hello.ec_point_formats())?;
+        let ecdhe = server_choose_ecdhe(hello.supported_groups(), hello.signature_algorithms());
         let suite = common
             .suites
             .iter()
             .copied()
+            .filter(|s| s.key_exchange == KeyExchange::Rsa || ecdhe.is_some())
             .find(|s| hello.cipher_suites.contains(&s.id))
             .ok_or_else(|| {
                 Error::protocol(
@@ -143,6 +153,11 @@ impl ExpectClientHello {
         if let Some(protocol) = &negotiated.alpn {
             extensions.push(Extension::Alpn(vec![protocol.clone()]));
         }
+        let ecdhe = ecdhe.filter(|_| suite.key_exchange == KeyExchange::EcdheRsa);
+        // RFC 8422 §5.2: answer ec_point_formats (uncompressed only) when an ECC suite is chosen.
+        if ecdhe.is_some() && hello.ec_point_formats().is_some() {
+            extensions.push(Extension::EcPointFormats(vec![0]));
+        }
         let server_hello = HandshakeMessage::new(HandshakePayload::ServerHello(ServerHello {
             server_version: TLS12,
             random: server_random,
@@ -157,13 +172,32 @@ impl ExpectClientHello {
         let certificate = HandshakeMessage::new(HandshakePayload::Certificate(CertificateMsg {
             chain: self.config.cert_chain.clone(),
         }));
+        // ECDHE: a fresh ephemeral key for this handshake, signed with our certificate's key.
+        let ecdhe = ecdhe
+            .map(|choice| {
+                server_key_exchange(
+                    &self.config.private_key,
+                    choice,
+                    &hello.random,
+                    &server_random,
+                )
+            })
+            .transpose()?;
+        let key_exchange = ecdhe
+            .as_ref()
+            .map(|e| HandshakeMessage::new(HandshakePayload::ServerKeyExchange(e.message.clone())));
         let done = HandshakeMessage::new(HandshakePayload::ServerHelloDone);
 
         let mut transcript = Transcript::default();
-        for m in [&message, &server_hello, &certificate, &done] {
+        let flight = [
+            Some(&server_hello),
+            Some(&certificate),
+            key_exchange.as_ref(),
+            Some(&done),
+        ];
+        transcript.add(&message.raw);
+        for m in flight.into_iter().flatten() {
             transcript.add(&m.raw);
-        }
-        for m in [&server_hello, &certificate, &done] {
             core.queue_handshake(m);
         }
         core.flush_flight()?;
@@ -185,6 +219,7 @@ impl ExpectClientHello {
                 client_version: hello.client_version,
                 config: self.config,
                 transcript,
+                ecdhe,
             },
         )))
     }
@@ -282,6 +317,8 @@ pub(crate) struct ExpectClientKeyExchange {
     client_version: u16,
     transcript: Transcript,
     info: SessionInfo,
+    /// ECDHE suites: our ephemeral key and the ServerKeyExchange we sent.
+    ecdhe: Option<ServerEcdhe>,
 }
 
 impl ExpectClientKeyExchange {
@@ -293,23 +330,50 @@ impl ExpectClientKeyExchange {
         core: &mut CommonState,
         message: HandshakeMessage,
     ) -> Result<ServerState, Error> {
-        let HandshakePayload::ClientKeyExchange(key_exchange) = &message.payload else {
-            return Err(Error::unexpected(format!(
-                "expected ClientKeyExchange, got {}",
-                message.typ().name()
-            )));
+        let pre_master_secret = match (&self.ecdhe, &message.payload) {
+            (None, HandshakePayload::ClientKeyExchange(key_exchange)) => {
+                let (pre_master_secret, padded) = server_decrypt(
+                    &self.config.private_key,
+                    self.client_version,
+                    &key_exchange.encrypted_pre_master_secret,
+                );
+                // The padded block m = c^d mod n the decryption computed, for an observer.
+                core.observe(&Event::PremasterSecret {
+                    premaster: &pre_master_secret,
+                    padded: (!padded.is_empty()).then_some(&padded[..]),
+                    encrypted: &key_exchange.encrypted_pre_master_secret,
+                });
+                pre_master_secret.to_vec()
+            }
+            (Some(ecdhe), HandshakePayload::EcdhClientKeyExchange(key_exchange)) => {
+                let shared = agree(&ecdhe.key, &key_exchange.public)?;
+                core.observe(&Event::EcdheSharedSecret {
+                    group: ecdhe.key.group(),
+                    client_public: &key_exchange.public,
+                    server_public: ecdhe.key.public_key(),
+                    signature_scheme: ecdhe.message.signature_algorithm,
+                    signature: &ecdhe.message.signature,
+                    shared_secret: &shared,
+                });
+                shared.to_vec()
+            }
+            // The other key exchange's framing: malformed for this suite.
+            (_, HandshakePayload::ClientKeyExchange(_))
+            | (_, HandshakePayload::EcdhClientKeyExchange(_)) => {
+                return Err(Error::decode(format!(
+                    "ClientKeyExchange is not the {} form",
+                    if self.ecdhe.is_some() { "ECDHE" } else { "RSA" }
+                )));
+            }
+            _ => {
+                return Err(Error::unexpected(format!(
+                    "expected ClientKeyExchange, got {}",
+                    message.typ().name()
+                )))
+            }
         };
-        let (pre_master_secret, padded) = server_decrypt(
-            &self.config.private_key,
-            self.client_version,
-            &key_exchange.encrypted_pre_master_secret,
-        );
-        // The padded block m = c^d mod n the decryption computed, for an observer to show.
-        core.observe(&Event::PremasterSecret {
-            premaster: &pre_master_secret,
-            padded: (!padded.is_empty()).then_some(&padded[..]),
-            encrypted: &key_exchange.encrypted_pre_master_secret,
-        });
+        // The ephemeral private key has done its work: forget it now.
+        self.ecdhe = None;
 
         self.transcript.add(&message.raw);
         let session_hash = self.transcript.current_hash();

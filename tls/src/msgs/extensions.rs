@@ -1,8 +1,9 @@
 //! The hello extensions we speak (RFC 5246 §7.4.1.4): server_name (RFC 6066 §3),
 //! signature_algorithms (RFC 5246 §7.4.1.4.1), extended_master_secret (RFC 7627),
 //! encrypt_then_mac (RFC 7366), renegotiation_info (RFC 5746), application_layer_protocol_negotiation
-//! (RFC 7301) and supported_versions (RFC 8446 §4.2.1, read so that a TLS 1.3-capable client can
-//! be answered with 1.2). Unknown extensions are kept byte for byte.
+//! (RFC 7301), supported_versions (RFC 8446 §4.2.1, read so that a TLS 1.3-capable client can
+//! be answered with 1.2), and for ECDHE supported_groups and ec_point_formats (RFC 8422 §5.1).
+//! Unknown extensions are kept byte for byte.
 //!
 //! A duplicated extension is `decode_error` (RFC 5246 §7.4.1.4: "MUST NOT be more than one
 //! extension of the same type"), as is a body that breaks its RFC's syntax.
@@ -16,6 +17,8 @@ use std::collections::HashSet;
 /// Extension code points (IANA "TLS ExtensionType Values").
 pub mod ext_type {
     pub const SERVER_NAME: u16 = 0;
+    pub const SUPPORTED_GROUPS: u16 = 10;
+    pub const EC_POINT_FORMATS: u16 = 11;
     pub const SIGNATURE_ALGORITHMS: u16 = 13;
     pub const ALPN: u16 = 16;
     pub const ENCRYPT_THEN_MAC: u16 = 22;
@@ -28,8 +31,8 @@ pub mod ext_type {
         match typ {
             SERVER_NAME => "server_name",
             5 => "status_request",
-            10 => "supported_groups",
-            11 => "ec_point_formats",
+            SUPPORTED_GROUPS => "supported_groups",
+            EC_POINT_FORMATS => "ec_point_formats",
             SIGNATURE_ALGORITHMS => "signature_algorithms",
             ALPN => "application_layer_protocol_negotiation",
             18 => "signed_certificate_timestamp",
@@ -69,6 +72,11 @@ pub enum Extension {
     /// RFC 8446 §4.2.1. In a ClientHello: the versions offered. In a ServerHello: the one
     /// selected (TLS 1.3 only; a 1.2 server never sends it).
     SupportedVersions(Vec<u16>),
+    /// RFC 8422 §5.1.1 (RFC 7919 renamed it from elliptic_curves): `NamedGroup` code points in
+    /// the client's order of preference. ClientHello only in TLS 1.2.
+    SupportedGroups(Vec<u16>),
+    /// RFC 8422 §5.1.2: `ECPointFormat`s; uncompressed (0) is the only one left.
+    EcPointFormats(Vec<u8>),
     /// Anything else, kept byte for byte.
     Unknown { typ: u16, data: Vec<u8> },
 }
@@ -83,6 +91,8 @@ impl Extension {
             Self::RenegotiationInfo(_) => ext_type::RENEGOTIATION_INFO,
             Self::Alpn(_) => ext_type::ALPN,
             Self::SupportedVersions(_) => ext_type::SUPPORTED_VERSIONS,
+            Self::SupportedGroups(_) => ext_type::SUPPORTED_GROUPS,
+            Self::EcPointFormats(_) => ext_type::EC_POINT_FORMATS,
             Self::Unknown { typ, .. } => *typ,
         }
     }
@@ -168,6 +178,18 @@ fn decode_extension(typ: u16, data: &[u8], hello: Hello) -> Result<Extension, Er
             Hello::Client => read_u16_list(r.vec_u8()?, "versions")?,
             Hello::Server => vec![r.u16()?],
         }),
+        // NamedGroupList <2..2^16-1>.
+        ext_type::SUPPORTED_GROUPS => {
+            Extension::SupportedGroups(read_u16_list(r.vec_u16()?, "named group list")?)
+        }
+        // ECPointFormatList <1..2^8-1>.
+        ext_type::EC_POINT_FORMATS => {
+            let formats = r.vec_u8()?;
+            if formats.is_empty() {
+                return Err(Error::decode("empty ec_point_format_list"));
+            }
+            Extension::EcPointFormats(formats.to_vec())
+        }
         _ => Extension::Unknown {
             typ,
             data: r.rest().to_vec(),
@@ -224,11 +246,14 @@ fn encode_extension(out: &mut Vec<u8>, ext: &Extension, hello: Hello) {
             put_u8(out, 0); // host_name
             put_vec_u16(out, host);
         }),
-        Extension::SignatureAlgorithms(algs) => with_u16_len(out, |out| {
-            for alg in algs {
-                put_u16(out, *alg);
-            }
-        }),
+        Extension::SignatureAlgorithms(algs) | Extension::SupportedGroups(algs) => {
+            with_u16_len(out, |out| {
+                for alg in algs {
+                    put_u16(out, *alg);
+                }
+            })
+        }
+        Extension::EcPointFormats(formats) => put_vec_u8(out, formats),
         Extension::ExtendedMasterSecret | Extension::EncryptThenMac => {}
         Extension::RenegotiationInfo(data) => put_vec_u8(out, data),
         Extension::Alpn(protocols) => with_u16_len(out, |out| {

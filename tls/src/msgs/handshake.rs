@@ -4,8 +4,7 @@
 //! hash must cover what was on the wire, not a re-encoding (RFC 5246 §7.4.9).
 //!
 //! Every malformed message is `decode_error`: wrong lengths, trailing bytes, or a malformed
-//! extension. Messages we do not use (ServerKeyExchange,
-//! CertificateRequest, …) are kept whole as [`HandshakePayload::Unknown`] so the state machines
+//! extension. Messages we do not use (CertificateRequest, …) are kept whole as [`HandshakePayload::Unknown`] so the state machines
 //! can answer them with `unexpected_message`.
 
 use crate::error::Error;
@@ -147,6 +146,30 @@ pub struct ClientKeyExchange {
     pub encrypted_pre_master_secret: Vec<u8>,
 }
 
+/// `ServerKeyExchange` for ECDHE_RSA (RFC 8422 §5.4): `ServerECDHParams` — curve_type
+/// named_curve (3), the `NamedCurve`, the server's ephemeral `ECPoint` — then a TLS 1.2
+/// `digitally-signed` struct (RFC 5246 §4.7): `SignatureAndHashAlgorithm` and the signature over
+/// client_random ‖ server_random ‖ ServerECDHParams.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerKeyExchange {
+    pub named_group: u16,
+    /// `opaque point <1..2^8-1>`: 32 bytes for x25519, 65 (`04 ‖ x ‖ y`) for secp256r1.
+    pub public: Vec<u8>,
+    /// `hash << 8 | signature`, e.g. 0x0401 = rsa_pkcs1_sha256.
+    pub signature_algorithm: u16,
+    pub signature: Vec<u8>,
+}
+
+/// `ECCurveType` named_curve (RFC 8422 §5.4): the only one left (explicit curves are gone).
+pub const CURVE_TYPE_NAMED_CURVE: u8 = 3;
+
+/// `ClientKeyExchange` for ECDHE (RFC 8422 §5.7): the client's ephemeral `ECPoint`,
+/// `opaque point <1..2^8-1>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcdhClientKeyExchange {
+    pub public: Vec<u8>,
+}
+
 /// `Finished` (RFC 5246 §7.4.9).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finished {
@@ -160,10 +183,14 @@ pub enum HandshakePayload {
     ClientHello(ClientHello),
     ServerHello(ServerHello),
     Certificate(CertificateMsg),
+    ServerKeyExchange(ServerKeyExchange),
     ServerHelloDone,
     ClientKeyExchange(ClientKeyExchange),
+    /// The same message type with an ECPoint instead of an RSA ciphertext (decoded by its
+    /// framing: see [`HandshakePayload::decode`]).
+    EcdhClientKeyExchange(EcdhClientKeyExchange),
     Finished(Finished),
-    /// A message we do not parse (ServerKeyExchange, CertificateRequest, CertificateVerify,
+    /// A message we do not parse (CertificateRequest, CertificateVerify,
     /// NewSessionTicket, unknown types): its type and body bytes.
     Unknown(HandshakeType, Vec<u8>),
 }
@@ -214,8 +241,11 @@ impl HandshakePayload {
             Self::ClientHello(_) => HandshakeType::ClientHello,
             Self::ServerHello(_) => HandshakeType::ServerHello,
             Self::Certificate(_) => HandshakeType::Certificate,
+            Self::ServerKeyExchange(_) => HandshakeType::ServerKeyExchange,
             Self::ServerHelloDone => HandshakeType::ServerHelloDone,
-            Self::ClientKeyExchange(_) => HandshakeType::ClientKeyExchange,
+            Self::ClientKeyExchange(_) | Self::EcdhClientKeyExchange(_) => {
+                HandshakeType::ClientKeyExchange
+            }
             Self::Finished(_) => HandshakeType::Finished,
             Self::Unknown(typ, _) => *typ,
         }
@@ -235,9 +265,19 @@ impl HandshakePayload {
                 Reader::new(body).finish()?;
                 Self::ServerHelloDone
             }
-            HandshakeType::ClientKeyExchange => {
-                Self::ClientKeyExchange(ClientKeyExchange::decode(body)?)
+            HandshakeType::ServerKeyExchange => {
+                Self::ServerKeyExchange(ServerKeyExchange::decode(body)?)
             }
+            // RSA (2-byte length) or ECDH (1-byte length): no body fits both framings, since
+            // 2 + 256·b0 + b1 = 1 + b0 has no solution, so the bytes say which one it is; the
+            // server then refuses the one its suite does not use.
+            HandshakeType::ClientKeyExchange => match ClientKeyExchange::decode(body) {
+                Ok(rsa) => Self::ClientKeyExchange(rsa),
+                Err(not_rsa) => match EcdhClientKeyExchange::decode(body) {
+                    Ok(ecdh) => Self::EcdhClientKeyExchange(ecdh),
+                    Err(_) => return Err(not_rsa),
+                },
+            },
             HandshakeType::Finished => Self::Finished(Finished::decode(body)?),
             other => Self::Unknown(other, body.to_vec()),
         })
@@ -250,7 +290,9 @@ impl HandshakePayload {
             Self::ClientHello(m) => m.encode(out),
             Self::ServerHello(m) => m.encode(out),
             Self::Certificate(m) => m.encode(out),
+            Self::ServerKeyExchange(m) => m.encode(out),
             Self::ClientKeyExchange(m) => m.encode(out),
+            Self::EcdhClientKeyExchange(m) => m.encode(out),
             Self::Finished(m) => m.encode(out),
             Self::Unknown(_, body) => out.extend_from_slice(body),
         }
@@ -392,6 +434,22 @@ macro_rules! extension_finders {
                 }
             }
 
+            /// supported_groups (RFC 8422 §5.1.1): the client's groups, most preferred first.
+            pub fn supported_groups(&self) -> Option<&[u16]> {
+                match self.extension(ext_type::SUPPORTED_GROUPS) {
+                    Some(Extension::SupportedGroups(groups)) => Some(groups),
+                    _ => None,
+                }
+            }
+
+            /// ec_point_formats (RFC 8422 §5.1.2).
+            pub fn ec_point_formats(&self) -> Option<&[u8]> {
+                match self.extension(ext_type::EC_POINT_FORMATS) {
+                    Some(Extension::EcPointFormats(formats)) => Some(formats),
+                    _ => None,
+                }
+            }
+
             pub fn supported_versions(&self) -> Option<&[u16]> {
                 match self.extension(ext_type::SUPPORTED_VERSIONS) {
                     Some(Extension::SupportedVersions(versions)) => Some(versions),
@@ -442,6 +500,80 @@ impl ClientKeyExchange {
     pub fn encode(&self, out: &mut Vec<u8>) {
         put_vec_u16(out, &self.encrypted_pre_master_secret);
     }
+}
+
+impl ServerKeyExchange {
+    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let curve_type = r.u8()?;
+        if curve_type != CURVE_TYPE_NAMED_CURVE {
+            // explicit_prime (1) and explicit_char2 (2) are deprecated (RFC 8422 §5.4).
+            return Err(Error::illegal(format!(
+                "curve type {curve_type}; only named_curve (3) is allowed"
+            )));
+        }
+        let named_group = r.u16()?;
+        let public = read_point(&mut r)?;
+        let signature_algorithm = r.u16()?;
+        let signature = r.vec_u16()?.to_vec();
+        r.finish()?;
+        Ok(Self {
+            named_group,
+            public,
+            signature_algorithm,
+            signature,
+        })
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&Self::params(self.named_group, &self.public));
+        put_u16(out, self.signature_algorithm);
+        put_vec_u16(out, &self.signature);
+    }
+
+    /// The `ServerECDHParams` bytes for `named_group` and `public`.
+    pub fn params(named_group: u16, public: &[u8]) -> Vec<u8> {
+        let mut out = vec![CURVE_TYPE_NAMED_CURVE];
+        put_u16(&mut out, named_group);
+        put_vec_u8(&mut out, public);
+        out
+    }
+
+    /// What the server signs: client_random ‖ server_random ‖ ServerECDHParams (RFC 8422 §5.4).
+    pub fn signed_content(
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+        named_group: u16,
+        public: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + 4 + public.len());
+        out.extend_from_slice(client_random);
+        out.extend_from_slice(server_random);
+        out.extend_from_slice(&Self::params(named_group, public));
+        out
+    }
+}
+
+impl EcdhClientKeyExchange {
+    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let public = read_point(&mut r)?;
+        r.finish()?;
+        Ok(Self { public })
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        put_vec_u8(out, &self.public);
+    }
+}
+
+/// `opaque point <1..2^8-1>` (RFC 8422 §5.4).
+fn read_point(r: &mut Reader<'_>) -> Result<Vec<u8>, Error> {
+    let point = r.vec_u8()?;
+    if point.is_empty() {
+        return Err(Error::decode("empty ECPoint"));
+    }
+    Ok(point.to_vec())
 }
 
 impl Finished {
@@ -547,6 +679,8 @@ mod tests {
                 Extension::RenegotiationInfo(Vec::new()),
                 Extension::Alpn(vec![b"h2".to_vec(), b"http/1.1".to_vec()]),
                 Extension::SupportedVersions(vec![0x0304, TLS12]),
+                Extension::SupportedGroups(vec![29, 23]),
+                Extension::EcPointFormats(vec![0]),
                 Extension::Unknown {
                     typ: 0x1234,
                     data: vec![9, 9, 9],
@@ -568,6 +702,7 @@ mod tests {
                 Extension::ExtendedMasterSecret,
                 Extension::EncryptThenMac,
                 Extension::Alpn(vec![b"http/1.1".to_vec()]),
+                Extension::EcPointFormats(vec![0]),
             ],
         }
     }
@@ -593,6 +728,15 @@ mod tests {
             HandshakePayload::ServerHelloDone,
             HandshakePayload::ClientKeyExchange(ClientKeyExchange {
                 encrypted_pre_master_secret: vec![0xAB; 256],
+            }),
+            HandshakePayload::EcdhClientKeyExchange(EcdhClientKeyExchange {
+                public: vec![0x42; 32],
+            }),
+            HandshakePayload::ServerKeyExchange(ServerKeyExchange {
+                named_group: 29,
+                public: vec![9; 32],
+                signature_algorithm: 0x0401,
+                signature: vec![0x5A; 256],
             }),
             HandshakePayload::Finished(Finished {
                 verify_data: [0x5A; 12],
@@ -679,6 +823,52 @@ mod tests {
         );
         // SSLv3-style (no length prefix) is refused rather than misread.
         assert_decode_error(HandshakeMessage::decode(message(16, &[0xAA; 4])));
+        // An ECPoint: 1-byte length. Empty points and trailing bytes are refused.
+        let msg = HandshakeMessage::decode(vec![0x10, 0, 0, 3, 2, 0xAA, 0xBB]).unwrap();
+        assert_eq!(
+            msg.payload,
+            HandshakePayload::EcdhClientKeyExchange(EcdhClientKeyExchange {
+                public: vec![0xAA, 0xBB]
+            })
+        );
+        assert_decode_error(HandshakeMessage::decode(message(16, &[0])));
+        assert_decode_error(HandshakeMessage::decode(message(16, &[1, 2, 3])));
+    }
+
+    #[test]
+    fn server_key_exchange_vector() {
+        // named_curve, x25519, a 2-byte point (any length decodes), rsa_pkcs1_sha256, 3-byte sig.
+        let body = [3, 0, 29, 2, 0xAA, 0xBB, 4, 1, 0, 3, 1, 2, 3];
+        let msg = HandshakeMessage::decode(message(12, &body)).unwrap();
+        let HandshakePayload::ServerKeyExchange(ske) = &msg.payload else {
+            panic!("not a ServerKeyExchange")
+        };
+        assert_eq!(ske.named_group, 29);
+        assert_eq!(ske.public, [0xAA, 0xBB]);
+        assert_eq!(ske.signature_algorithm, 0x0401);
+        assert_eq!(ske.signature, [1, 2, 3]);
+        assert_eq!(
+            ServerKeyExchange::signed_content(&[1; 32], &[2; 32], 29, &[0xAA, 0xBB])[64..],
+            body[..6]
+        );
+        // Truncated, trailing byte, empty point: decode_error. Explicit curves: illegal_parameter.
+        assert_decode_error(HandshakeMessage::decode(message(12, &body[..12])));
+        let mut long = body.to_vec();
+        long.push(0);
+        assert_decode_error(HandshakeMessage::decode(message(12, &long)));
+        assert_decode_error(HandshakeMessage::decode(message(
+            12,
+            &[3, 0, 29, 0, 4, 1, 0, 0],
+        )));
+        let mut explicit = body;
+        explicit[0] = 1;
+        assert!(matches!(
+            HandshakeMessage::decode(message(12, &explicit)),
+            Err(Error::Protocol {
+                alert: AlertDescription::IllegalParameter,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -825,6 +1015,9 @@ mod tests {
                 HandshakePayload::ServerHello(sh) => {
                     Some(2 + 32 + 1 + sh.session_id.len() + 3).filter(|_| !sh.extensions.is_empty())
                 }
+                // An RSA body cut where its first byte, read as a 1-byte length, fits: that is
+                // a well-framed ECDHE ClientKeyExchange.
+                HandshakePayload::ClientKeyExchange(_) => Some(usize::from(body[0]) + 1),
                 _ => None,
             };
             for cut in 0..body.len() {
@@ -1051,12 +1244,12 @@ mod tests {
 
     #[test]
     fn unparsed_messages_are_kept() {
-        let msg = HandshakeMessage::decode(message(12, &[1, 2, 3])).unwrap();
+        let msg = HandshakeMessage::decode(message(99, &[1, 2, 3])).unwrap();
         assert_eq!(
             msg.payload,
-            HandshakePayload::Unknown(HandshakeType::ServerKeyExchange, vec![1, 2, 3])
+            HandshakePayload::Unknown(HandshakeType::Unknown(99), vec![1, 2, 3])
         );
-        assert_eq!(msg.typ(), HandshakeType::ServerKeyExchange);
+        assert_eq!(msg.typ(), HandshakeType::Unknown(99));
     }
 
     fn arb_extension() -> impl Strategy<Value = Extension> {

@@ -60,6 +60,9 @@ impl std::error::Error for RsaError {}
 /// Digest algorithms for PKCS#1 v1.5 signatures (the DigestInfo prefix depends on it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HashAlg {
+    /// Only for TLS 1.2 ServerKeyExchange signatures to a client that sent no
+    /// signature_algorithms (RFC 5246 §7.4.1.4.1); never accepted in certificates.
+    Sha1,
     Sha256,
     Sha384,
     Sha512,
@@ -69,6 +72,7 @@ impl HashAlg {
     /// Hash `message` with this algorithm.
     pub fn digest(self, message: &[u8]) -> Vec<u8> {
         match self {
+            Self::Sha1 => sha1::Sha1::digest(message).to_vec(),
             Self::Sha256 => sha2::Sha256::digest(message).to_vec(),
             Self::Sha384 => sha2::Sha384::digest(message).to_vec(),
             Self::Sha512 => sha2::Sha512::digest(message).to_vec(),
@@ -78,6 +82,7 @@ impl HashAlg {
     /// Digest length in bytes.
     pub fn output_len(self) -> usize {
         match self {
+            Self::Sha1 => 20,
             Self::Sha256 => 32,
             Self::Sha384 => 48,
             Self::Sha512 => 64,
@@ -88,6 +93,10 @@ impl HashAlg {
     /// the digest itself (RFC 8017 §9.2, note 1).
     fn digest_info_prefix(self) -> &'static [u8] {
         match self {
+            Self::Sha1 => &[
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14,
+            ],
             Self::Sha256 => &[
                 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
                 0x01, 0x05, 0x00, 0x04, 0x20,

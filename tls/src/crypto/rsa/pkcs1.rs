@@ -274,7 +274,13 @@ mod tests {
     #[test]
     fn sign_verify_all_hashes() {
         let key = test_key();
-        for hash in [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
+        let all = [
+            HashAlg::Sha1,
+            HashAlg::Sha256,
+            HashAlg::Sha384,
+            HashAlg::Sha512,
+        ];
+        for hash in all {
             let sig = key.sign_pkcs1v15(hash, b"hello").unwrap();
             key.public_key()
                 .verify_pkcs1v15(hash, b"hello", &sig)
