@@ -527,6 +527,8 @@ fn cipher_name(suite: &CipherSuite) -> String {
     match suite.cipher {
         BulkCipher::Aes128Cbc => "AES-128 in CBC mode".to_string(),
         BulkCipher::Aes256Cbc => "AES-256 in CBC mode".to_string(),
+        BulkCipher::Aes128Gcm => "AES-128 in GCM mode (AEAD)".to_string(),
+        BulkCipher::Aes256Gcm => "AES-256 in GCM mode (AEAD)".to_string(),
     }
 }
 
@@ -534,6 +536,8 @@ fn mac_name(suite: &CipherSuite) -> String {
     match suite.mac {
         MacAlgorithm::HmacSha1 => "HMAC-SHA1".to_string(),
         MacAlgorithm::HmacSha256 => "HMAC-SHA256".to_string(),
+        // The GCM tag authenticates each record; there is no separate MAC.
+        MacAlgorithm::Aead => "AEAD (the GCM tag)".to_string(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The cryptography the protocol is made of: RSA (by hand on num-bigint), the TLS 1.2 PRF, and
-//! AES-CBC + HMAC record protection.
+//! record protection (AES-CBC + HMAC, AES-GCM).
 
 pub mod cipher;
 pub mod ct;
+pub mod gcm;
 pub mod prf;
 pub mod rsa;

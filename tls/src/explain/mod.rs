@@ -20,7 +20,7 @@ use crate::pki::verify::VerifiedChain;
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
 use crate::record::ContentType;
-use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
+use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm, PrfHash};
 pub use crate::text::hex_dump;
 use crate::text::{escape_peer, escape_peer_bytes, hex, hex_colon, hex_prefix, hex_spaced};
 use crate::trace::{Direction, Event, Protection};
