@@ -170,6 +170,8 @@ fn flipped_bit_in_application_data_is_bad_record_mac_and_nothing_is_delivered() 
     for etm in [false, true] {
         let mut cc = client_config(pki());
         cc.common.encrypt_then_mac = etm;
+        // CBC here; AES-GCM below.
+        cc.common.suites = vec![&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA256];
         let (mut c, mut s) = (client(cc), server(server_config(pki())));
         handshake(&mut c, &mut s, usize::MAX).expect("handshake");
         c.write_plaintext(b"secret request").expect("write");
@@ -192,6 +194,57 @@ fn flipped_bit_in_application_data_is_bad_record_mac_and_nothing_is_delivered() 
             c.error(),
             Some(Error::AlertReceived(AlertDescription::BadRecordMac))
         ));
+    }
+}
+
+/// AES-GCM: a bit flipped in the explicit nonce, the ciphertext or the tag, or in the header
+/// fields the additional data covers (type, length), is one bad_record_mac, and not one byte
+/// of the record reaches the application.
+#[test]
+fn tampered_gcm_record_is_bad_record_mac_and_nothing_is_delivered() {
+    const HEADER: usize = 5;
+    let request = b"secret request";
+    // (what is changed, its offset in the record, the XOR mask)
+    let places = [
+        ("content type", 0, 0x01),
+        ("length", 4, 0x02),
+        ("explicit nonce", HEADER, 0x80),
+        ("explicit nonce, last byte", HEADER + 7, 0x01),
+        ("ciphertext", HEADER + 8, 0x01),
+        (
+            "ciphertext, last byte",
+            HEADER + 8 + request.len() - 1,
+            0x40,
+        ),
+        ("tag", HEADER + 8 + request.len(), 0x01),
+        ("tag, last byte", HEADER + 8 + request.len() + 15, 0x80),
+    ];
+    for (what, at, mask) in places {
+        let mut cc = client_config(pki());
+        cc.common.suites = vec![&tls::suites::TLS_RSA_WITH_AES_128_GCM_SHA256];
+        let (mut c, mut s) = (client(cc), server(server_config(pki())));
+        handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+        assert!(c.info().is_some_and(|i| i.suite.is_aead()));
+        c.write_plaintext(request).expect("write");
+        let mut wire = c.outgoing().to_vec();
+        c.consume_outgoing(wire.len());
+        assert_eq!(
+            wire.len(),
+            HEADER + 8 + request.len() + 16,
+            "one GCM record"
+        );
+        wire[at] ^= mask;
+        // (A shortened length leaves bytes behind: the start of a record that never comes.)
+        s.read_tls(&wire);
+        let err = s
+            .process_new_packets()
+            .expect_err("tampered record must fail");
+        assert_eq!(
+            alert_of(&err),
+            Some(AlertDescription::BadRecordMac),
+            "{what}: {err}"
+        );
+        assert!(read_all(&mut s).is_empty(), "{what}: nothing delivered");
     }
 }
 
