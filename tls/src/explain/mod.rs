@@ -52,6 +52,8 @@ pub struct Explainer {
     app_records: [usize; 2],
     app_bytes: [usize; 2],
     step: usize,
+    /// The chosen suite's PRF hash (from ServerHello), which also hashes the transcript.
+    prf: PrfHash,
 }
 
 impl Explainer {
@@ -134,6 +136,7 @@ impl Explainer {
             app_records: [0; 2],
             app_bytes: [0; 2],
             step: 0,
+            prf: PrfHash::Sha256,
         }
     }
 

@@ -58,6 +58,7 @@ impl Explainer {
                     ),
                 );
                 if let Some(suite) = suite {
+                    self.prf = suite.prf;
                     for part in suite_parts(suite) {
                         s.text(format!("  {part}"));
                     }
@@ -140,7 +141,8 @@ impl Explainer {
                 ));
                 s.field("verify_data", hex(&fin.verify_data));
                 s.text(format!(
-                    "= PRF(master_secret, \"{who} finished\", SHA-256(all handshake messages))[0..12]"
+                    "= PRF(master_secret, \"{who} finished\", {}(all handshake messages))[0..12]",
+                    self.prf.name()
                 ));
                 s.text("It proves both sides saw the same handshake (nobody changed the suite list on the way) and hold the same master secret.");
                 if direction == Direction::Received {
@@ -336,7 +338,10 @@ impl Explainer {
         let mut s = self.step("Master secret");
         s.field("master secret", hex(master));
         if extended {
-            s.text("= PRF(pre-master, \"extended master secret\", SHA-256(handshake so far)) (RFC 7627)");
+            s.text(format!(
+                "= PRF(pre-master, \"extended master secret\", {}(handshake so far)) (RFC 7627)",
+                self.prf.name()
+            ));
         } else {
             s.text("= PRF(pre-master, \"master secret\", client random + server random)");
         }
