@@ -40,10 +40,18 @@ fn chromium_renders_the_built_in_page_over_our_tls() {
         "page not rendered; stderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The page reports the suite the browser really negotiated.
-    assert!(dom.contains("TLS_RSA_WITH_AES_128_CBC_SHA</code>"), "{dom}");
+    // The page reports the suite the browser really negotiated: AES-GCM, our first choice among
+    // the suites Chromium offers, and says AEAD for its integrity.
     assert!(
-        server.wait_for_log("cipher=AES128-SHA sni=localhost", Duration::from_secs(5)),
+        dom.contains("TLS_RSA_WITH_AES_128_GCM_SHA256</code>"),
+        "{dom}"
+    );
+    assert!(dom.contains("AEAD (a 16-byte AES-GCM tag)"), "{dom}");
+    assert!(
+        server.wait_for_log(
+            "cipher=AES128-GCM-SHA256 sni=localhost",
+            Duration::from_secs(5)
+        ),
         "access log: {}",
         server.stderr()
     );

@@ -101,6 +101,17 @@ pub const TLS_RSA_WITH_AES_256_CBC_SHA: CipherSuite = CipherSuite {
     prf: PrfHash::Sha256,
 };
 
+/// RSA key transport with AES-256-GCM: the one suite here with the SHA-384 PRF, so that path is
+/// exercised (and checked against OpenSSL) before the ECDHE suite that needs it.
+pub const TLS_RSA_WITH_AES_256_GCM_SHA384: CipherSuite = CipherSuite {
+    id: 0x009D,
+    name: "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    openssl_name: "AES256-GCM-SHA384",
+    cipher: BulkCipher::Aes256Gcm,
+    mac: MacAlgorithm::Aead,
+    prf: PrfHash::Sha384,
+};
+
 // The ECDHE-RSA GCM suites (RFC 5289 §3.2). Not negotiable yet: they need the ECDHE key
 // exchange, which lands separately; until then only their record and PRF parameters are used
 // (tests). Add them to ALL_SUITES, first, once ECDHE is in.
@@ -122,8 +133,9 @@ pub const TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: CipherSuite = CipherSuite {
 };
 
 /// All suites, in the server's default order of preference: AEAD before CBC.
-pub static ALL_SUITES: [&CipherSuite; 5] = [
+pub static ALL_SUITES: [&CipherSuite; 6] = [
     &TLS_RSA_WITH_AES_128_GCM_SHA256,
+    &TLS_RSA_WITH_AES_256_GCM_SHA384,
     &TLS_RSA_WITH_AES_128_CBC_SHA256,
     &TLS_RSA_WITH_AES_256_CBC_SHA256,
     &TLS_RSA_WITH_AES_128_CBC_SHA,
@@ -234,6 +246,7 @@ mod tests {
         // RFC 5288 §3: no MAC keys, two encryption keys, two 4-byte salts.
         for (suite, key, prf) in [
             (&TLS_RSA_WITH_AES_128_GCM_SHA256, 16, PrfHash::Sha256),
+            (&TLS_RSA_WITH_AES_256_GCM_SHA384, 32, PrfHash::Sha384),
             (&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 16, PrfHash::Sha256),
             (&TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, 32, PrfHash::Sha384),
         ] {

@@ -197,6 +197,33 @@ fn flipped_bit_in_application_data_is_bad_record_mac_and_nothing_is_delivered() 
     }
 }
 
+/// RFC 7366 §3: a server that picks an AEAD suite must not answer encrypt_then_mac, which the
+/// client offered; with a CBC suite it does.
+#[test]
+fn server_answers_encrypt_then_mac_only_with_a_cbc_suite() {
+    for (suite, expect_etm) in [
+        (&tls::suites::TLS_RSA_WITH_AES_128_GCM_SHA256, false),
+        (&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA, true),
+    ] {
+        let mut cc = client_config(pki());
+        cc.common.suites = vec![suite];
+        assert!(cc.common.encrypt_then_mac);
+        let (mut c, mut s) = (client(cc), server(server_config(pki())));
+        let hello = c.outgoing().to_vec();
+        c.consume_outgoing(hello.len());
+        s.read_tls(&hello);
+        s.process_new_packets().expect("server reads the hello");
+        let flight = s.outgoing().to_vec();
+        // Record header (5), then the ServerHello's handshake header (type 2, uint24 length).
+        assert_eq!((flight[0], flight[5]), (22, 2));
+        let len = usize::from(u16::from_be_bytes([flight[7], flight[8]]));
+        let hello =
+            tls::msgs::handshake::ServerHello::decode(&flight[9..9 + len]).expect("ServerHello");
+        assert_eq!(hello.cipher_suite, suite.id);
+        assert_eq!(hello.has_etm(), expect_etm, "{}", suite.name);
+    }
+}
+
 /// AES-GCM: a bit flipped in the explicit nonce, the ciphertext or the tag, or in the header
 /// fields the additional data covers (type, length), is one bad_record_mac, and not one byte
 /// of the record reaches the application.

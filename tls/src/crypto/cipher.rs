@@ -631,24 +631,7 @@ impl RecordCipher {
     pub fn dissect(&self, seq: u64, wire: &[u8]) -> Option<RecordAnatomy> {
         match &self.protection {
             Protection::Cbc(c) => c.dissect(seq, wire),
-            Protection::Gcm(g) => {
-                let header = wire.get(..5)?;
-                let version = u16::from_be_bytes([*header.get(1)?, *header.get(2)?]);
-                let (explicit, ciphertext, tag, plaintext, parts) =
-                    g.dissect(seq, header[0], version, wire.get(5..)?)?;
-                Some(RecordAnatomy {
-                    header: header.to_vec(),
-                    iv: explicit,
-                    ciphertext,
-                    mac_ok: plaintext.is_some(),
-                    plaintext: plaintext.unwrap_or_default(),
-                    mac: tag,
-                    padding: Vec::new(),
-                    seq,
-                    encrypt_then_mac: false,
-                    aead: Some(parts),
-                })
-            }
+            Protection::Gcm(g) => g.dissect(seq, wire),
         }
     }
 }

@@ -16,7 +16,7 @@
 //! The GCM mode itself (CTR + GHASH, with the CPU's AES and carry-less multiply instructions
 //! when present) is the RustCrypto `aes-gcm` crate's; the record construction is ours.
 
-use super::cipher::{mac_header, BadRecordMac};
+use super::cipher::{mac_header, BadRecordMac, RecordAnatomy};
 use crate::suites::{BulkCipher, CipherSuite};
 use aes_gcm::aead::array::Array;
 use aes_gcm::{AeadInOut, Aes128Gcm, Aes256Gcm, KeyInit};
@@ -128,16 +128,13 @@ impl GcmRecord {
         Ok(EXPLICIT_NONCE_LEN..EXPLICIT_NONCE_LEN + ct_len)
     }
 
-    /// Take a GCM record apart: (explicit nonce, ciphertext, tag, plaintext if the tag
-    /// verifies, the parts GCM was given). `None` when it is too short to be one.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn dissect(
-        &self,
-        seq: u64,
-        content_type: u8,
-        version: u16,
-        payload: &[u8],
-    ) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, AeadParts)> {
+    /// Take one GCM record (`wire`: header + payload) apart, for showing: see
+    /// [`RecordCipher::dissect`](super::cipher::RecordCipher::dissect). The plaintext is there
+    /// only if the tag verifies: a record that fails is never decrypted.
+    pub(crate) fn dissect(&self, seq: u64, wire: &[u8]) -> Option<RecordAnatomy> {
+        let header = wire.get(..5)?;
+        let (content_type, version) = (header[0], u16::from_be_bytes([header[1], header[2]]));
+        let payload = wire.get(5..)?;
         let ct_len = payload.len().checked_sub(OVERHEAD)?;
         let explicit: [u8; EXPLICIT_NONCE_LEN] =
             payload.get(..EXPLICIT_NONCE_LEN)?.try_into().ok()?;
@@ -148,18 +145,22 @@ impl GcmRecord {
             .open(seq, content_type, version, &mut copy)
             .ok()
             .and_then(|range| copy.get(range).map(<[u8]>::to_vec));
-        let parts = AeadParts {
-            nonce: self.nonce(&explicit).to_vec(),
-            salt: self.salt.to_vec(),
-            additional_data: mac_header(seq, content_type, version, ct_len).to_vec(),
-        };
-        Some((
-            explicit.to_vec(),
-            ciphertext.to_vec(),
-            tag.to_vec(),
-            plaintext,
-            parts,
-        ))
+        Some(RecordAnatomy {
+            header: header.to_vec(),
+            iv: explicit.to_vec(),
+            ciphertext: ciphertext.to_vec(),
+            mac_ok: plaintext.is_some(),
+            plaintext: plaintext.unwrap_or_default(),
+            mac: tag.to_vec(),
+            padding: Vec::new(),
+            seq,
+            encrypt_then_mac: false,
+            aead: Some(AeadParts {
+                nonce: self.nonce(&explicit).to_vec(),
+                salt: self.salt.to_vec(),
+                additional_data: mac_header(seq, content_type, version, ct_len).to_vec(),
+            }),
+        })
     }
 }
 
@@ -277,22 +278,16 @@ mod tests {
                 let good = sealed(&g, 9, &plaintext(n));
                 // Explicit nonce, ciphertext and tag: every bit.
                 for bit in 0..good.len() * 8 {
-                    let mut p = good.clone();
-                    p[bit / 8] ^= 1 << (bit % 8);
+                    let mut forged = good.clone();
+                    forged[bit / 8] ^= 1 << (bit % 8);
+                    let mut p = forged.clone();
                     assert_eq!(
                         g.open(9, 23, 0x0303, &mut p),
                         Err(BadRecordMac),
                         "n={n} bit={bit}"
                     );
-                    // Nothing was decrypted into the buffer: the ciphertext is as it came.
-                    assert_eq!(
-                        p[8..8 + n],
-                        {
-                            let mut q = good.clone();
-                            q[bit / 8] ^= 1 << (bit % 8);
-                            q
-                        }[8..8 + n]
-                    );
+                    // Nothing was decrypted into the buffer: it is as it came.
+                    assert_eq!(p, forged);
                 }
             }
         }
@@ -400,7 +395,7 @@ mod tests {
         ) {
             for g in records() {
                 proptest::prop_assert!(g.open(seq, 23, 0x0303, &mut payload.clone()).is_err());
-                let _ = g.dissect(seq, 23, 0x0303, &payload);
+                let _ = g.dissect(seq, &payload);
             }
         }
     }
