@@ -55,7 +55,7 @@ impl Observer for ExplainObserver {
                         *content_type,
                         wire,
                         plaintext,
-                        protection.is_some(),
+                        *protection,
                     )],
                     self.color,
                 );

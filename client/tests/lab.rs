@@ -12,12 +12,18 @@ use std::time::Duration;
 
 /// Fetch `path` with our client, trusting the site's CA.
 fn fetch(site: &our_site::Site, path: &str) -> String {
+    fetch_with(site, path, &[])
+}
+
+/// [`fetch`] with more client arguments (e.g. `--ciphers`).
+fn fetch_with(site: &our_site::Site, path: &str, extra: &[&str]) -> String {
     let config = tempfile::tempdir().unwrap();
     let ca = site.ca();
-    let out = client(
-        config.path(),
-        &["--cacert", ca.to_str().unwrap(), &site.url(path)],
-    );
+    let url = site.url(path);
+    let mut args = vec!["--cacert", ca.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.push(&url);
+    let out = client(config.path(), &args);
     assert_eq!(out.status.code(), Some(0), "{path}: {}", text(&out.stderr));
     text(&out.stdout)
 }
@@ -99,8 +105,11 @@ fn each_lab_page_shows_the_values_it_claims() {
     assert_eq!(distinct("cbc-distinct"), 192 * 120 * 3 / 16);
     assert_eq!(page.matches("src=\"data:image/png;base64,").count(), 3);
 
-    // 3. RSA: the textbook numbers, and this server's real modulus and pre-master secret.
-    let page = fetch(&site, "/lab/rsa");
+    // 3. RSA: the textbook numbers, and this server's real modulus and, over RSA key transport,
+    // the visitor's own encrypted pre-master secret (over ECDHE there is none).
+    let ecdhe = fetch(&site, "/lab/rsa");
+    assert!(ecdhe.contains("ephemeral Diffie-Hellman"), "{ecdhe}");
+    let page = fetch_with(&site, "/lab/rsa", &["--ciphers", "AES128-GCM-SHA256"]);
     assert_eq!(value(&page, "n"), "3233");
     assert!(value(&page, "d").starts_with("2753"));
     assert_eq!(value(&page, "c"), "2790");
@@ -151,7 +160,9 @@ fn each_lab_page_shows_the_values_it_claims() {
     let kx = page.find("ClientKeyExchange (").expect("ClientKeyExchange");
     let fin = page.rfind("Finished (").expect("Finished");
     assert!(hello < kx && kx < fin);
-    assert!(value(&page, "suite").starts_with("TLS_RSA_WITH_AES_"));
+    // Our client's default: ECDHE, so the page tells the Diffie-Hellman story.
+    assert!(value(&page, "suite").starts_with("TLS_ECDHE_RSA_WITH_AES_"));
+    assert!(page.contains("ephemeral Diffie-Hellman shares"), "{page}");
     assert_eq!(value(&page, "client-random").len(), 64);
     assert_eq!(page.matches("<li><b>").count(), 8);
 }

@@ -107,7 +107,8 @@ pub const HIDDEN: &str = "(hidden: the server shows secrets only with --keylog F
 fn is_secret(label: &str) -> bool {
     matches!(
         label,
-        "pre-master secret" | "master secret" | "key log line"
+        // A GCM record's nonce holds the salt (client/server_write_IV from the key block).
+        "pre-master secret" | "master secret" | "key log line" | "nonce"
     ) || label.starts_with("client_write_")
         || label.starts_with("server_write_")
 }

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tls::msgs::handshake::HandshakePayload;
 use tls::pki::x509::{hex_colon, Certificate};
-use tls::suites::{BulkCipher, CipherSuite, KeyExchange, MacAlgorithm};
+use tls::suites::{BulkCipher, CipherSuite, KeyExchange, MacAlgorithm, PrfHash};
 use tls::trace::{Direction, Event, Observer};
 use tls::SessionInfo;
 
@@ -239,7 +239,7 @@ fn connection_section(visit: &Visit<'_>, tls: &TlsDetails) -> String {
     );
     row(&mut rows, "Cipher", &escape(&cipher_name(suite)));
     row(&mut rows, "MAC", &escape(&mac_name(suite)));
-    row(&mut rows, "PRF", "TLS 1.2 PRF with HMAC-SHA256 (P_SHA256)");
+    row(&mut rows, "PRF", prf_name(suite));
     row(
         &mut rows,
         "Client random",
@@ -466,7 +466,7 @@ suite), the server would see a mismatch and abort.</li>\
 (so it holds the pre-master secret: it decrypted it with the certificate's key, or derived it with ECDHE \
 after signing its ephemeral key with the certificate's key) and saw the same transcript.</li>\
 <li><b>Application data.</b> Your HTTP request and this page travel in records encrypted with {cipher} \
-(a fresh random IV per record) and protected by {mac} over a sequence number, so a record cannot be read, \
+({iv}) and protected by {mac} over a sequence number, so a record cannot be read, \
 changed, dropped, replayed or reordered without the other side noticing.</li>\
 </ol></section>\n",
         sni = info
@@ -477,6 +477,11 @@ changed, dropped, replayed or reordered without the other side noticing.</li>\
         ems = ems,
         cipher = escape(&cipher_name(suite)),
         mac = escape(&mac_name(suite)),
+        iv = if suite.is_aead() {
+            "the nonce: a secret 4-byte salt and the record's sequence number, never repeated"
+        } else {
+            "a fresh random IV per record"
+        },
     )
 }
 
@@ -579,6 +584,8 @@ fn cipher_name(suite: &CipherSuite) -> String {
     match suite.cipher {
         BulkCipher::Aes128Cbc => "AES-128 in CBC mode".to_string(),
         BulkCipher::Aes256Cbc => "AES-256 in CBC mode".to_string(),
+        BulkCipher::Aes128Gcm => "AES-128 in GCM mode (AEAD)".to_string(),
+        BulkCipher::Aes256Gcm => "AES-256 in GCM mode (AEAD)".to_string(),
     }
 }
 
@@ -586,6 +593,15 @@ fn mac_name(suite: &CipherSuite) -> String {
     match suite.mac {
         MacAlgorithm::HmacSha1 => "HMAC-SHA1".to_string(),
         MacAlgorithm::HmacSha256 => "HMAC-SHA256".to_string(),
+        // The GCM tag authenticates each record; there is no separate MAC.
+        MacAlgorithm::Aead => "AEAD (a 16-byte AES-GCM tag)".to_string(),
+    }
+}
+
+fn prf_name(suite: &CipherSuite) -> &'static str {
+    match suite.prf {
+        PrfHash::Sha256 => "TLS 1.2 PRF with HMAC-SHA256 (P_SHA256)",
+        PrfHash::Sha384 => "TLS 1.2 PRF with HMAC-SHA384 (P_SHA384)",
     }
 }
 
@@ -650,7 +666,7 @@ mod tests {
                     (true, "ClientHello".into(), 517),
                     (false, "ServerHello".into(), 85),
                 ],
-                offered_suites: vec![0xC02F, 0x0035],
+                offered_suites: vec![0xCCA8, 0x0035],
                 client_version: 0x0303,
             }),
         );
@@ -663,7 +679,26 @@ mod tests {
         assert!(page.contains("(unreadable"));
         assert!(page.contains("<code>localhost</code>"));
         assert!(page.contains("<code>ClientHello</code></td><td>517 bytes"));
-        assert!(page.contains("0xC02F, <b>TLS_RSA_WITH_AES_256_CBC_SHA</b>"));
+        assert!(page.contains("0xCCA8, <b>TLS_RSA_WITH_AES_256_CBC_SHA</b>"));
+    }
+
+    /// A GCM connection's table says AEAD where a CBC one names its HMAC, and the record is
+    /// described by its nonce, not a random IV.
+    #[test]
+    fn page_says_aead_for_a_gcm_suite() {
+        let mut gcm = info(Some("localhost"));
+        gcm.suite = &tls::suites::TLS_RSA_WITH_AES_128_GCM_SHA256;
+        let details = TlsDetails::new(gcm, Duration::ZERO, None);
+        let page = front_page(&visit(Some(&details), "GET / HTTP/1.1"));
+        assert!(page.contains("TLS_RSA_WITH_AES_128_GCM_SHA256"));
+        assert!(page.contains("<tr><th>MAC</th><td>AEAD (a 16-byte AES-GCM tag)</td></tr>"));
+        assert!(page.contains("AES-128 in GCM mode (AEAD)"));
+        assert!(page.contains("sequence number, never repeated"));
+        assert!(!page.contains("HMAC-SHA1") && !page.contains("random IV"));
+        let details = TlsDetails::new(info(None), Duration::ZERO, None);
+        let cbc = front_page(&visit(Some(&details), "GET / HTTP/1.1"));
+        assert!(cbc.contains("<tr><th>MAC</th><td>HMAC-SHA1</td></tr>"));
+        assert!(cbc.contains("a fresh random IV per record"));
     }
 
     #[test]

@@ -41,15 +41,17 @@ fn chromium_renders_the_built_in_page_over_our_tls() {
         "page not rendered; stderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // The page reports the suite the browser really negotiated.
+    // The page reports the suite the browser really negotiated: ECDHE with AES-GCM, our first
+    // choice among the suites Chromium offers; forward secrecy, and AEAD for integrity.
     assert!(
-        dom.contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA</code>"),
+        dom.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256</code>"),
         "{dom}"
     );
     assert!(dom.contains("Forward secrecy</th><td>yes"), "{dom}");
+    assert!(dom.contains("AEAD (a 16-byte AES-GCM tag)"), "{dom}");
     assert!(
         server.wait_for_log(
-            "cipher=ECDHE-RSA-AES128-SHA sni=localhost",
+            "cipher=ECDHE-RSA-AES128-GCM-SHA256 sni=localhost",
             Duration::from_secs(5)
         ),
         "access log: {}",

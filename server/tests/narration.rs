@@ -121,7 +121,7 @@ fn verbose_narrates_ecdhe_and_hides_the_shared_secret_without_keylog() {
         );
         assert!(s.wait_for_log("close_notify", Duration::from_secs(10)));
         let log = s.stderr();
-        assert!(log.contains("cipher=ECDHE-RSA-AES128-SHA256"), "{log}");
+        assert!(log.contains("cipher=ECDHE-RSA-AES128-GCM-SHA256"), "{log}");
         assert!(
             log.contains("] ServerKeyExchange (server → client"),
             "{log}"

@@ -1,5 +1,5 @@
 //! Real peers: `openssl s_client` and `curl` against our server side, our client side against
-//! `openssl s_server`, for each of the four suites.
+//! `openssl s_server`, for each of our suites (AES-GCM and AES-CBC).
 
 mod common;
 
@@ -107,7 +107,8 @@ async fn openssl_s_client_talks_to_our_server_for_each_suite() {
             );
             assert_eq!(info.suite.id, suite.id);
             assert!(info.extended_master_secret, "openssl offers EMS by default");
-            assert_eq!(info.encrypt_then_mac, !no_etm);
+            // Never with an AEAD suite (RFC 7366 §3), whatever the client offers.
+            assert_eq!(info.encrypt_then_mac, !no_etm && !suite.is_aead());
             assert_eq!(info.server_name.as_deref(), Some("localhost"));
         }
     }
@@ -191,7 +192,7 @@ async fn our_client_talks_to_openssl_s_server_for_each_suite() {
                 .expect("client handshake with s_server");
             let info = tls.info().cloned().expect("info");
             assert_eq!(info.suite.id, suite.id);
-            assert_eq!(info.encrypt_then_mac, !no_etm);
+            assert_eq!(info.encrypt_then_mac, !no_etm && !suite.is_aead());
             assert!(info.extended_master_secret);
             assert!(matches!(info.verification, Some(Ok(2))));
             tls.write_all(b"hello world\n").await.expect("write");
@@ -304,6 +305,39 @@ async fn curl_fetches_exact_bodies_through_hyper_on_our_stream() {
     let got = std::fs::read(&out_file).expect("downloaded");
     assert_eq!(got.len(), 64 << 20);
     assert_eq!(Sha256::digest(&got), Sha256::digest(pattern(64 << 20)));
+}
+
+/// `curl --ciphers NAME` negotiates each of our suites by its OpenSSL name, and plain curl gets
+/// the server's first choice, AES-GCM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_negotiates_each_suite_by_name() {
+    let addr = hyper_server().await;
+    let ca = pki().ca();
+    let names = ALL_SUITES.iter().map(|s| Some(s.openssl_name));
+    for name in names.chain([None]) {
+        let mut curl = Command::new("curl");
+        curl.args(["-sS", "-v", "--tlsv1.2", "--tls-max", "1.2", "--cacert"])
+            .arg(&ca);
+        if let Some(name) = name {
+            curl.args(["--ciphers", name]);
+        }
+        let out = curl
+            .arg(format!("https://127.0.0.1:{}/", addr.port()))
+            .output();
+        let out = timeout(LIMIT, out)
+            .await
+            .expect("curl in time")
+            .expect("cannot run curl: install the Debian package `curl`");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name:?}: {err}");
+        assert_eq!(out.stdout, b"hello over TLS 1.2\n");
+        let expected = name.unwrap_or(ALL_SUITES[0].openssl_name);
+        assert!(
+            err.contains(&format!("TLSv1.2 / {expected}")),
+            "{name:?}: {err}"
+        );
+    }
+    assert_eq!(ALL_SUITES[0].openssl_name, "ECDHE-RSA-AES128-GCM-SHA256");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -493,7 +527,12 @@ async fn client_without_ems_or_etm_gets_a_session_without_them() {
     .expect("write conf");
     for (no_ems, no_etm) in [(true, false), (true, true), (false, false)] {
         let (addr, server) = one_handshake(arc(server_config(pki()))).await;
-        let extra: &[&str] = if no_etm { &["-no_etm"] } else { &[] };
+        // A CBC suite: encrypt-then-MAC means nothing to an AEAD one.
+        let extra: &[&str] = if no_etm {
+            &["-cipher", "AES128-SHA256", "-no_etm"]
+        } else {
+            &["-cipher", "AES128-SHA256"]
+        };
         let env: &[(&str, &Path)] = if no_ems {
             &[("OPENSSL_CONF", conf.as_path())]
         } else {
@@ -521,10 +560,13 @@ async fn client_without_ems_or_etm_gets_a_session_without_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_common_suite_is_a_handshake_failure() {
     let (addr, server) = one_handshake(arc(server_config(pki()))).await;
-    // Only suites we do not implement (forward-secret AEAD ones).
+    // Only suites we do not implement (DHE, and ECDHE with an ECDSA certificate).
     let out = s_client_full(
         addr,
-        &["-cipher", "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256"],
+        &[
+            "-cipher",
+            "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256",
+        ],
         &[],
     )
     .await;

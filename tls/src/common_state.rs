@@ -239,7 +239,7 @@ mod tests {
     use super::*;
     use crate::crypto::cipher::RecordCipher;
     use crate::record::Deframer;
-    use crate::suites::ALL_SUITES;
+    use crate::suites::{CipherSuite, ALL_SUITES};
     use std::sync::Mutex;
 
     /// Every sent record as the observer saw it: (wire bytes, plaintext).
@@ -276,12 +276,12 @@ mod tests {
         }
     }
 
-    fn cipher() -> RecordCipher {
-        let suite = ALL_SUITES[0];
-        RecordCipher::new(
+    fn cipher(suite: &'static CipherSuite) -> RecordCipher {
+        RecordCipher::with_fixed_iv(
             suite,
             &vec![7; suite.mac_len()],
             &vec![9; suite.enc_key_len()],
+            &vec![5; suite.fixed_iv_len()],
             false,
         )
     }
@@ -290,9 +290,15 @@ mod tests {
     /// each event's wire bytes being exactly the record that went out with that plaintext.
     #[test]
     fn observer_sees_each_record_of_a_batched_run() {
+        for suite in ALL_SUITES {
+            observer_sees_each_record_of_a_batched_run_in(suite);
+        }
+    }
+
+    fn observer_sees_each_record_of_a_batched_run_in(suite: &'static CipherSuite) {
         let sent = Arc::new(Sent::default());
         let mut core = CommonState::new(&crate::config::Common::default(), Some(sent.clone()));
-        core.record_layer.prepare_encrypter(cipher());
+        core.record_layer.prepare_encrypter(cipher(suite));
         core.record_layer.activate_encrypter().expect("activate");
         let data: Vec<u8> = (0..9 * MAX_PLAINTEXT + 5).map(|i| i as u8).collect();
         core.send_records(ContentType::ApplicationData, &data, MAX_PLAINTEXT)
@@ -304,7 +310,7 @@ mod tests {
         assert_eq!(wires, core.outgoing, "events cover exactly the bytes sent");
 
         let mut peer = RecordLayer::new();
-        peer.prepare_decrypter(cipher());
+        peer.prepare_decrypter(cipher(suite));
         peer.activate_decrypter().expect("activate");
         let mut deframer = Deframer::new();
         for (wire, plaintext) in &events {

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //!  alert, suites, text                      leaves
-//!  crypto (ct, rsa, prf, cipher)         <- suites
+//!  crypto (ct, rsa, prf, cipher, gcm)    <- suites
 //!  pki (pem, keys, x509, verify, trust)  <- crypto
 //!  error                                 <- alert, pki, crypto::cipher
 //!  msgs (codec, handshake, joiner)       <- error

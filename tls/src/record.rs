@@ -385,7 +385,9 @@ fn seq_exhausted() -> Error {
 mod tests {
     use super::*;
     use crate::crypto::prf;
-    use crate::suites::{CipherSuite, ALL_SUITES, TLS_RSA_WITH_AES_128_CBC_SHA256};
+    use crate::suites::{
+        CipherSuite, ALL_SUITES, TLS_RSA_WITH_AES_128_CBC_SHA256, TLS_RSA_WITH_AES_128_GCM_SHA256,
+    };
     use proptest::prelude::*;
 
     fn alert_of<T: std::fmt::Debug>(r: Result<T, Error>) -> Option<AlertDescription> {
@@ -575,20 +577,29 @@ mod tests {
     // ---- RecordLayer ----
 
     fn key_block(suite: &CipherSuite) -> prf::KeyBlock {
-        let ms = prf::master_secret(&[3; 48], &[1; 32], &[2; 32]);
+        let ms = prf::master_secret(suite.prf, &[3; 48], &[1; 32], &[2; 32]);
         prf::key_block(&ms, &[1; 32], &[2; 32], suite)
     }
 
     /// A client layer and a server layer with the client→server keys prepared on both sides.
     fn client_to_server(suite: &'static CipherSuite, etm: bool) -> (RecordLayer, RecordLayer) {
         let kb = key_block(suite);
-        let cipher =
-            || RecordCipher::new(suite, &kb.client_write_mac_key, &kb.client_write_key, etm);
+        let cipher = || client_write(suite, &kb, etm);
         let mut client = RecordLayer::new();
         let mut server = RecordLayer::new();
         client.prepare_encrypter(cipher());
         server.prepare_decrypter(cipher());
         (client, server)
+    }
+
+    fn client_write(suite: &'static CipherSuite, kb: &prf::KeyBlock, etm: bool) -> RecordCipher {
+        RecordCipher::with_fixed_iv(
+            suite,
+            &kb.client_write_mac_key,
+            &kb.client_write_key,
+            &kb.client_write_iv,
+            etm,
+        )
     }
 
     fn read_all(layer: &mut RecordLayer, bytes: &[u8]) -> Result<Vec<PlainRecord>, Error> {
@@ -674,9 +685,7 @@ mod tests {
                 assert!(records[0].payload.len() > 3, "encrypted");
 
                 // Sequence numbers restart at 0 after activation and count up per record.
-                let kb = key_block(suite);
-                let c =
-                    RecordCipher::new(suite, &kb.client_write_mac_key, &kb.client_write_key, etm);
+                let c = client_write(suite, &key_block(suite), etm);
                 for (seq, r) in records.iter().enumerate() {
                     let mut p = r.payload.clone();
                     assert!(c.open(seq as u64, 23, 0x0303, &mut p).is_ok(), "seq {seq}");
@@ -787,15 +796,50 @@ mod tests {
         }
     }
 
+    /// GCM's explicit nonce is the record's sequence number (RFC 5288 §3), so across a
+    /// connection's records, batched or not, no nonce is ever used twice under one key.
+    #[test]
+    fn gcm_explicit_nonce_is_the_sequence_number() {
+        let suite = &TLS_RSA_WITH_AES_128_GCM_SHA256;
+        let (mut client, mut server) = client_to_server(suite, false);
+        assert!(client.activate_encrypter().is_ok() && server.activate_decrypter().is_ok());
+        let mut out = Vec::new();
+        for chunk in [&vec![7u8; 11 * MAX_PLAINTEXT][..], b"a", b"", b"bc"] {
+            assert!(client
+                .write_records(ContentType::ApplicationData, chunk, &mut out)
+                .is_ok());
+        }
+        let mut d = Deframer::new();
+        d.push(&out);
+        let records = drain(&mut d);
+        assert_eq!(records.len(), 13);
+        let mut nonces = std::collections::HashSet::new();
+        for (seq, r) in records.iter().enumerate() {
+            assert_eq!(r.payload[..8], (seq as u64).to_be_bytes(), "record {seq}");
+            assert!(nonces.insert(r.payload[..8].to_vec()));
+            assert!(r.payload.len() >= 24 && r.payload.len() - 24 <= MAX_PLAINTEXT);
+        }
+        for r in records {
+            assert!(server.read_record(r).is_ok());
+        }
+    }
+
     #[test]
     fn oversized_plaintext_is_record_overflow() {
+        for suite in [
+            &TLS_RSA_WITH_AES_128_CBC_SHA256,
+            &TLS_RSA_WITH_AES_128_GCM_SHA256,
+        ] {
+            oversized_plaintext_is_record_overflow_in(suite);
+        }
+    }
+
+    fn oversized_plaintext_is_record_overflow_in(suite: &'static CipherSuite) {
         // Encrypted: a peer sealing 2^14 + 1 bytes fits under 2^14 + 2048 on the wire and passes
-        // the MAC; only the plaintext check catches it.
-        let suite = &TLS_RSA_WITH_AES_128_CBC_SHA256;
+        // the MAC (or tag); only the plaintext check catches it.
         let (_, mut server) = client_to_server(suite, false);
         assert!(server.activate_decrypter().is_ok());
-        let kb = key_block(suite);
-        let c = RecordCipher::new(suite, &kb.client_write_mac_key, &kb.client_write_key, false);
+        let c = client_write(suite, &key_block(suite), false);
         let mut payload = Vec::new();
         c.seal(0, 23, 0x0303, &vec![0x55; MAX_PLAINTEXT + 1], &mut payload);
         assert!(payload.len() <= MAX_CIPHERTEXT);

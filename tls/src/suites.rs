@@ -1,19 +1,50 @@
-//! The cipher suites we speak, all AES-CBC with HMAC and the P_SHA256 PRF: four with RSA key
-//! transport (RFC 5246 Appendix A.5) and three with ephemeral ECDH signed by the server's RSA
-//! key (RFC 8422 §6, RFC 5289 §3.2), which give forward secrecy.
+//! The cipher suites we speak (RFC 5246 Appendix A.5, RFC 5288, RFC 5289 §3.2, RFC 8422 §6): the
+//! pre-master secret by RSA key transport or by ephemeral ECDH signed with the server's RSA key
+//! (forward secrecy), the records protected by AES-CBC with HMAC or by AES-GCM (AEAD). Each suite
+//! names the hash of its PRF (RFC 5246 §5): SHA-256, or SHA-384 for the `_SHA384` GCM suites.
 
-/// The block cipher that gives confidentiality.
+/// The cipher that gives confidentiality (and, for the AEAD ones, integrity too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BulkCipher {
     Aes128Cbc,
     Aes256Cbc,
+    /// AES in Galois/Counter Mode (RFC 5288): encrypts and authenticates in one pass.
+    Aes128Gcm,
+    Aes256Gcm,
 }
 
-/// The keyed hash that gives integrity.
+/// The keyed hash that gives integrity, or none of its own for an AEAD cipher.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MacAlgorithm {
     HmacSha1,
     HmacSha256,
+    /// The AEAD cipher's tag is the integrity check; there are no MAC keys.
+    Aead,
+}
+
+/// The hash of the suite's PRF, which also hashes the transcript for Finished and the extended
+/// master secret (RFC 5246 §5, §7.4.9; RFC 7627 §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrfHash {
+    Sha256,
+    Sha384,
+}
+
+impl PrfHash {
+    /// Output length of the hash: also the length of the transcript hash it gives.
+    pub fn output_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "SHA-256",
+            Self::Sha384 => "SHA-384",
+        }
+    }
 }
 
 /// How the pre-master secret is agreed (RFC 5246 §7.4.7).
@@ -38,7 +69,18 @@ pub struct CipherSuite {
     pub key_exchange: KeyExchange,
     pub cipher: BulkCipher,
     pub mac: MacAlgorithm,
+    pub prf: PrfHash,
 }
+
+pub const TLS_RSA_WITH_AES_128_GCM_SHA256: CipherSuite = CipherSuite {
+    id: 0x009C,
+    name: "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    openssl_name: "AES128-GCM-SHA256",
+    key_exchange: KeyExchange::Rsa,
+    cipher: BulkCipher::Aes128Gcm,
+    mac: MacAlgorithm::Aead,
+    prf: PrfHash::Sha256,
+};
 
 pub const TLS_RSA_WITH_AES_128_CBC_SHA256: CipherSuite = CipherSuite {
     id: 0x003C,
@@ -47,6 +89,7 @@ pub const TLS_RSA_WITH_AES_128_CBC_SHA256: CipherSuite = CipherSuite {
     key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes128Cbc,
     mac: MacAlgorithm::HmacSha256,
+    prf: PrfHash::Sha256,
 };
 pub const TLS_RSA_WITH_AES_256_CBC_SHA256: CipherSuite = CipherSuite {
     id: 0x003D,
@@ -55,6 +98,7 @@ pub const TLS_RSA_WITH_AES_256_CBC_SHA256: CipherSuite = CipherSuite {
     key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes256Cbc,
     mac: MacAlgorithm::HmacSha256,
+    prf: PrfHash::Sha256,
 };
 pub const TLS_RSA_WITH_AES_128_CBC_SHA: CipherSuite = CipherSuite {
     id: 0x002F,
@@ -63,6 +107,7 @@ pub const TLS_RSA_WITH_AES_128_CBC_SHA: CipherSuite = CipherSuite {
     key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes128Cbc,
     mac: MacAlgorithm::HmacSha1,
+    prf: PrfHash::Sha256,
 };
 pub const TLS_RSA_WITH_AES_256_CBC_SHA: CipherSuite = CipherSuite {
     id: 0x0035,
@@ -71,6 +116,7 @@ pub const TLS_RSA_WITH_AES_256_CBC_SHA: CipherSuite = CipherSuite {
     key_exchange: KeyExchange::Rsa,
     cipher: BulkCipher::Aes256Cbc,
     mac: MacAlgorithm::HmacSha1,
+    prf: PrfHash::Sha256,
 };
 
 pub const TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: CipherSuite = CipherSuite {
@@ -80,6 +126,7 @@ pub const TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: CipherSuite = CipherSuite {
     key_exchange: KeyExchange::EcdheRsa,
     cipher: BulkCipher::Aes128Cbc,
     mac: MacAlgorithm::HmacSha256,
+    prf: PrfHash::Sha256,
 };
 pub const TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: CipherSuite = CipherSuite {
     id: 0xC013,
@@ -88,6 +135,7 @@ pub const TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: CipherSuite = CipherSuite {
     key_exchange: KeyExchange::EcdheRsa,
     cipher: BulkCipher::Aes128Cbc,
     mac: MacAlgorithm::HmacSha1,
+    prf: PrfHash::Sha256,
 };
 pub const TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: CipherSuite = CipherSuite {
     id: 0xC014,
@@ -96,13 +144,52 @@ pub const TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: CipherSuite = CipherSuite {
     key_exchange: KeyExchange::EcdheRsa,
     cipher: BulkCipher::Aes256Cbc,
     mac: MacAlgorithm::HmacSha1,
+    prf: PrfHash::Sha256,
 };
 
-/// All suites, in the server's default order of preference: forward secrecy first.
-pub static ALL_SUITES: [&CipherSuite; 7] = [
+/// RSA key transport with AES-256-GCM: the one suite here with the SHA-384 PRF, so that path is
+/// exercised (and checked against OpenSSL) before the ECDHE suite that needs it.
+pub const TLS_RSA_WITH_AES_256_GCM_SHA384: CipherSuite = CipherSuite {
+    id: 0x009D,
+    name: "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    openssl_name: "AES256-GCM-SHA384",
+    key_exchange: KeyExchange::Rsa,
+    cipher: BulkCipher::Aes256Gcm,
+    mac: MacAlgorithm::Aead,
+    prf: PrfHash::Sha384,
+};
+
+// The ECDHE-RSA GCM suites (RFC 5289 §3.2): what today's advice (e.g. Mozilla's
+// "intermediate" profile) keeps.
+pub const TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: CipherSuite = CipherSuite {
+    id: 0xC02F,
+    name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    openssl_name: "ECDHE-RSA-AES128-GCM-SHA256",
+    key_exchange: KeyExchange::EcdheRsa,
+    cipher: BulkCipher::Aes128Gcm,
+    mac: MacAlgorithm::Aead,
+    prf: PrfHash::Sha256,
+};
+pub const TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: CipherSuite = CipherSuite {
+    id: 0xC030,
+    name: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    openssl_name: "ECDHE-RSA-AES256-GCM-SHA384",
+    key_exchange: KeyExchange::EcdheRsa,
+    cipher: BulkCipher::Aes256Gcm,
+    mac: MacAlgorithm::Aead,
+    prf: PrfHash::Sha384,
+};
+
+/// All suites, in the server's default order of preference: forward secrecy first, and within
+/// each key exchange AEAD before CBC.
+pub static ALL_SUITES: [&CipherSuite; 11] = [
+    &TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    &TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
     &TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
     &TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
     &TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+    &TLS_RSA_WITH_AES_128_GCM_SHA256,
+    &TLS_RSA_WITH_AES_256_GCM_SHA384,
     &TLS_RSA_WITH_AES_128_CBC_SHA256,
     &TLS_RSA_WITH_AES_256_CBC_SHA256,
     &TLS_RSA_WITH_AES_128_CBC_SHA,
@@ -128,25 +215,42 @@ impl CipherSuite {
 
     pub fn enc_key_len(&self) -> usize {
         match self.cipher {
-            BulkCipher::Aes128Cbc => 16,
-            BulkCipher::Aes256Cbc => 32,
+            BulkCipher::Aes128Cbc | BulkCipher::Aes128Gcm => 16,
+            BulkCipher::Aes256Cbc | BulkCipher::Aes256Gcm => 32,
         }
     }
 
-    /// Both the MAC key length and the MAC (tag) length, which are equal for HMAC in TLS 1.2.
+    /// Both the MAC key length and the MAC (tag) length, which are equal for HMAC in TLS 1.2;
+    /// 0 for an AEAD suite (no MAC keys: the cipher's own tag authenticates).
     pub fn mac_len(&self) -> usize {
         match self.mac {
             MacAlgorithm::HmacSha1 => 20,
             MacAlgorithm::HmacSha256 => 32,
+            MacAlgorithm::Aead => 0,
         }
     }
 
-    /// AES block size: also the length of each record's explicit IV.
+    /// An AEAD suite: one primitive encrypts and authenticates (RFC 5246 §6.2.3.3).
+    pub fn is_aead(&self) -> bool {
+        self.mac == MacAlgorithm::Aead
+    }
+
+    /// Length of each direction's fixed IV from the key block: GCM's 4-byte implicit nonce
+    /// part, the "salt" (RFC 5288 §3); none for CBC, whose IV travels with every record.
+    pub fn fixed_iv_len(&self) -> usize {
+        if self.is_aead() {
+            4
+        } else {
+            0
+        }
+    }
+
+    /// AES block size: also the length of each CBC record's explicit IV.
     pub const BLOCK_LEN: usize = 16;
 
-    /// key_block length: two MAC keys and two encryption keys (CBC in TLS 1.2 has no fixed IVs).
+    /// key_block length: two MAC keys, two encryption keys, two fixed IVs (RFC 5246 §6.3).
     pub fn key_block_len(&self) -> usize {
-        2 * self.mac_len() + 2 * self.enc_key_len()
+        2 * self.mac_len() + 2 * self.enc_key_len() + 2 * self.fixed_iv_len()
     }
 }
 
@@ -190,6 +294,51 @@ mod tests {
             TLS_RSA_WITH_AES_128_CBC_SHA.key_block_len(),
             2 * 20 + 2 * 16
         );
+        assert_eq!(
+            CipherSuite::from_name("AES128-GCM-SHA256"),
+            Some(&TLS_RSA_WITH_AES_128_GCM_SHA256)
+        );
+    }
+
+    #[test]
+    fn gcm_suites() {
+        // RFC 5288 §3: no MAC keys, two encryption keys, two 4-byte salts.
+        for (suite, key, prf) in [
+            (&TLS_RSA_WITH_AES_128_GCM_SHA256, 16, PrfHash::Sha256),
+            (&TLS_RSA_WITH_AES_256_GCM_SHA384, 32, PrfHash::Sha384),
+            (&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 16, PrfHash::Sha256),
+            (&TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, 32, PrfHash::Sha384),
+        ] {
+            assert!(suite.is_aead(), "{}", suite.name);
+            assert_eq!(suite.mac_len(), 0);
+            assert_eq!(suite.enc_key_len(), key);
+            assert_eq!(suite.fixed_iv_len(), 4);
+            assert_eq!(suite.key_block_len(), 2 * key + 2 * 4);
+            assert_eq!(suite.prf, prf);
+            assert_eq!(suite.name.ends_with("SHA384"), prf == PrfHash::Sha384);
+        }
+        for suite in ALL_SUITES {
+            assert_eq!(
+                suite.is_aead(),
+                suite.name.contains("_GCM_"),
+                "{}",
+                suite.name
+            );
+            assert_eq!(suite.fixed_iv_len() == 0, !suite.is_aead());
+        }
+        // The server's preference: forward secrecy first; within each key exchange, AEAD first.
+        assert_eq!(ALL_SUITES[0], &TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
+        for pair in ALL_SUITES.windows(2) {
+            let rank = |s: &CipherSuite| (!s.forward_secrecy(), !s.is_aead());
+            assert!(
+                rank(pair[0]) <= rank(pair[1]),
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+        assert!(CipherSuite::from_id(0xC02F).is_some_and(|s| s.forward_secrecy()));
+        assert!(CipherSuite::from_id(0xC030).is_some_and(|s| s.prf == PrfHash::Sha384));
     }
 
     #[test]
@@ -197,7 +346,7 @@ mod tests {
         let l = parse_suite_list("AES128-SHA:TLS_RSA_WITH_AES_256_CBC_SHA256").unwrap_or_default();
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].id, 0x002F);
-        assert!(parse_suite_list("ECDHE-RSA-AES128-GCM-SHA256").is_err());
+        assert!(parse_suite_list("ECDHE-RSA-CHACHA20-POLY1305").is_err());
         // OpenSSL names pick either key exchange.
         let l = parse_suite_list("ECDHE-RSA-AES256-SHA:AES128-SHA256").unwrap_or_default();
         assert_eq!(l[0], &TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA);

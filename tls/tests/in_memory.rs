@@ -78,6 +78,8 @@ fn every_suite_with_and_without_ems_and_etm() {
             assert_eq!(si.suite.id, suite.id);
             assert_eq!(ci.client_random, si.client_random);
             assert_eq!(ci.server_random, si.server_random);
+            // RFC 7366 §3: encrypt_then_mac is not taken up with an AEAD suite.
+            let etm = etm && !suite.is_aead();
             assert_eq!((ci.extended_master_secret, ci.encrypt_then_mac), (ems, etm));
             assert_eq!((si.extended_master_secret, si.encrypt_then_mac), (ems, etm));
             assert!(
@@ -168,6 +170,8 @@ fn flipped_bit_in_application_data_is_bad_record_mac_and_nothing_is_delivered() 
     for etm in [false, true] {
         let mut cc = client_config(pki());
         cc.common.encrypt_then_mac = etm;
+        // CBC here; AES-GCM below.
+        cc.common.suites = vec![&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA256];
         let (mut c, mut s) = (client(cc), server(server_config(pki())));
         handshake(&mut c, &mut s, usize::MAX).expect("handshake");
         c.write_plaintext(b"secret request").expect("write");
@@ -190,6 +194,84 @@ fn flipped_bit_in_application_data_is_bad_record_mac_and_nothing_is_delivered() 
             c.error(),
             Some(Error::AlertReceived(AlertDescription::BadRecordMac))
         ));
+    }
+}
+
+/// RFC 7366 §3: a server that picks an AEAD suite must not answer encrypt_then_mac, which the
+/// client offered; with a CBC suite it does.
+#[test]
+fn server_answers_encrypt_then_mac_only_with_a_cbc_suite() {
+    for (suite, expect_etm) in [
+        (&tls::suites::TLS_RSA_WITH_AES_128_GCM_SHA256, false),
+        (&tls::suites::TLS_RSA_WITH_AES_128_CBC_SHA, true),
+    ] {
+        let mut cc = client_config(pki());
+        cc.common.suites = vec![suite];
+        assert!(cc.common.encrypt_then_mac);
+        let (mut c, mut s) = (client(cc), server(server_config(pki())));
+        let hello = c.outgoing().to_vec();
+        c.consume_outgoing(hello.len());
+        s.read_tls(&hello);
+        s.process_new_packets().expect("server reads the hello");
+        let flight = s.outgoing().to_vec();
+        // Record header (5), then the ServerHello's handshake header (type 2, uint24 length).
+        assert_eq!((flight[0], flight[5]), (22, 2));
+        let len = usize::from(u16::from_be_bytes([flight[7], flight[8]]));
+        let hello =
+            tls::msgs::handshake::ServerHello::decode(&flight[9..9 + len]).expect("ServerHello");
+        assert_eq!(hello.cipher_suite, suite.id);
+        assert_eq!(hello.has_etm(), expect_etm, "{}", suite.name);
+    }
+}
+
+/// AES-GCM: a bit flipped in the explicit nonce, the ciphertext or the tag, or in the header
+/// fields the additional data covers (type, length), is one bad_record_mac, and not one byte
+/// of the record reaches the application.
+#[test]
+fn tampered_gcm_record_is_bad_record_mac_and_nothing_is_delivered() {
+    const HEADER: usize = 5;
+    let request = b"secret request";
+    // (what is changed, its offset in the record, the XOR mask)
+    let places = [
+        ("content type", 0, 0x01),
+        ("length", 4, 0x02),
+        ("explicit nonce", HEADER, 0x80),
+        ("explicit nonce, last byte", HEADER + 7, 0x01),
+        ("ciphertext", HEADER + 8, 0x01),
+        (
+            "ciphertext, last byte",
+            HEADER + 8 + request.len() - 1,
+            0x40,
+        ),
+        ("tag", HEADER + 8 + request.len(), 0x01),
+        ("tag, last byte", HEADER + 8 + request.len() + 15, 0x80),
+    ];
+    for (what, at, mask) in places {
+        let mut cc = client_config(pki());
+        cc.common.suites = vec![&tls::suites::TLS_RSA_WITH_AES_128_GCM_SHA256];
+        let (mut c, mut s) = (client(cc), server(server_config(pki())));
+        handshake(&mut c, &mut s, usize::MAX).expect("handshake");
+        assert!(c.info().is_some_and(|i| i.suite.is_aead()));
+        c.write_plaintext(request).expect("write");
+        let mut wire = c.outgoing().to_vec();
+        c.consume_outgoing(wire.len());
+        assert_eq!(
+            wire.len(),
+            HEADER + 8 + request.len() + 16,
+            "one GCM record"
+        );
+        wire[at] ^= mask;
+        // (A shortened length leaves bytes behind: the start of a record that never comes.)
+        s.read_tls(&wire);
+        let err = s
+            .process_new_packets()
+            .expect_err("tampered record must fail");
+        assert_eq!(
+            alert_of(&err),
+            Some(AlertDescription::BadRecordMac),
+            "{what}: {err}"
+        );
+        assert!(read_all(&mut s).is_empty(), "{what}: nothing delivered");
     }
 }
 

@@ -47,7 +47,7 @@ pub(super) fn page(peer: &Peer) -> String {
     let leaf_name = leaf
         .as_ref()
         .map_or_else(String::new, |c| c.subject().to_openssl_string());
-    let kx = if info.suite.name.starts_with("TLS_RSA_") {
+    let kx = if !info.suite.forward_secrecy() {
         format!(
             "Your client encrypted a random 48-byte pre-master secret with the server's RSA key \
              ({} bytes of ciphertext in its ClientKeyExchange).",

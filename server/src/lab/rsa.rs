@@ -168,7 +168,7 @@ encrypts to c = m^e mod n =</p><p><span class=\"hex\" id=\"real-c\">{c_hex}</spa
         form = form("/lab/rsa", &[("text", "Text to encrypt with the real key (textbook RSA)", text)]),
     );
     match peer.tls.as_ref() {
-        Some(tls) if tls.info.suite.name.starts_with("TLS_RSA_") => {
+        Some(tls) if !tls.info.suite.forward_secrecy() => {
             let body = peer.client_key_exchange.get(4..).unwrap_or(&[]);
             // RSA ClientKeyExchange: a 2-byte length, then the encrypted pre-master secret.
             let secret = body.get(2..).unwrap_or(&[]);

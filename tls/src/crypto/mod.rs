@@ -1,11 +1,12 @@
 //! The cryptography the protocol is made of: RSA (by hand on num-bigint), the TLS 1.2 PRF,
-//! AES-CBC + HMAC record protection, and X25519 (RFC 7748) and P-256 ECDH, by hand on 64-bit
-//! limbs, for ephemeral key agreement (`ecdh` puts the two behind one interface).
+//! record protection (AES-CBC + HMAC, AES-GCM), and X25519 (RFC 7748) and P-256 ECDH, by hand on
+//! 64-bit limbs, for ephemeral key agreement (`ecdh` puts the two behind one interface).
 
 pub mod cipher;
 pub mod ct;
 pub mod ecdh;
 pub mod field25519;
+pub mod gcm;
 pub mod p256;
 pub mod prf;
 pub mod rsa;

@@ -20,7 +20,7 @@ use crate::pki::verify::VerifiedChain;
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
 use crate::record::ContentType;
-use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm};
+use crate::suites::{BulkCipher, CipherSuite, MacAlgorithm, PrfHash};
 pub use crate::text::hex_dump;
 use crate::text::{escape_peer, escape_peer_bytes, hex, hex_colon, hex_prefix, hex_spaced};
 use crate::trace::{Direction, Event, Protection};
@@ -52,6 +52,8 @@ pub struct Explainer {
     app_records: [usize; 2],
     app_bytes: [usize; 2],
     step: usize,
+    /// The chosen suite's PRF hash (from ServerHello), which also hashes the transcript.
+    prf: PrfHash,
 }
 
 impl Explainer {
@@ -151,6 +153,7 @@ impl Explainer {
             app_records: [0; 2],
             app_bytes: [0; 2],
             step: 0,
+            prf: PrfHash::Sha256,
         }
     }
 

@@ -1,7 +1,10 @@
-//! One protected application record taken apart (RFC 5246 §6.2.3.2, RFC 7366) with the cipher
-//! and sequence number its Record event carries: explicit IV, ciphertext, MAC, padding.
+//! One protected application record taken apart with the cipher and sequence number its Record
+//! event carries: for CBC (RFC 5246 §6.2.3.2, RFC 7366) explicit IV, ciphertext, MAC, padding;
+//! for AES-GCM (RFC 5288) explicit nonce, full nonce, additional data, ciphertext, tag.
 
 use super::*;
+use crate::crypto::cipher::RecordAnatomy;
+use crate::crypto::gcm::AeadParts;
 
 impl Explainer {
     pub(super) fn record(
@@ -51,6 +54,10 @@ impl Explainer {
                 hex_spaced(&a.header)
             ),
         );
+        if let Some(parts) = &a.aead {
+            aead_parts(&mut s, &a, parts, plaintext, sent_by_client);
+            return vec![s];
+        }
         s.field(
             "explicit IV",
             format!("{} bytes: {}", a.iv.len(), hex(&a.iv)),
@@ -111,15 +118,94 @@ impl Explainer {
                 hex_spaced(&a.padding)
             ),
         );
+        if !a.encrypt_then_mac {
+            s.text("The MAC covers the plaintext but not the padding, so the receiver must decrypt and strip padding before it can check anything: the opening padding oracles (POODLE, Lucky13) exploit. AEAD suites (AES-GCM) close it.");
+        }
         vec![s]
     }
+}
+
+/// The GCM record's parts: no IV of its own, no MAC key, no padding.
+fn aead_parts(
+    s: &mut Step,
+    a: &RecordAnatomy,
+    parts: &AeadParts,
+    plaintext: &[u8],
+    sent_by_client: bool,
+) {
+    let (key, iv) = if sent_by_client {
+        ("client_write_key", "client_write_IV")
+    } else {
+        ("server_write_key", "server_write_IV")
+    };
+    s.field(
+        "explicit nonce",
+        format!(
+            "{} bytes: {} (= sequence number {})",
+            a.iv.len(),
+            hex(&a.iv),
+            a.seq
+        ),
+    );
+    s.text("  sent in the clear; it is the record's sequence number, so no nonce ever repeats under this key (a repeat would give away the authentication key).");
+    s.field(
+        "nonce",
+        format!(
+            "{} bytes: {} = salt {} ({iv}, from the key block, never sent) + explicit nonce",
+            parts.nonce.len(),
+            hex(&parts.nonce),
+            hex(&parts.salt)
+        ),
+    );
+    s.field(
+        "additional data",
+        format!(
+            "{} bytes: {} (sequence number, type, version, plaintext length)",
+            parts.additional_data.len(),
+            hex_spaced(&parts.additional_data)
+        ),
+    );
+    s.text("  authenticated but not encrypted: moving, replaying or relabelling the record breaks the tag.");
+    s.field(
+        "AES-GCM ciphertext",
+        format!(
+            "{} bytes (as long as the plaintext: no padding): {}",
+            a.ciphertext.len(),
+            hex_prefix(&a.ciphertext, 16)
+        ),
+    );
+    s.field(
+        &format!("tag (GCM with the {key})"),
+        format!("{} bytes: {}", a.mac.len(), hex(&a.mac)),
+    );
+    s.field(
+        "tag recomputed",
+        if a.mac_ok {
+            "matches: checked over nonce, additional data and ciphertext before one byte was decrypted"
+        } else {
+            "DOES NOT MATCH: nothing is decrypted"
+        },
+    );
+    if a.mac_ok {
+        s.text(format!("Decrypted with the {key} (AES in counter mode):"));
+        s.field(
+            "plaintext",
+            format!(
+                "{} bytes, identical to the above: {}",
+                a.plaintext.len(),
+                yes_no(a.plaintext == plaintext)
+            ),
+        );
+    }
+    s.text("No padding, and the tag covers every byte and is checked first: a padding oracle (POODLE, Lucky13) has nothing to measure.");
 }
 
 #[cfg(test)]
 mod tests {
     use crate::crypto::cipher::RecordCipher;
     use crate::suites::{
-        CipherSuite, TLS_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_256_CBC_SHA256,
+        CipherSuite, TLS_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256,
+        TLS_RSA_WITH_AES_256_CBC_SHA256,
     };
     use proptest::prelude::*;
 
@@ -210,6 +296,81 @@ mod tests {
             let b = cipher.dissect(8, &wire).unwrap();
             assert!(!b.mac_ok);
         }
+    }
+
+    fn seal_gcm(seq: u64, plaintext: &[u8]) -> (Vec<u8>, RecordCipher) {
+        let suite = &TLS_RSA_WITH_AES_128_GCM_SHA256;
+        let cipher = RecordCipher::with_fixed_iv(suite, &[], &[0x22; 16], &[0xa1; 4], false);
+        let mut payload = Vec::new();
+        cipher.seal(seq, 23, 0x0303, plaintext, &mut payload);
+        let mut wire = vec![23, 3, 3];
+        wire.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        wire.extend_from_slice(&payload);
+        (wire, cipher)
+    }
+
+    #[test]
+    fn dissects_a_gcm_record() {
+        let text = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        let (wire, cipher) = seal_gcm(7, text);
+        let a = cipher.dissect(7, &wire).unwrap();
+        assert!(a.mac_ok);
+        assert_eq!(a.plaintext, text);
+        assert_eq!(a.iv, 7u64.to_be_bytes());
+        assert_eq!(a.ciphertext.len(), text.len());
+        assert_eq!(a.mac.len(), 16);
+        assert!(a.padding.is_empty());
+        let parts = a.aead.as_ref().unwrap();
+        assert_eq!(
+            parts.nonce,
+            [[0xa1; 4].as_slice(), &7u64.to_be_bytes()].concat()
+        );
+        assert_eq!(
+            parts.additional_data,
+            [&7u64.to_be_bytes()[..], &[23, 3, 3, 0, text.len() as u8]].concat()
+        );
+        // Another sequence number: other additional data, the tag fails, nothing is decrypted.
+        let b = cipher.dissect(8, &wire).unwrap();
+        assert!(!b.mac_ok);
+        assert!(b.plaintext.is_empty());
+    }
+
+    /// The record step shows a GCM record's own parts and says why there is no padding oracle.
+    #[test]
+    fn gcm_record_step_shows_nonce_additional_data_and_tag() {
+        use super::super::{Explainer, Line};
+        use crate::record::ContentType;
+        use crate::trace::{Direction, Event, Protection};
+        let text = b"GET / HTTP/1.1\r\n\r\n";
+        let (wire, cipher) = seal_gcm(3, text);
+        let event = Event::Record {
+            direction: Direction::Sent,
+            content_type: ContentType::ApplicationData,
+            wire: &wire,
+            plaintext: text,
+            protection: Some(Protection {
+                cipher: &cipher,
+                seq: 3,
+            }),
+        };
+        let steps = Explainer::client("x").event(&event);
+        let lines: Vec<&Line> = steps.iter().flat_map(|s| s.lines.iter()).collect();
+        let field = |name: &str| {
+            lines.iter().find_map(|l| match l {
+                Line::Field(k, v) if k.starts_with(name) => Some(v.clone()),
+                _ => None,
+            })
+        };
+        assert!(field("explicit nonce").is_some_and(|v| v.contains("sequence number 3")));
+        assert!(field("nonce").is_some_and(|v| v.contains("a1a1a1a1")));
+        assert!(field("additional data").is_some_and(|v| v.starts_with("13 bytes")));
+        assert!(field("tag (GCM").is_some_and(|v| v.starts_with("16 bytes")));
+        assert!(field("tag recomputed").is_some_and(|v| v.starts_with("matches")));
+        assert!(field("plaintext").is_some_and(|v| v.ends_with("yes")));
+        assert!(field("padding").is_none() && field("MAC").is_none());
+        assert!(lines
+            .iter()
+            .any(|l| matches!(l, Line::Text(t) if t.contains("padding oracle"))));
     }
 
     proptest! {

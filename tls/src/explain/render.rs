@@ -22,13 +22,14 @@ pub enum Line {
 }
 
 /// The `--wire` view of one TLS record: direction, content type, length, the raw bytes as they
-/// crossed the network, and the bytes they carried once decrypted.
+/// crossed the network, how the protection splits them (`protection`: what the record layer
+/// applied, if anything), and the bytes they carried once decrypted.
 pub fn wire_step(
     direction: Direction,
     content_type: ContentType,
     wire: &[u8],
     plaintext: &[u8],
-    encrypted: bool,
+    protection: Option<Protection<'_>>,
 ) -> Step {
     let arrow = match direction {
         Direction::Sent => ">>> sent",
@@ -58,7 +59,10 @@ pub fn wire_step(
     }
     s.text("as it crossed the wire (what a packet capture sees):");
     s.dump(true, wire);
-    if encrypted {
+    if let Some(p) = protection {
+        s.field("protected as", protected_layout(p, wire));
+    }
+    if protection.is_some() {
         s.text(format!(
             "decrypted, {} bytes (only the two ends can see this):",
             plaintext.len()
@@ -71,6 +75,42 @@ pub fn wire_step(
     }
     s.dump(false, plaintext);
     s
+}
+
+/// The fragment's parts, side by side: CBC's IV | ciphertext (| MAC), GCM's explicit nonce |
+/// ciphertext | tag.
+fn protected_layout(p: Protection<'_>, wire: &[u8]) -> String {
+    let Some(a) = p.cipher.dissect(p.seq, wire) else {
+        return format!("{} (not the shape of its record)", p.cipher.suite().name);
+    };
+    if a.aead.is_some() {
+        return format!(
+            "AES-GCM, seq {}: explicit nonce {} | ciphertext {} | tag {} bytes (no padding)",
+            a.seq,
+            a.iv.len(),
+            a.ciphertext.len(),
+            a.mac.len()
+        );
+    }
+    if a.encrypt_then_mac {
+        format!(
+            "AES-CBC, seq {}: IV {} | ciphertext {} (plaintext + padding {}) | MAC {} bytes",
+            a.seq,
+            a.iv.len(),
+            a.ciphertext.len(),
+            a.padding.len(),
+            a.mac.len()
+        )
+    } else {
+        format!(
+            "AES-CBC, seq {}: IV {} | ciphertext {} bytes (plaintext + MAC {} + padding {})",
+            a.seq,
+            a.iv.len(),
+            a.ciphertext.len(),
+            a.mac.len(),
+            a.padding.len()
+        )
+    }
 }
 
 /// The `--wire` view of bytes sent or received on a plain TCP connection (no record layer).

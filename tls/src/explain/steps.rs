@@ -58,6 +58,7 @@ impl Explainer {
                     ),
                 );
                 if let Some(suite) = suite {
+                    self.prf = suite.prf;
                     for part in suite_parts(suite) {
                         s.text(format!("  {part}"));
                     }
@@ -169,7 +170,8 @@ impl Explainer {
                 ));
                 s.field("verify_data", hex(&fin.verify_data));
                 s.text(format!(
-                    "= PRF(master_secret, \"{who} finished\", SHA-256(all handshake messages))[0..12]"
+                    "= PRF(master_secret, \"{who} finished\", {}(all handshake messages))[0..12]",
+                    self.prf.name()
                 ));
                 s.text("It proves both sides saw the same handshake (nobody changed the suite list on the way) and hold the same master secret.");
                 if direction == Direction::Received {
@@ -405,7 +407,10 @@ impl Explainer {
         let mut s = self.step("Master secret");
         s.field("master secret", hex(master));
         if extended {
-            s.text("= PRF(pre-master, \"extended master secret\", SHA-256(handshake so far)) (RFC 7627)");
+            s.text(format!(
+                "= PRF(pre-master, \"extended master secret\", {}(handshake so far)) (RFC 7627)",
+                self.prf.name()
+            ));
         } else {
             s.text("= PRF(pre-master, \"master secret\", client random + server random)");
         }
@@ -419,6 +424,9 @@ impl Explainer {
     }
 
     pub(super) fn key_block_step(&mut self, kb: &KeyBlock) -> Step {
+        if kb.client_write_mac_key.is_empty() {
+            return self.aead_key_block_step(kb);
+        }
         let mut s = self.step("Key block: four keys from the master secret");
         s.text("key_block = PRF(master secret, \"key expansion\", server random + client random), cut in four:");
         s.field(
@@ -445,6 +453,24 @@ impl Explainer {
         );
         s.text("MAC keys give integrity, encryption keys confidentiality; each direction has its own pair.");
         s.text("No IVs here: with CBC in TLS 1.2 every record carries its own fresh random IV.");
+        s
+    }
+
+    /// GCM's key block (RFC 5288 §3): no MAC keys, an encryption key and a 4-byte fixed IV
+    /// (the nonce's salt) per direction.
+    fn aead_key_block_step(&mut self, kb: &KeyBlock) -> Step {
+        let mut s = self.step("Key block: two keys and two salts from the master secret");
+        s.text("key_block = PRF(master secret, \"key expansion\", server random + client random), cut in four:");
+        for (name, bytes) in [
+            ("client_write_key", &kb.client_write_key),
+            ("server_write_key", &kb.server_write_key),
+            ("client_write_IV", &kb.client_write_iv),
+            ("server_write_IV", &kb.server_write_iv),
+        ] {
+            s.field(&format!("{name} ({} bytes)", bytes.len()), hex(bytes));
+        }
+        s.text("No MAC keys: AES-GCM authenticates with the same key it encrypts with.");
+        s.text("The 4-byte IVs are the fixed half of each record's nonce (the \"salt\"); the other 8 bytes travel with the record.");
         s
     }
 
@@ -494,17 +520,32 @@ impl Explainer {
 
 /// What each part of a suite's name does.
 pub(super) fn suite_parts(suite: &CipherSuite) -> Vec<String> {
-    let (bits, cipher) = match suite.cipher {
-        BulkCipher::Aes128Cbc => (128, "AES_128_CBC"),
-        BulkCipher::Aes256Cbc => (256, "AES_256_CBC"),
+    let kx = "TLS_RSA: key exchange — the client sends the secret encrypted with the server's RSA key from its certificate.".to_string();
+    let (bits, cipher, mode) = match suite.cipher {
+        BulkCipher::Aes128Cbc => (128, "AES_128_CBC", "CBC"),
+        BulkCipher::Aes256Cbc => (256, "AES_256_CBC", "CBC"),
+        BulkCipher::Aes128Gcm => (128, "AES_128_GCM", "GCM"),
+        BulkCipher::Aes256Gcm => (256, "AES_256_GCM", "GCM"),
     };
     let (mac, hash) = match suite.mac {
         MacAlgorithm::HmacSha1 => ("SHA", "HMAC-SHA1"),
         MacAlgorithm::HmacSha256 => ("SHA256", "HMAC-SHA256"),
+        MacAlgorithm::Aead => {
+            let prf = if suite.prf == PrfHash::Sha384 {
+                "SHA384"
+            } else {
+                "SHA256"
+            };
+            return vec![
+                kx,
+                format!("WITH_{cipher}: AEAD — AES with a {bits}-bit key in {mode} (Galois/Counter Mode): one pass encrypts every record and computes a 16-byte tag over it and its header (confidentiality and integrity at once)."),
+                format!("_{prf}: no MAC of its own — {} is the hash of the PRF that derives the keys and the Finished messages.", suite.prf.name()),
+            ];
+        }
     };
     vec![
-        "TLS_RSA: key exchange — the client sends the secret encrypted with the server's RSA key from its certificate.".to_string(),
-        format!("WITH_{cipher}: encryption — AES with a {bits}-bit key in CBC mode, on every record (confidentiality)."),
+        kx,
+        format!("WITH_{cipher}: encryption — AES with a {bits}-bit key in {mode} mode, on every record (confidentiality)."),
         format!("_{mac}: integrity — {hash} over every record with a secret key, so any change is detected."),
     ]
 }

@@ -189,7 +189,9 @@ impl ExpectServerHello {
         if hello.compression_method != 0 {
             return Err(Error::illegal("server chose compression; we offered none"));
         }
-        let negotiated = self.check_extensions(hello)?;
+        let mut negotiated = self.check_extensions(hello)?;
+        // An AEAD suite has no MAC to move: like OpenSSL, ignore encrypt_then_mac with one.
+        negotiated.etm &= !suite.is_aead();
         self.transcript.add(&message.raw);
         Ok(ClientState::Certificate(Box::new(ExpectCertificate {
             config: self.config,

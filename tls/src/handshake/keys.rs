@@ -8,21 +8,45 @@ use crate::crypto::ct::ct_eq;
 use crate::crypto::prf::{self, KeyBlock};
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::session::SessionInfo;
-use crate::suites::CipherSuite;
+use crate::suites::{CipherSuite, PrfHash};
 use crate::Error;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384};
 
-/// The running SHA-256 of every handshake message so far, over the exact bytes on the wire.
+/// The running hash of every handshake message so far, over the exact bytes on the wire.
+/// The suite's PRF names the hash (RFC 5246 §7.4.9), but the ClientHello is hashed before any
+/// suite is chosen: so both candidates run, and the key schedule takes the suite's one.
 #[derive(Clone, Default)]
-pub(crate) struct Transcript(Sha256);
+pub(crate) struct Transcript {
+    sha256: Sha256,
+    sha384: Sha384,
+}
 
 impl Transcript {
     pub(crate) fn add(&mut self, raw: &[u8]) {
-        self.0.update(raw);
+        self.sha256.update(raw);
+        self.sha384.update(raw);
     }
 
-    pub(crate) fn current_hash(&self) -> [u8; 32] {
-        self.0.clone().finalize().into()
+    pub(crate) fn current_hash(&self) -> HandshakeHash {
+        HandshakeHash {
+            sha256: self.sha256.clone().finalize().into(),
+            sha384: self.sha384.clone().finalize().into(),
+        }
+    }
+}
+
+/// The transcript hash at one point, under each PRF hash a suite may name.
+pub(crate) struct HandshakeHash {
+    sha256: [u8; 32],
+    sha384: [u8; 48],
+}
+
+impl HandshakeHash {
+    pub(crate) fn for_prf(&self, hash: PrfHash) -> &[u8] {
+        match hash {
+            PrfHash::Sha256 => &self.sha256,
+            PrfHash::Sha384 => &self.sha384,
+        }
     }
 }
 
@@ -50,11 +74,17 @@ impl Secrets {
     pub(crate) fn derive(
         pre_master_secret: &[u8],
         info: &SessionInfo,
-        session_hash: Option<&[u8; 32]>,
+        session_hash: Option<&HandshakeHash>,
     ) -> Self {
+        let prf = info.suite.prf;
         let master_secret = match session_hash {
-            Some(hash) => prf::extended_master_secret(pre_master_secret, hash),
-            None => prf::master_secret(pre_master_secret, &info.client_random, &info.server_random),
+            Some(hash) => prf::extended_master_secret(prf, pre_master_secret, hash.for_prf(prf)),
+            None => prf::master_secret(
+                prf,
+                pre_master_secret,
+                &info.client_random,
+                &info.server_random,
+            ),
         };
         Self {
             master_secret,
@@ -94,16 +124,18 @@ impl Secrets {
         key_block: &KeyBlock,
         side: Side,
     ) -> (RecordCipher, RecordCipher) {
-        let client_write = RecordCipher::new(
+        let client_write = RecordCipher::with_fixed_iv(
             self.suite,
             &key_block.client_write_mac_key,
             &key_block.client_write_key,
+            &key_block.client_write_iv,
             self.encrypt_then_mac,
         );
-        let server_write = RecordCipher::new(
+        let server_write = RecordCipher::with_fixed_iv(
             self.suite,
             &key_block.server_write_mac_key,
             &key_block.server_write_key,
+            &key_block.server_write_iv,
             self.encrypt_then_mac,
         );
         match side {
@@ -112,13 +144,15 @@ impl Secrets {
         }
     }
 
-    /// The 12 bytes a Finished message from `side` carries over this transcript hash.
-    pub(crate) fn verify_data(&self, side: Side, handshake_hash: &[u8; 32]) -> [u8; 12] {
+    /// The 12 bytes a Finished message from `side` carries over this transcript hash (taken
+    /// with the suite's PRF hash).
+    pub(crate) fn verify_data(&self, side: Side, handshake_hash: &HandshakeHash) -> [u8; 12] {
         let label: &[u8] = match side {
             Side::Client => b"client finished",
             Side::Server => b"server finished",
         };
-        prf::verify_data(&self.master_secret, label, handshake_hash)
+        let prf = self.suite.prf;
+        prf::verify_data(prf, &self.master_secret, label, handshake_hash.for_prf(prf))
     }
 }
 

@@ -129,7 +129,9 @@ impl ExpectClientHello {
                     "no cipher suite in common",
                 )
             })?;
-        let negotiated = negotiate_extensions(hello, common)?;
+        let mut negotiated = negotiate_extensions(hello, common)?;
+        // RFC 7366 §3: no encrypt_then_mac answer with an AEAD suite (it has no MAC to move).
+        negotiated.etm &= !suite.is_aead();
 
         if let Some(name) = &negotiated.server_name {
             if !certificate_covers(&self.config.cert_chain, name) {
