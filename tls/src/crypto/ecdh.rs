@@ -21,8 +21,11 @@ pub enum NamedGroup {
 /// The groups this build can compute with, in our order of preference: the server picks the
 /// first of these the client offers; the client offers them in this order.
 ///
-/// LEAD: add `NamedGroup::Secp256r1` here (after X25519) once `crypto::p256` is merged, and
-/// fill the two `Secp256r1` arms below (`p256::random_scalar`/`public_key`/`shared_secret`).
+/// LEAD: once `crypto::p256` is merged, add `NamedGroup::Secp256r1` here (after X25519), an
+/// `EcdhError::P256(p256::PointError)` variant (and its Display arm), and fill the two
+/// `Secp256r1` arms below with `p256::random_scalar`/`public_key` and `p256::shared_secret`
+/// mapped to `EcdhError::P256`. Nothing else changes: the client offers, and the server picks
+/// from, this list; a client without supported_groups then gets P-256.
 pub const SUPPORTED_GROUPS: &[NamedGroup] = &[NamedGroup::X25519];
 
 impl NamedGroup {
