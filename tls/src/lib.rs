@@ -5,7 +5,8 @@
 //!
 //! ```text
 //!  alert, suites, text                      leaves
-//!  crypto (ct, rsa, prf, cipher, gcm)    <- suites
+//!  crypto (ct, rsa, prf, cipher, gcm,   <- suites
+//!          x25519, p256, ecdh)
 //!  pki (pem, keys, x509, verify, trust)  <- crypto
 //!  error                                 <- alert, pki, crypto::cipher
 //!  msgs (codec, handshake, joiner)       <- error

@@ -81,8 +81,20 @@ impl Fe {
         Fe(h)
     }
 
+    /// a², with the symmetric cross products computed once and doubled: 15 limb products
+    /// instead of 25.
     pub fn square(self) -> Fe {
-        self * self
+        let m = |x: u64, y: u64| u128::from(x) * u128::from(y);
+        let a = self.0;
+        let (a0_2, a1_2) = (2 * a[0], 2 * a[1]);
+        let (a1_38, a2_38, a3_38) = (38 * a[1], 38 * a[2], 38 * a[3]);
+        let (a3_19, a4_19) = (19 * a[3], 19 * a[4]);
+        let r0 = m(a[0], a[0]) + m(a1_38, a[4]) + m(a2_38, a[3]);
+        let r1 = m(a0_2, a[1]) + m(a2_38, a[4]) + m(a3_19, a[3]);
+        let r2 = m(a0_2, a[2]) + m(a[1], a[1]) + m(a3_38, a[4]);
+        let r3 = m(a0_2, a[3]) + m(a1_2, a[2]) + m(a4_19, a[4]);
+        let r4 = m(a0_2, a[4]) + m(a1_2, a[3]) + m(a[2], a[2]);
+        reduce_wide([r0, r1, r2, r3, r4])
     }
 
     /// `self` squared n times.
@@ -220,6 +232,10 @@ mod tests {
             );
             let (fa, fb) = (fe(&a), fe(&b));
             assert_eq!(big(fa * fb), (&a * &b) % p());
+            assert_eq!(big(fa.square()), (&a * &a) % p());
+            // Limbs a few bits over 51, as sums leave them, square right too.
+            let wide = Fe(fa.0.map(|l| l + (1 << 51)));
+            assert_eq!(big(wide.square()), big(wide * wide));
             assert_eq!(big(fa + fb), (&a + &b) % p());
             assert_eq!(big(fa - fb), (&a + p() - &b) % p());
             assert_eq!(big(fa.mul_small(121665)), (&a * 121665u32) % p());
