@@ -554,6 +554,7 @@ mod tests {
             server_name: server_name.map(str::to_string),
             server_chain: vec![b"not a certificate".to_vec()],
             verification: None,
+            resumed: None,
         }
     }
 

@@ -371,6 +371,7 @@ impl ExpectServerHelloDone {
             server_name: Some(prev.server_name),
             server_chain,
             verification: Some(verification),
+            resumed: None,
         };
         let secrets = Secrets::derive(
             &pre_master_secret,

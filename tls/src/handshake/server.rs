@@ -181,6 +181,7 @@ impl ExpectClientHello {
                     server_name: negotiated.server_name,
                     server_chain: self.config.cert_chain.clone(),
                     verification: None,
+                    resumed: None,
                 },
                 client_version: hello.client_version,
                 config: self.config,
