@@ -71,6 +71,21 @@ where
     TlsStream::new(io, conn).handshake().await
 }
 
+/// [`connect_observed`], offering to resume `session` (see [`Connection::client_resuming`]).
+pub async fn connect_resuming<IO>(
+    config: Arc<ClientConfig>,
+    server_name: &str,
+    io: IO,
+    observer: Option<Arc<dyn Observer>>,
+    session: Option<crate::session::ClientSession>,
+) -> io::Result<TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let conn = Connection::client_resuming(config, server_name, observer, session)?;
+    TlsStream::new(io, conn).handshake().await
+}
+
 /// [`accept`], with this connection's events going to `observer`.
 pub async fn accept_observed<IO>(
     config: Arc<ServerConfig>,
@@ -147,6 +162,11 @@ where
 
     pub fn info(&self) -> Option<&SessionInfo> {
         self.conn.info()
+    }
+
+    /// Client side: the session to offer next time (see [`Connection::session_to_resume`]).
+    pub fn session_to_resume(&self) -> Option<&crate::session::ClientSession> {
+        self.conn.session_to_resume()
     }
 
     pub fn get_ref(&self) -> &IO {

@@ -13,6 +13,7 @@ use crate::config::{CertCheck, ClientConfig};
 use crate::crypto::rsa::RsaPublicKey;
 use crate::handshake::key_exchange::{client_encrypt, KeyTransport};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
+use crate::handshake::resumption::{self, ClientOffer, ClientResumed};
 use crate::msgs::handshake::{
     ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
     HandshakeType, ServerHello, TLS12,
@@ -20,7 +21,7 @@ use crate::msgs::handshake::{
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
-use crate::session::SessionInfo;
+use crate::session::{ClientSession, SessionInfo};
 use crate::suites::CipherSuite;
 use crate::trace::Event;
 use crate::Error;
@@ -33,8 +34,15 @@ pub(crate) enum ClientState {
     ServerHello(Box<ExpectServerHello>),
     Certificate(Box<ExpectCertificate>),
     ServerHelloDone(Box<ExpectServerHelloDone>),
+    /// After our Finished, when the server promised a ticket (RFC 5077 §3.3).
+    NewSessionTicket(Box<KeysAgreed>),
     ChangeCipherSpec(Box<KeysAgreed>),
     Finished(Box<KeysAgreed>),
+    /// Abbreviated handshake (`resumption`): [NewSessionTicket], CCS, then the server's
+    /// Finished — before ours.
+    ResumedTicket(Box<ClientResumed>),
+    ResumedChangeCipherSpec(Box<ClientResumed>),
+    ResumedFinished(Box<ClientResumed>),
     Traffic,
 }
 
@@ -43,11 +51,15 @@ pub(crate) fn start(
     config: Arc<ClientConfig>,
     server_name: &str,
     core: &mut CommonState,
+    resume: Option<ClientSession>,
 ) -> Result<ClientState, Error> {
     if config.common.suites.is_empty() {
         return Err(Error::config("no cipher suites enabled"));
     }
     let client_random = random32();
+    // A remembered session for this host: its id or ticket (resumption.rs).
+    let (session_id, ticket_extension, offer) =
+        resumption::client_offer(&config, server_name, resume);
     let mut extensions = Vec::new();
     // SNI carries host names only, never IP literals (RFC 6066 §3).
     if server_name.parse::<std::net::IpAddr>().is_err() && !server_name.is_empty() {
@@ -67,10 +79,11 @@ pub(crate) fn start(
     if !config.common.alpn_protocols.is_empty() {
         extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
     }
+    extensions.extend(ticket_extension);
     let hello = ClientHello {
         client_version: TLS12,
         random: client_random,
-        session_id: Vec::new(),
+        session_id,
         cipher_suites: config.common.suites.iter().map(|s| s.id).collect(),
         compression_methods: vec![0],
         extensions,
@@ -85,6 +98,7 @@ pub(crate) fn start(
         server_name: server_name.to_string(),
         client_random,
         transcript,
+        offer,
     })))
 }
 
@@ -94,8 +108,11 @@ impl ClientState {
         match self {
             Self::ServerHello(_) => typ == HandshakeType::ServerHello,
             Self::Certificate(_) => typ == HandshakeType::Certificate,
-            Self::ChangeCipherSpec(_) => false,
-            Self::Finished(_) => typ == HandshakeType::Finished,
+            Self::ChangeCipherSpec(_) | Self::ResumedChangeCipherSpec(_) => false,
+            Self::Finished(_) | Self::ResumedFinished(_) => typ == HandshakeType::Finished,
+            Self::NewSessionTicket(_) | Self::ResumedTicket(_) => {
+                typ == HandshakeType::NewSessionTicket
+            }
             Self::ServerHelloDone(_) | Self::Traffic => true,
         }
     }
@@ -111,9 +128,16 @@ impl ClientState {
             // Step 5: the server proves it holds the same keys and saw the same messages.
             (Self::Finished(s), Input::Handshake(m)) => {
                 s.check_peer_finished(Side::Server, &m)?;
+                resumption::client_remember(core, &s);
                 core.complete(s.info);
                 Ok(Self::Traffic)
             }
+            (Self::NewSessionTicket(s), Input::Handshake(m)) => {
+                resumption::client_ticket(s, core, m)
+            }
+            (Self::ResumedTicket(s), input) => s.handle(core, input, true),
+            (Self::ResumedChangeCipherSpec(s), input) => s.handle(core, input, false),
+            (Self::ResumedFinished(s), Input::Handshake(m)) => s.finished(core, m),
             (Self::Traffic, Input::Handshake(m)) => match m.payload {
                 // We never renegotiate: say so politely and carry on (RFC 5746 §4.2).
                 HandshakePayload::HelloRequest => {
@@ -138,6 +162,7 @@ pub(crate) struct ExpectServerHello {
     server_name: String,
     client_random: [u8; 32],
     transcript: Transcript,
+    offer: Option<ClientOffer>,
 }
 
 impl ExpectServerHello {
@@ -170,6 +195,17 @@ impl ExpectServerHello {
             return Err(Error::illegal("server chose compression; we offered none"));
         }
         let negotiated = self.check_extensions(hello)?;
+        // The server took the session we offered: the abbreviated handshake.
+        if let Some(state) = resumption::client_accepts(
+            self.offer.take(),
+            hello,
+            &message.raw,
+            self.client_random,
+            &mut self.transcript,
+            negotiated.ticket,
+        )? {
+            return Ok(state);
+        }
         self.transcript.add(&message.raw);
         Ok(ClientState::Certificate(Box::new(ExpectCertificate {
             config: self.config,
@@ -193,6 +229,10 @@ impl ExpectServerHello {
                     negotiated.ems = true
                 }
                 Extension::EncryptThenMac if common.encrypt_then_mac => negotiated.etm = true,
+                Extension::Unknown {
+                    typ: resumption::SESSION_TICKET,
+                    data,
+                } if self.config.session_tickets && data.is_empty() => negotiated.ticket = true,
                 Extension::RenegotiationInfo(data) => {
                     if !data.is_empty() {
                         return Err(Error::protocol(
@@ -228,6 +268,8 @@ struct Negotiated {
     ems: bool,
     etm: bool,
     alpn: Option<Vec<u8>>,
+    /// The server acknowledged session_ticket: a NewSessionTicket will come.
+    ticket: bool,
 }
 
 pub(crate) struct ExpectCertificate {
@@ -386,10 +428,15 @@ impl ExpectServerHelloDone {
         core.queue_handshake(&finished);
         core.flush_flight()?;
 
-        Ok(ClientState::ChangeCipherSpec(Box::new(KeysAgreed {
+        let keys = Box::new(KeysAgreed {
             secrets,
             transcript,
             info,
-        })))
+        });
+        Ok(if prev.negotiated.ticket {
+            ClientState::NewSessionTicket(keys)
+        } else {
+            ClientState::ChangeCipherSpec(keys)
+        })
     }
 }
