@@ -245,6 +245,21 @@ fn connection_section(visit: &Visit<'_>, tls: &TlsDetails) -> String {
     );
     row(
         &mut rows,
+        "Handshake",
+        match info.resumed {
+            None => "full: certificate, RSA key exchange, new master secret",
+            Some(tls::session::ResumedBy::SessionId) => {
+                "resumed (session id): an earlier session's master secret, found in the server's \
+                 cache; no certificate, no RSA"
+            }
+            Some(tls::session::ResumedBy::Ticket) => {
+                "resumed (ticket): an earlier session's master secret, from the ticket your \
+                 browser kept for us; no certificate, no RSA"
+            }
+        },
+    );
+    row(
+        &mut rows,
         "Extended master secret",
         &yes_no(
             info.extended_master_secret,
