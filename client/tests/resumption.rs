@@ -160,3 +160,31 @@ fn help_says_the_session_file_holds_a_master_secret() {
     let out = client(cfg.path(), &["--help"]);
     assert!(text(&out.stdout).contains("master secret"));
 }
+
+#[test]
+fn explain_narrates_the_abbreviated_handshake() {
+    let port = our_server();
+    let cfg = tempfile::tempdir().unwrap();
+    let url = |p: &str| format!("https://localhost:{port}{p}");
+    let ca = certs().ca.to_str().unwrap();
+    let out = client(
+        cfg.path(),
+        &["--cacert", ca, "--explain", &url("/a"), &url("/b")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let narration = text(&out.stderr);
+    let second = narration
+        .split("resumption offered: a session ticket")
+        .nth(1)
+        .expect("the second hello offers the ticket");
+    assert!(
+        second.contains("the server resumes that session"),
+        "{second}"
+    );
+    assert!(second.contains("abbreviated: a session resumed by ticket"));
+    assert!(second.contains("no RSA operation"));
+    assert!(second.contains("the master secret of the resumed session"));
+    // Nothing of the full handshake in the resumed one.
+    assert!(!second.contains("] Certificate ("), "{second}");
+    assert!(!second.contains("] ClientKeyExchange ("), "{second}");
+}

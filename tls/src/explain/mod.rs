@@ -14,7 +14,8 @@
 use crate::alert::{AlertDescription, AlertLevel};
 use crate::crypto::prf::KeyBlock;
 use crate::msgs::handshake::{
-    ext_type, Extension, HandshakeMessage, HandshakePayload, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    ext_type, Extension, HandshakeMessage, HandshakePayload, HandshakeType,
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::pki::verify::VerifiedChain;
 use crate::pki::x509::Certificate;
@@ -52,6 +53,9 @@ pub struct Explainer {
     app_records: [usize; 2],
     app_bytes: [usize; 2],
     step: usize,
+    /// The session id the ClientHello offered back (resumption), and whether the server took it.
+    offered_session: Vec<u8>,
+    resuming: bool,
 }
 
 impl Explainer {
@@ -114,6 +118,14 @@ impl Explainer {
                 if let Some(p) = &info.alpn_protocol {
                     s.field("application protocol", escape_peer_bytes(p));
                 }
+                if let Some(by) = info.resumed {
+                    s.field(
+                        "handshake",
+                        format!("abbreviated: a session resumed by {}", by.name()),
+                    );
+                    s.text("Skipped: Certificate, ServerHelloDone, ClientKeyExchange — no certificate check and no RSA operation this time.");
+                    s.text("Still safe: the master secret comes from the earlier full handshake, whose certificate was checked. Only the two parties of that handshake know it, and each Finished just proved knowledge of it over this handshake's fresh randoms — so both sides are the ones from before, with new keys.");
+                }
                 s.text("From here on every byte of HTTP travels inside encrypted, MACed records.");
                 vec![s]
             }
@@ -134,6 +146,8 @@ impl Explainer {
             app_records: [0; 2],
             app_bytes: [0; 2],
             step: 0,
+            offered_session: Vec::new(),
+            resuming: false,
         }
     }
 
