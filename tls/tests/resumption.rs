@@ -203,8 +203,10 @@ fn session_without_ems_is_not_resumed_when_ems_is_now_offered() {
     assert!(s.info().expect("info").extended_master_secret);
 }
 
+/// RFC 5246 §7.4.1.2: the client "MUST include at least the cipher_suite from that session";
+/// one that does not is refused with illegal_parameter (tlsfuzzer's resumption-with-wrong-ciphers).
 #[test]
-fn session_is_not_resumed_when_its_suite_is_not_offered() {
+fn session_offered_without_its_suite_is_illegal_parameter() {
     let cc = client_ids_only();
     let sc = server_with(true, None);
     let mut session = first_session(&cc, &sc);
@@ -218,9 +220,14 @@ fn session_is_not_resumed_when_its_suite_is_not_offered() {
     only_other.common.suites = vec![other];
     // The client believes the session is for the suite it offers; the server knows better.
     session.state.suite = other;
-    let (c, s) = connect(&arc(only_other), &sc, "localhost", Some(session)).expect("full");
-    assert_eq!(resumed(&c, &s), None);
-    assert_eq!(s.info().expect("info").suite, other);
+    let err = connect(&arc(only_other), &sc, "localhost", Some(session))
+        .err()
+        .expect("refused");
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::IllegalParameter),
+        "{err}"
+    );
 }
 
 #[test]

@@ -15,7 +15,8 @@
 //! two new randoms, gives a fresh key block. It is still safe because only the two parties of
 //! that earlier (authenticated) handshake know the master secret, and each Finished proves
 //! knowledge of it over this handshake's messages. The rules for resuming:
-//! - the session's suite must be offered again (RFC 5246 §7.4.1.2);
+//! - the session's suite must be offered again (RFC 5246 §7.4.1.2: the client "MUST include"
+//!   it): a client offering a session without it gets `illegal_parameter`, like OpenSSL;
 //! - RFC 7627 §5.3: an extended-master-secret session resumes only when EMS is offered again
 //!   (otherwise the server aborts); a session without EMS is not resumed when EMS is offered;
 //! - RFC 6066 §3: not under another server name;
@@ -91,7 +92,8 @@ fn read_new_session_ticket(message: &HandshakeMessage) -> Result<(u32, Vec<u8>),
 pub(crate) struct Resume {
     session: StoredSession,
     by: ResumedBy,
-    /// The ticket was under the previous key: send a new one.
+    /// Send a new ticket: always after a ticket resumption (as OpenSSL does, and tlsfuzzer
+    /// expects), so a client keeps a ticket under the current key.
     renew_ticket: bool,
 }
 
@@ -126,10 +128,11 @@ pub(crate) fn server_find(
             let mut r = Reader::new(&opened.plaintext);
             let session = StoredSession::decode(&mut r).ok()?;
             r.finish().ok()?;
+            // Under the previous key or not, it is renewed (see `renew_ticket`).
             Some(Resume {
                 session,
                 by: ResumedBy::Ticket,
-                renew_ticket: opened.renew,
+                renew_ticket: true,
             })
         }),
         None if hello.session_id.is_empty() => None,
@@ -146,12 +149,16 @@ pub(crate) fn server_find(
     };
     let session = &found.session;
     if session.expired(unix_now(), resumption.lifetime_secs)
-        || !hello.cipher_suites.contains(&session.suite.id)
         || !config.common.suites.contains(&session.suite)
         || session.server_name.as_deref() != offer.server_name
         || session.encrypt_then_mac != offer.etm
     {
         return Ok(None);
+    }
+    if !hello.cipher_suites.contains(&session.suite.id) {
+        return Err(Error::illegal(
+            "the client offers a session without offering its cipher suite (RFC 5246 §7.4.1.2)",
+        ));
     }
     match (session.extended_master_secret, offer.ems) {
         (true, false) => Err(Error::protocol(
