@@ -220,9 +220,11 @@ fn session_offered_without_its_suite_is_illegal_parameter() {
     only_other.common.suites = vec![other];
     // The client believes the session is for the suite it offers; the server knows better.
     session.state.suite = other;
-    let err = connect(&arc(only_other), &sc, "localhost", Some(session))
-        .err()
-        .expect("refused");
+    // The server's own verdict, on the ClientHello alone.
+    let mut c = Connection::client_resuming(arc(only_other), "localhost", None, Some(session))
+        .expect("client");
+    let mut s = Connection::server(sc);
+    let err = transfer(&mut c, &mut s).err().expect("the server refuses");
     assert_eq!(
         err.alert(),
         Some(AlertDescription::IllegalParameter),
