@@ -224,7 +224,7 @@ fn session_offered_without_its_suite_is_illegal_parameter() {
     let mut c = Connection::client_resuming(arc(only_other), "localhost", None, Some(session))
         .expect("client");
     let mut s = Connection::server(sc);
-    let err = transfer(&mut c, &mut s).err().expect("the server refuses");
+    let err = transfer(&mut c, &mut s).expect_err("the server refuses");
     assert_eq!(
         err.alert(),
         Some(AlertDescription::IllegalParameter),
