@@ -123,3 +123,29 @@ fn curl_fetching_two_urls_resumes_the_second_connection() {
     assert!(!line("GET /?first").contains("resumed="), "{log}");
     assert!(line("GET /?second").contains("resumed="), "{log}");
 }
+
+#[test]
+fn the_page_says_the_connection_was_resumed() {
+    let s = Running::start(&[]);
+    let dir = temp_root();
+    let (a, b) = (dir.path().join("a.html"), dir.path().join("b.html"));
+    let out = curl(&[
+        "-H",
+        "Connection: close",
+        "-o",
+        a.to_str().unwrap(),
+        "-o",
+        b.to_str().unwrap(),
+        &s.url("/"),
+        &s.url("/"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let first = std::fs::read_to_string(&a).expect("first page");
+    let second = std::fs::read_to_string(&b).expect("second page");
+    assert!(
+        first.contains("full: certificate, RSA key exchange"),
+        "{first}"
+    );
+    // curl 7.88 (OpenSSL) resumes by session id; by ticket the page says "resumed (ticket)".
+    assert!(second.contains("<td>resumed ("), "{second}");
+}
