@@ -289,3 +289,65 @@ fn default_server_resumes_both_ways() {
     let (c, s) = connect(&cc, &sc, "localhost", Some(session)).expect("ticket");
     assert_eq!(resumed(&c, &s), Some(ResumedBy::Ticket));
 }
+
+/// The client checks the server's resumption too: a ServerHello resuming "our" session with
+/// another suite or another EMS setting than the session had is refused (RFC 7627 §5.3).
+#[test]
+fn client_refuses_a_resumption_that_changes_the_session() {
+    let cc = client_ids_only();
+    let sc = server_with(true, None);
+    let session = first_session(&cc, &sc);
+
+    let mut other_suite = session.clone();
+    other_suite.state.suite = ALL_SUITES
+        .iter()
+        .copied()
+        .find(|s| *s != session.state.suite)
+        .expect("two suites");
+    let Err(err) = connect(&cc, &sc, "localhost", Some(other_suite)) else {
+        panic!("refused");
+    };
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::IllegalParameter),
+        "{err}"
+    );
+
+    let mut no_ems = session.clone();
+    no_ems.state.extended_master_secret = false;
+    let Err(err) = connect(&cc, &sc, "localhost", Some(no_ems)) else {
+        panic!("refused");
+    };
+    assert_eq!(
+        err.alert(),
+        Some(AlertDescription::HandshakeFailure),
+        "{err}"
+    );
+}
+
+/// A NewSessionTicket that does not parse ends the handshake with decode_error, never a panic.
+#[test]
+fn malformed_new_session_ticket_is_decode_error() {
+    let cc = arc(client_config(pki()));
+    let sc = server_with(
+        false,
+        Some(Arc::new(TicketKeys::rotating(DEFAULT_ROTATION))),
+    );
+    let mut c = Connection::client(cc, "localhost").expect("client");
+    let mut s = Connection::server(sc);
+    transfer(&mut c, &mut s).expect("hello");
+    transfer(&mut s, &mut c).expect("server flight");
+    transfer(&mut c, &mut s).expect("client finished");
+    // The server's answer: NewSessionTicket, CCS, Finished. Cut the ticket's length short: the
+    // message header (type 4, 3-byte length) is the first record's payload start.
+    let mut bytes = s.outgoing().to_vec();
+    s.consume_outgoing(bytes.len());
+    assert_eq!(bytes[5], 4, "NewSessionTicket first");
+    // lifetime (4) then the ticket's 2-byte length: claim one byte more than there is.
+    let len_at = 5 + 4 + 4;
+    let claimed = u16::from_be_bytes([bytes[len_at], bytes[len_at + 1]]) + 1;
+    bytes[len_at..len_at + 2].copy_from_slice(&claimed.to_be_bytes());
+    c.read_tls(&bytes);
+    let err = c.process_new_packets().expect_err("refused");
+    assert_eq!(err.alert(), Some(AlertDescription::DecodeError), "{err}");
+}
