@@ -45,6 +45,7 @@ s.bind(("127.0.0.1", 0))
 s.listen(64)
 os.set_inheritable(s.fileno(), True)
 print(s.getsockname()[1], flush=True)
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nobody reads stdout after the port
 os.environ["FRONT"] = "fd@%d" % s.fileno()
 os.execvp(sys.argv[1], [sys.argv[1], "-db", "-f", sys.argv[2]])
 "#;
