@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Our `server` against `openssl s_server`, same certificate, same suite, same machine, one
-# interleaved run. Prints, per round and as medians: new handshakes/s (openssl s_time -new),
-# resumed handshakes/s (s_time -reuse), download MB/s of one large file with curl, the server's
-# CPU per unit of work, and the ratio ours / OpenSSL.
+# Our `server` against `openssl s_server` (and nginx for resumption), same certificate, same
+# suite, same machine, one interleaved run. Prints, per round and as medians: new handshakes/s
+# (openssl s_time -new), resumed handshakes/s (s_time -reuse, against all three: nginx with a
+# shared session cache and tickets), download MB/s of one large file with curl, the server's
+# CPU per unit of work, and the ratio ours / OpenSSL (ours / nginx for resumption).
 #
 # Both servers: TLS 1.2 only, AES128-SHA256 (TLS_RSA_WITH_AES_128_CBC_SHA256), one RSA-2048
 # certificate made here by openssl. By default the *clients* are told not to offer
@@ -19,7 +20,7 @@
 #   --time    seconds per s_time measurement (default 10)
 #   --size    download size in MiB (default 1024), served from a tmpfs (/dev/shm) when there is one
 #   --server  our server binary (default: target/release/server, built if missing)
-# Needs: openssl, curl. The measuring threads share the machine with whatever else runs: look at
+# Needs: openssl, curl, nginx (Debian package nginx), python3. The measuring threads share the machine with whatever else runs: look at
 # the load line and prefer ratios over absolute figures.
 set -euo pipefail
 
@@ -45,7 +46,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-for tool in openssl curl; do
+for tool in openssl curl nginx python3; do
     command -v "$tool" >/dev/null || { echo "compare.sh: needs $tool" >&2; exit 1; }
 done
 if [ ! -x "$server_bin" ]; then
@@ -101,6 +102,38 @@ pids+=("$ours_pid")
 openssl_pid=$!
 pids+=("$openssl_pid")
 
+# nginx: one port picked free by the kernel (nginx cannot bind port 0 itself), its own prefix.
+nginx_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$work/nginx/logs"
+nginx_etm=""
+[ "$etm" = 0 ] && nginx_etm="ssl_conf_command Options -EncryptThenMac;"
+nginx_user=""
+[ "$(id -u)" = 0 ] && nginx_user="user root;"  # workers must read $work (mode 0700)
+cat >"$work/nginx/nginx.conf" <<EOF
+$nginx_user
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_tickets on;
+    server {
+        listen 127.0.0.1:$nginx_port ssl;
+        ssl_certificate $work/cert.pem;
+        ssl_certificate_key $work/key.pem;
+        ssl_protocols TLSv1.2;
+        ssl_ciphers AES128-SHA256;
+        $nginx_etm
+        root $work/www;
+    }
+}
+EOF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' >"$work/nginx.log" 2>&1 &
+nginx_pid=$!
+pids+=("$nginx_pid")
+
 port_of() { # log file, pattern before host:port
     local i
     for i in $(seq 100); do
@@ -113,8 +146,13 @@ port_of() { # log file, pattern before host:port
 }
 ours_port="$(port_of "$work/ours.log" 'https://')"
 openssl_port="$(port_of "$work/openssl.log" 'ACCEPT ')"
-declare -A port=([ours]="$ours_port" [openssl]="$openssl_port")
-declare -A pid=([ours]="$ours_pid" [openssl]="$openssl_pid")
+declare -A port=([ours]="$ours_port" [openssl]="$openssl_port" [nginx]="$nginx_port")
+declare -A pid=([ours]="$ours_pid" [openssl]="$openssl_pid" [nginx]="$nginx_pid")
+# nginx is up when its port answers (bounded).
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null && break
+    sleep 0.1
+done
 
 # ---- checks: both negotiate what we think ----
 describe() { # name -> "TLSv1.2 AES128-SHA256 etm=yes|no"
@@ -128,8 +166,9 @@ describe() { # name -> "TLSv1.2 AES128-SHA256 etm=yes|no"
     echo "$proto $cipher etm=$e"
 }
 clk_tck="$(getconf CLK_TCK)"
-cpu_ticks() { # pid -> utime+stime of the whole process (all threads)
-    awk '{print $14 + $15}' "/proc/$1/stat"
+cpu_ticks() { # pid -> utime+stime of the process (all threads) and its children (nginx workers)
+    cat /proc/[0-9]*/stat 2>/dev/null |
+        awk -v p="$1" '$1 == p || $4 == p {t += $14 + $15} END {print t + 0}'
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) {print "nan"} else if (NR % 2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -138,6 +177,7 @@ echo "== compare.sh $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) CPUs: $(grep -m1 'mo
 echo "   $(openssl version); curl $(curl --version | head -1 | cut -d' ' -f2); server: $server_bin"
 echo "   ours:    $(describe ours)"
 echo "   openssl: $(describe openssl)   (s_server -tls1_2 -cipher $suite ${sserver_etm[*]:-} -WWW)"
+echo "   nginx:   $(describe nginx)   ($(nginx -v 2>&1 | cut -d/ -f2), worker_processes auto, shared cache + tickets)"
 echo "   clients offer ETM: $([ "$etm" = 1 ] && echo yes || echo no); rounds: $rounds; s_time: ${stime_secs}s; download: ${size_mib} MiB from $base"
 echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -182,14 +222,14 @@ for round in $(seq "$rounds"); do
     # Alternate who goes first so a drift in foreign load does not favour one side.
     if [ $((round % 2)) = 1 ]; then order=(ours openssl); else order=(openssl ours); fi
     for name in "${order[@]}"; do record new "$name" "$(stime "$name" -new)"; done
-    record reuse openssl "$(stime openssl -reuse)"
+    for name in "${order[@]}" nginx; do record reuse "$name" "$(stime "$name" -reuse)"; done
     for name in "${order[@]}"; do record download "$name" "$(download "$name")"; done
     line="round $round:"
     for t in new download; do
         o="$(awk '{print $NF}' <<<"${results[$t ours]}")"; s="$(awk '{print $NF}' <<<"${results[$t openssl]}")"
         line+="  $t ours $o / openssl $s = $(ratio "$o" "$s")"
     done
-    line+="  reuse openssl $(awk '{print $NF}' <<<"${results[reuse openssl]}")"
+    line+="  reuse ours $(awk '{print $NF}' <<<"${results[reuse ours]}") / openssl $(awk '{print $NF}' <<<"${results[reuse openssl]}") / nginx $(awk '{print $NF}' <<<"${results[reuse nginx]}")"
     echo "$line   (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 
@@ -209,9 +249,13 @@ show() { # test, label, cpu unit
     printf '%-26s %12s %12s %8.2f   %s / %s %s\n' "$2" "$o" "$s" "$r" "$co" "$cs" "$3"
 }
 show new "new handshakes/s" "ms/handshake"
-s_reuse="$(tr ' ' '\n' <<<"${results[reuse openssl]}" | grep -v '^$' | median)"
-c_reuse="$(tr ' ' '\n' <<<"${cpu[reuse openssl]}" | grep -v '^$' | median)"
-printf '%-26s %12s %12s %8s   %s / %s %s\n' "resumed handshakes/s" "n/a" "$s_reuse" "n/a" "-" "$c_reuse" "ms/handshake"
-echo "    (ours: no session resumption yet; the server sends a fresh session id it never stores, so -reuse would only repeat full handshakes)"
+show reuse "resumed handshakes/s" "ms/handshake"
+n_reuse="$(tr ' ' '\n' <<<"${results[reuse nginx]}" | grep -v '^$' | median)"
+c_reuse="$(tr ' ' '\n' <<<"${cpu[reuse nginx]}" | grep -v '^$' | median)"
+r_reuse="$(paste <(tr ' ' '\n' <<<"${results[reuse ours]}" | grep -v '^$') \
+                 <(tr ' ' '\n' <<<"${results[reuse nginx]}" | grep -v '^$') |
+           awk '$2 > 0 {print $1 / $2}' | median)"
+co_reuse="$(tr ' ' '\n' <<<"${cpu[reuse ours]}" | grep -v '^$' | median)"
+printf '%-26s %12s %12s %8.2f   %s / %s %s\n' "  ours vs nginx" "" "$n_reuse" "$r_reuse" "$co_reuse" "$c_reuse" "ms/handshake (ours / nginx)"
 show download "download MB/s (${size_mib} MiB)" "s/GB"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -27,11 +27,11 @@ if ! "$venv/bin/python" -c 'import tlslite, ecdsa' 2>/dev/null; then
   "$venv/bin/pip" install -q --pre "tlslite-ng==0.9.0b2" ecdsa
 fi
 
-cargo build --release -q -p server
+cargo build --release -q -p server -p ca-tool
 
 # A small site (tlsfuzzer sends "GET / HTTP/1.0" and expects the answer in one record) and a
-# certificate for localhost, which the server makes on its first run in --certs-dir (the sni
-# scripts connect to "localhost").
+# certificate for the names the sni scripts send: "localhost", and "localhost4" and
+# "www.localhost4" (the SNI-resumption script's, which expects no unrecognized_name warning).
 work=$(mktemp -d "${TMPDIR:-/tmp}/tlsfuzzer-server.XXXXXX")
 mkdir -p "$work/site"
 printf '<!doctype html><title>tlsfuzzer</title><p>hello\n' > "$work/site/index.html"
@@ -45,8 +45,11 @@ trap cleanup EXIT
 # The banner names the bound port: read it from a pipe as it is printed (a deadline only as a
 # fail-safe), then keep draining the pipe so the server never blocks on stdout.
 mkfifo "$work/banner"
+"$repo/target/release/ca-tool" init --out "$work/ca" > /dev/null
+"$repo/target/release/ca-tool" issue localhost localhost4 www.localhost4 127.0.0.1 --ca "$work/ca" \
+  --out "$work/leaf" > /dev/null
 "$repo/target/release/server" --listen 127.0.0.1:0 --root "$work/site" \
-  --certs-dir "$work/certs" --max-connections 64 > "$work/banner" 2> "$outdir/server.log" &
+  --cert "$work/leaf.pem" --key "$work/leaf-key.pem" --max-connections 64 > "$work/banner" 2> "$outdir/server.log" &
 server_pid=$!
 exec 3< "$work/banner"
 port=
@@ -67,7 +70,7 @@ cat <&3 > /dev/null &
 # The kit may be a read-only copy: python must not try to write bytecode into it.
 PYTHONDONTWRITEBYTECODE=1 \
 PYTHON="$venv/bin/python" \
-TLSFUZZER_FEATURES="ems etm alpn sni ecdhe aead" \
+TLSFUZZER_FEATURES="ems etm alpn sni ecdhe aead resumption tickets" \
 TLSFUZZER_AEAD_SUITES="${TLSFUZZER_AEAD_SUITES:-TLS_RSA_WITH_AES_128_GCM_SHA256 TLS_RSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384}" \
 TLSFUZZER_EXCLUDES="$repo/tests/tlsfuzzer-excludes.tsv" \
   "$conformance/run-tlsfuzzer.sh" "$conformance/tlsfuzzer" 127.0.0.1 "$port" "$outdir" \

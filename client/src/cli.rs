@@ -15,6 +15,15 @@ use std::time::Duration;
 pub struct Args {
     /// The URL to fetch (`https://` is assumed when no scheme is given).
     pub url: String,
+    /// More URLs, fetched one after the other like curl does (their bodies follow on the same
+    /// output); a TLS session is resumed with each host:port already visited.
+    #[arg(value_name = "URL")]
+    pub more_urls: Vec<String>,
+    /// Remember the TLS session in FILE and resume it on the next run (read when present,
+    /// written after each successful handshake, mode 0600). The file holds the session's
+    /// master secret: whoever reads it can decrypt the traffic of sessions resumed from it.
+    #[arg(long, value_name = "FILE")]
+    pub session_file: Option<PathBuf>,
 
     /// Show the connection, the TLS handshake, the certificate and the headers on stderr.
     #[arg(short, long)]
@@ -123,6 +132,8 @@ pub enum HeaderEdit {
 #[derive(Debug, Default)]
 pub struct Options {
     pub url: String,
+    pub more_urls: Vec<String>,
+    pub session_file: Option<PathBuf>,
     pub verbose: bool,
     pub silent: bool,
     pub show_error: bool,
@@ -189,6 +200,8 @@ impl Options {
         };
         Ok(Self {
             url: args.url,
+            more_urls: args.more_urls,
+            session_file: args.session_file,
             verbose: args.verbose,
             silent: args.silent,
             show_error: args.show_error,

@@ -17,6 +17,7 @@ mod decision;
 mod handshake;
 mod output;
 mod redirect;
+mod resume;
 mod tls_config;
 mod transfer;
 
@@ -53,6 +54,8 @@ pub struct Session<'a> {
     /// `--explain`: set when the peer ended the stream before we closed ours.
     peer_closed_first: Option<Arc<std::sync::atomic::AtomicBool>>,
     pub report: Report,
+    /// TLS sessions to resume, per `host:port`.
+    sessions: resume::Sessions,
 }
 
 /// The response part a request hands back to the redirect loop.
@@ -78,6 +81,7 @@ impl<'a> Session<'a> {
             color: stderr_tty && std::env::var_os("NO_COLOR").is_none(),
             peer_closed_first: None,
             report: Report::default(),
+            sessions: resume::Sessions::load(opts.session_file.as_deref()),
         }
     }
 

@@ -69,6 +69,15 @@ pub struct Options {
     /// With the built-in site and the local CA: also open the gallery of broken certificates
     /// on the next ports (the binary turns it on unless `--no-gallery`).
     pub gallery: bool,
+    /// Sessions kept for resumption by id (`--session-cache`, 0 = none).
+    pub session_cache: usize,
+    /// Seconds a session stays resumable, by id or ticket (`--session-timeout`).
+    pub session_timeout: u64,
+    /// RFC 5077 tickets (`--no-tickets` turns them off).
+    pub tickets: bool,
+    /// An 80-byte ticket key shared by several instances (`--ticket-key`); `None`: a random
+    /// key, rotated every 12 hours.
+    pub ticket_key: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -88,6 +97,10 @@ impl Default for Options {
             send_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
             gallery: false,
+            session_cache: tls::config::DEFAULT_SESSION_CACHE,
+            session_timeout: tls::config::DEFAULT_SESSION_LIFETIME,
+            tickets: true,
+            ticket_key: None,
         }
     }
 }
@@ -166,6 +179,7 @@ impl Server {
             config.common.suites = tls::suites::parse_suite_list(list)
                 .map_err(|e| ServerError::new(format!("--ciphers: {e}")))?;
         }
+        config.resumption = resumption(&opts)?;
         // Only an explicit --keylog writes secrets: a server inheriting SSLKEYLOGFILE from a
         // shell would silently make every visitor's traffic decryptable (the client, like curl,
         // does honour it).
@@ -376,6 +390,33 @@ async fn gallery_listener(
 
 /// Refuse a `--root` that would publish our own secrets: the private key in use, or the
 /// certificate directory that holds the local CA's key (`server --root .` after a first run).
+/// The session cache and ticket keys the options ask for.
+fn resumption(opts: &Options) -> Result<tls::config::Resumption, ServerError> {
+    let tickets = match (&opts.ticket_key, opts.tickets) {
+        (_, false) => None,
+        (Some(path), true) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| ServerError::new(format!("--ticket-key {}: {e}", path.display())))?;
+            let key = tls::ticket::TicketKey::from_key_file(&bytes)
+                .map_err(|e| ServerError::new(format!("--ticket-key {}: {e}", path.display())))?;
+            Some(Arc::new(tls::ticket::TicketKeys::fixed(key)))
+        }
+        (None, true) => Some(Arc::new(tls::ticket::TicketKeys::rotating(
+            tls::ticket::DEFAULT_ROTATION,
+        ))),
+    };
+    Ok(tls::config::Resumption {
+        cache: (opts.session_cache > 0).then(|| {
+            Arc::new(tls::session_cache::SessionCache::new(
+                opts.session_cache,
+                opts.session_timeout,
+            ))
+        }),
+        tickets,
+        lifetime_secs: opts.session_timeout,
+    })
+}
+
 fn check_root_exposes_no_secret(
     root: &std::path::Path,
     opts: &Options,

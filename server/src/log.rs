@@ -29,6 +29,8 @@ pub struct AccessRecord {
     /// OpenSSL's name of the suite, `None` on plain HTTP.
     pub suite: Option<&'static str>,
     pub sni: Option<String>,
+    /// How the session was resumed (`id`, `ticket`), `None` after a full handshake.
+    pub resumed: Option<&'static str>,
     pub started: Instant,
 }
 
@@ -39,10 +41,12 @@ impl AccessRecord {
     pub fn line(&self, bytes: u64, complete: bool) -> String {
         let tls = match self.suite {
             Some(suite) => format!(
-                "tls=1.2 cipher={suite} sni={}",
+                "tls=1.2 cipher={suite} sni={}{}",
                 self.sni
                     .as_deref()
-                    .map_or_else(|| "-".to_string(), peer_field)
+                    .map_or_else(|| "-".to_string(), peer_field),
+                self.resumed
+                    .map_or_else(String::new, |by| format!(" resumed={by}"))
             ),
             None => "tls=- (plain HTTP)".to_string(),
         };
@@ -166,7 +170,7 @@ pub fn handshake_failed(peer: SocketAddr, elapsed: Duration, why: &str) {
 /// With `-v`: what each handshake settled.
 pub fn handshake_done(peer: SocketAddr, d: &TlsDetails) {
     emit(&format!(
-        "{peer} - - [{}] handshake done in {:.1}ms: TLS 1.2 {} sni={} ems={} etm={} alpn={}",
+        "{peer} - - [{}] handshake done in {:.1}ms: TLS 1.2 {} sni={} ems={} etm={} alpn={}{}",
         now_common_log(),
         d.handshake_time.as_secs_f64() * 1000.0,
         d.info.suite.name,
@@ -180,7 +184,18 @@ pub fn handshake_done(peer: SocketAddr, d: &TlsDetails) {
             .alpn_protocol
             .as_deref()
             .map_or_else(|| "-".to_string(), peer_field_bytes),
+        d.info
+            .resumed
+            .map_or_else(String::new, |by| format!(" resumed={}", resumed_name(by))),
     ));
+}
+
+/// `id` or `ticket`: how a resumed session was found, for the log lines.
+pub fn resumed_name(by: tls::session::ResumedBy) -> &'static str {
+    match by {
+        tls::session::ResumedBy::SessionId => "id",
+        tls::session::ResumedBy::Ticket => "ticket",
+    }
 }
 
 /// The send timeout fired: the client stopped reading what we send.
@@ -368,6 +383,7 @@ mod tests {
             referer: None,
             suite: Some("AES128-SHA256"),
             sni: Some("localhost".into()),
+            resumed: None,
             started: Instant::now(),
         };
         let line = record.line(612, true);
@@ -393,6 +409,7 @@ mod tests {
             referer: Some("r\u{7}".into()),
             suite: Some("AES128-SHA"),
             sni: Some("evil\x1b]0;title\x07 x".into()),
+            resumed: None,
             started: Instant::now(),
         };
         let line = record.line(0, true);

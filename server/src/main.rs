@@ -64,6 +64,21 @@ struct Cli {
     /// Do not open the gallery's listeners.
     #[arg(long, overrides_with = "gallery")]
     no_gallery: bool,
+    /// Sessions remembered for resumption by session id (least recently used evicted
+    /// first); 0 turns the cache off.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    session_cache: usize,
+    /// Seconds a session can be resumed after its full handshake (by id or ticket).
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    session_timeout: u64,
+    /// Do not issue or accept RFC 5077 session tickets.
+    #[arg(long, conflicts_with = "ticket_key")]
+    no_tickets: bool,
+    /// Ticket key file: 80 bytes (16-byte name, 32-byte HMAC key, 32-byte AES key), the
+    /// layout of nginx's ssl_session_ticket_key. Instances sharing it resume each other's
+    /// sessions; without it a random key is made and replaced every 12 hours.
+    #[arg(long, value_name = "FILE")]
+    ticket_key: Option<PathBuf>,
 }
 
 fn main() {
@@ -88,6 +103,10 @@ fn main() {
         handshake_timeout: Duration::from_secs_f64(cli.handshake_timeout),
         send_timeout: Duration::from_secs_f64(cli.send_timeout),
         gallery: !cli.no_gallery,
+        session_cache: cli.session_cache,
+        session_timeout: cli.session_timeout,
+        tickets: !cli.no_tickets,
+        ticket_key: cli.ticket_key,
         ..server::Options::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {

@@ -90,6 +90,10 @@ impl App {
             referer,
             suite: peer.tls.as_ref().map(|t| t.info.suite.openssl_name),
             sni: peer.tls.as_ref().and_then(|t| t.info.server_name.clone()),
+            resumed: peer
+                .tls
+                .as_ref()
+                .and_then(|t| t.info.resumed.map(log::resumed_name)),
             started,
         };
         Response::from_parts(parts, log::LoggedBody::new(body, record))

@@ -270,6 +270,21 @@ fn connection_section(visit: &Visit<'_>, tls: &TlsDetails) -> String {
     );
     row(
         &mut rows,
+        "Handshake",
+        match info.resumed {
+            None => "full: certificate, RSA key exchange, new master secret",
+            Some(tls::session::ResumedBy::SessionId) => {
+                "resumed (session id): an earlier session's master secret, found in the server's \
+                 cache; no certificate, no RSA"
+            }
+            Some(tls::session::ResumedBy::Ticket) => {
+                "resumed (ticket): an earlier session's master secret, from the ticket your \
+                 browser kept for us; no certificate, no RSA"
+            }
+        },
+    );
+    row(
+        &mut rows,
         "Extended master secret",
         &yes_no(
             info.extended_master_secret,
@@ -643,6 +658,7 @@ mod tests {
             server_name: server_name.map(str::to_string),
             server_chain: vec![b"not a certificate".to_vec()],
             verification: None,
+            resumed: None,
         }
     }
 

@@ -401,6 +401,8 @@ async fn key_log_line_lets_openssl_recompute_the_servers_finished() {
             tls::trace::KeyLogFile::open(&log_path).expect("key log"),
         ));
         config.common.observer = Some(transcript.clone());
+        // No ticket: the transcript below is the seven messages of a ticketless handshake.
+        config.session_tickets = false;
         let (_child, addr) = s_server(&["-cipher", "AES128-SHA256"]).await;
         let tcp = TcpStream::connect(addr).await.expect("connect");
         let mut tls = tls::stream::connect(arc(config), "localhost", tcp)

@@ -44,6 +44,12 @@ pub(crate) struct CommonState {
     pub(crate) useless_records: usize,
     pub(crate) warning_alerts: usize,
     pub(crate) error: Option<Error>,
+    /// Client side: a ticket the server sent in this handshake (lifetime hint, ticket).
+    pub(crate) new_ticket: Option<(u32, Vec<u8>)>,
+    /// Client side: what to offer to resume this session later, once the handshake is done.
+    pub(crate) resumable: Option<crate::session::ClientSession>,
+    /// Server side: how to remember the session once the full handshake completes.
+    pub(crate) remember: Option<crate::handshake::resumption::Remember>,
 }
 
 impl CommonState {
@@ -68,6 +74,9 @@ impl CommonState {
             useless_records: 0,
             warning_alerts: 0,
             error: None,
+            new_ticket: None,
+            resumable: None,
+            remember: None,
         }
     }
 

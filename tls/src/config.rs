@@ -6,7 +6,9 @@ use crate::pki::trust::TrustStore;
 use crate::pki::verify::VerifiedChain;
 use crate::pki::x509::Certificate;
 use crate::pki::CertError;
+use crate::session_cache::SessionCache;
 use crate::suites::{CipherSuite, ALL_SUITES};
+use crate::ticket::{TicketKeys, DEFAULT_ROTATION};
 use crate::trace::{KeyLog, Observer};
 use crate::Error;
 use std::sync::Arc;
@@ -48,6 +50,47 @@ pub struct ServerConfig {
     /// The chain we send: leaf first, then intermediates (DER).
     pub cert_chain: Vec<Vec<u8>>,
     pub private_key: RsaPrivateKey,
+    /// How sessions are remembered for the abbreviated handshake.
+    pub resumption: Resumption,
+}
+
+/// How a server remembers sessions so a client can resume them (RFC 5246 §7.3, RFC 5077).
+#[derive(Clone)]
+pub struct Resumption {
+    /// Sessions by id (`None`: ids are random and never stored).
+    pub cache: Option<Arc<SessionCache>>,
+    /// Keys for RFC 5077 tickets (`None`: no tickets).
+    pub tickets: Option<Arc<TicketKeys>>,
+    /// Seconds a session stays resumable after its full handshake, by id or by ticket.
+    pub lifetime_secs: u64,
+}
+
+/// Like nginx's `ssl_session_timeout` (5 minutes) and OpenSSL's default cache size.
+pub const DEFAULT_SESSION_LIFETIME: u64 = 300;
+pub const DEFAULT_SESSION_CACHE: usize = 20_000;
+
+impl Default for Resumption {
+    fn default() -> Self {
+        Self {
+            cache: Some(Arc::new(SessionCache::new(
+                DEFAULT_SESSION_CACHE,
+                DEFAULT_SESSION_LIFETIME,
+            ))),
+            tickets: Some(Arc::new(TicketKeys::rotating(DEFAULT_ROTATION))),
+            lifetime_secs: DEFAULT_SESSION_LIFETIME,
+        }
+    }
+}
+
+impl Resumption {
+    /// Nothing remembered: every handshake is a full one.
+    pub fn off() -> Self {
+        Self {
+            cache: None,
+            tickets: None,
+            lifetime_secs: 0,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -78,6 +121,7 @@ impl ServerConfig {
             common: Common::default(),
             cert_chain,
             private_key,
+            resumption: Resumption::default(),
         })
     }
 }
@@ -114,6 +158,8 @@ pub struct ClientConfig {
     pub policy: Arc<dyn VerifyPolicy>,
     /// Check validity at this Unix time instead of now (tests, `--at`).
     pub verify_time: Option<i64>,
+    /// Offer the RFC 5077 session_ticket extension (accept a ticket from the server).
+    pub session_tickets: bool,
     /// Test hook: replaces the PKCS#1 encryption of the pre-master secret, so a test can send
     /// a malformed one and watch the server fail only at Finished. Only with the `testing`
     /// feature, which nothing but this workspace's test builds enables.
@@ -128,6 +174,7 @@ impl ClientConfig {
             roots,
             policy: Arc::new(StrictPolicy),
             verify_time: None,
+            session_tickets: true,
             #[cfg(feature = "testing")]
             testing_encrypt_premaster: None,
         }

@@ -57,12 +57,30 @@ impl Connection {
         server_name: &str,
         observer: Option<Arc<dyn Observer>>,
     ) -> Result<Self, Error> {
+        Self::client_resuming(config, server_name, observer, None)
+    }
+
+    /// A client connection offering to resume `session` (a [`Self::session_to_resume`] of an
+    /// earlier connection to the same host and port). If the server declines, the handshake is
+    /// a full one, silently.
+    pub fn client_resuming(
+        config: Arc<ClientConfig>,
+        server_name: &str,
+        observer: Option<Arc<dyn Observer>>,
+        session: Option<crate::session::ClientSession>,
+    ) -> Result<Self, Error> {
         let mut core = CommonState::new(&config.common, observer);
-        let state = client::start(config, server_name, &mut core)?;
+        let state = client::start(config, server_name, &mut core, session)?;
         Ok(Self {
             state: Some(State::Client(state)),
             core,
         })
+    }
+
+    /// Client side, after the handshake: what to offer next time to resume this session (the
+    /// server's id or ticket and the master secret — keep it secret), if the server allows it.
+    pub fn session_to_resume(&self) -> Option<&crate::session::ClientSession> {
+        self.core.resumable.as_ref()
     }
 
     /// A server connection waiting for a ClientHello.

@@ -11,7 +11,8 @@
 //!  error                                 <- alert, pki, crypto::cipher
 //!  msgs (codec, handshake, joiner)       <- error
 //!  record                                <- crypto, error, msgs (the version number)
-//!  session (SessionInfo)                 <- suites, pki
+//!  session (SessionInfo, StoredSession)  <- suites, pki, msgs::codec
+//!  session_cache, ticket (RFC 5077)      <- session, crypto
 //!  trace (events, key log)               <- msgs, record, session
 //!  config                                <- crypto, pki, trace
 //!  common_state (send, CCS, alerts,      <- record, msgs, handshake::keys, session, trace
@@ -39,11 +40,13 @@ pub mod msgs;
 pub mod pki;
 pub mod record;
 pub mod session;
+pub mod session_cache;
 pub mod stream;
 pub mod suites;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod ticket;
 pub mod trace;
 
 pub use config::{ClientConfig, ServerConfig};

@@ -121,6 +121,11 @@ where
         self.conn.info()
     }
 
+    /// Client side: the session to offer next time (see [`Connection::session_to_resume`]).
+    pub fn session_to_resume(&self) -> Option<&crate::session::ClientSession> {
+        self.conn.session_to_resume()
+    }
+
     pub fn get_ref(&self) -> &IO {
         &self.io
     }

@@ -21,14 +21,19 @@ impl Session<'_> {
         let opts = self.opts;
         let site = format!("{}:{}", url.host, url.port);
         let super::tls_config::Setup {
-            mut config,
+            config,
             policy,
             observer,
         } = self.tls_config(url, &site)?;
-        // Each connection has its own config, so its observer travels in it.
-        config.common.observer = observer;
+        // A session from an earlier connection to this site (or the session file): offered;
+        // the server may decline, and then the handshake is a full one.
+        let offered = self.sessions.get(&site);
+        if opts.verbose && offered.is_some() {
+            info("SSL re-using session ID");
+        }
+        let conn = tls::Connection::client_resuming(Arc::new(config), &url.host, observer, offered);
         let result = self
-            .within_connect(tls::stream::connect(Arc::new(config), &url.host, tcp))
+            .within_connect(async move { tls::stream::TlsStream::handshake(tcp, conn?).await })
             .await?;
         let seen = policy.seen();
         if let Some(seen) = &seen {
@@ -59,6 +64,7 @@ impl Session<'_> {
             }
         };
         self.report.time_appconnect = Some(self.elapsed());
+        self.remember_session(&site, &tls);
         if opts.verbose {
             if let Some(session) = tls.info() {
                 info(&format!(
@@ -101,5 +107,24 @@ impl Session<'_> {
             }
         }
         Ok(Some(Box::new(tls)))
+    }
+
+    /// Keep the session the server let us resume, for the next connection to `site` (and in
+    /// `--session-file`).
+    fn remember_session(&mut self, site: &str, tls: &tls::stream::TlsStream<TcpStream>) {
+        let Some(session) = tls.session_to_resume() else {
+            return;
+        };
+        self.sessions.put(site, session.clone());
+        if let Some(path) = &self.opts.session_file {
+            if let Err(e) = super::resume::save(path, site, session) {
+                if self.opts.show_errors() {
+                    eprintln!(
+                        "client: warning: cannot write the session file {}: {e}",
+                        path.display()
+                    );
+                }
+            }
+        }
     }
 }

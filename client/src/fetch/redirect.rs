@@ -10,9 +10,20 @@ use tls::text::escape_peer;
 
 impl Session<'_> {
     /// Run the whole transfer, following redirects with `-L`.
+    /// Fetch each URL of the command line in turn (curl's `client URL1 URL2`): one session,
+    /// so TLS sessions are resumed with the hosts already visited.
     pub async fn run(&mut self) -> Result<(), ClientError> {
         let opts = self.opts;
-        let mut url = Url::parse(&opts.url)?;
+        for url in std::iter::once(&opts.url).chain(&opts.more_urls) {
+            self.run_url(url).await?;
+        }
+        Ok(())
+    }
+
+    /// One URL, following redirects with -L.
+    async fn run_url(&mut self, first: &str) -> Result<(), ClientError> {
+        let opts = self.opts;
+        let mut url = Url::parse(first)?;
         if url.scheme_assumed && opts.verbose {
             info("No scheme given: using https://");
         }

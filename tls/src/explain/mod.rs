@@ -14,7 +14,8 @@
 use crate::alert::{AlertDescription, AlertLevel};
 use crate::crypto::prf::KeyBlock;
 use crate::msgs::handshake::{
-    ext_type, Extension, HandshakeMessage, HandshakePayload, TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    ext_type, Extension, HandshakeMessage, HandshakePayload, HandshakeType,
+    TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
 };
 use crate::pki::verify::VerifiedChain;
 use crate::pki::x509::Certificate;
@@ -54,6 +55,9 @@ pub struct Explainer {
     step: usize,
     /// The chosen suite's PRF hash (from ServerHello), which also hashes the transcript.
     prf: PrfHash,
+    /// The session id the ClientHello offered back (resumption), and whether the server took it.
+    offered_session: Vec<u8>,
+    resuming: bool,
 }
 
 impl Explainer {
@@ -132,6 +136,14 @@ impl Explainer {
                     s.field("application protocol", escape_peer_bytes(p));
                 }
                 s.field("forward secrecy", yes_no(info.suite.forward_secrecy()));
+                if let Some(by) = info.resumed {
+                    s.field(
+                        "handshake",
+                        format!("abbreviated: a session resumed by {}", by.name()),
+                    );
+                    s.text("Skipped: Certificate, ServerHelloDone, ClientKeyExchange — no certificate check and no RSA operation this time.");
+                    s.text("Still safe: the master secret comes from the earlier full handshake, whose certificate was checked. Only the two parties of that handshake know it, and each Finished just proved knowledge of it over this handshake's fresh randoms — so both sides are the ones from before, with new keys.");
+                }
                 s.text("From here on every byte of HTTP travels inside encrypted, MACed records.");
                 s.text(recording_verdict(info.suite));
                 vec![s]
@@ -154,6 +166,8 @@ impl Explainer {
             app_bytes: [0; 2],
             step: 0,
             prf: PrfHash::Sha256,
+            offered_session: Vec::new(),
+            resuming: false,
         }
     }
 

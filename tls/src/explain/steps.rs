@@ -40,6 +40,22 @@ impl Explainer {
                     .map(|e| ext_type::name(e.typ()))
                     .collect();
                 s.field("extensions", exts.join(", "));
+                self.offered_session = hello.session_id.clone();
+                let ticket = hello
+                    .extensions
+                    .iter()
+                    .any(|e| matches!(e, Extension::Unknown { typ: 35, data } if !data.is_empty()));
+                if ticket || !hello.session_id.is_empty() {
+                    s.field(
+                        "resumption offered",
+                        if ticket {
+                            "a session ticket"
+                        } else {
+                            "a session id"
+                        },
+                    );
+                    s.text("  the client remembers an earlier session with this server and asks to resume it: no certificate, no RSA.");
+                }
                 vec![s]
             }
             HandshakePayload::ServerHello(hello) => {
@@ -81,6 +97,12 @@ impl Explainer {
                 }
                 if hello.extensions.contains(&Extension::ExtendedMasterSecret) {
                     s.text("  extended_master_secret: the master secret will be bound to the whole handshake.");
+                }
+                self.resuming =
+                    !hello.session_id.is_empty() && hello.session_id == self.offered_session;
+                if self.resuming {
+                    s.field("session id", hex(&hello.session_id));
+                    s.text("  the same id the client offered: the server resumes that session. Next come its ChangeCipherSpec and Finished at once — the server finishes first.");
                 }
                 vec![s]
             }
@@ -176,6 +198,17 @@ impl Explainer {
                 s.text("It proves both sides saw the same handshake (nobody changed the suite list on the way) and hold the same master secret.");
                 if direction == Direction::Received {
                     s.text("We compare it with our own computation: a mismatch ends the handshake with decrypt_error.");
+                }
+                vec![s]
+            }
+            HandshakePayload::Unknown(HandshakeType::NewSessionTicket, body) => {
+                let mut s = self.step(&format!("NewSessionTicket ({flow}, {len} bytes)"));
+                s.text("A session ticket (RFC 5077): the session's state, master secret included, encrypted and MACed under a key only the server holds.");
+                s.text("The client keeps it and offers it next time; any server instance with that key can resume the session without keeping anything.");
+                if let Some(lifetime) = body.get(..4) {
+                    let secs =
+                        u32::from_be_bytes([lifetime[0], lifetime[1], lifetime[2], lifetime[3]]);
+                    s.field("lifetime hint", format!("{secs} s"));
                 }
                 vec![s]
             }
@@ -406,7 +439,9 @@ impl Explainer {
     ) -> Step {
         let mut s = self.step("Master secret");
         s.field("master secret", hex(master));
-        if extended {
+        if self.resuming {
+            s.text("= the master secret of the resumed session (no pre-master secret this time); with the two new randoms it still gives a fresh key block.");
+        } else if extended {
             s.text(format!(
                 "= PRF(pre-master, \"extended master secret\", {}(handshake so far)) (RFC 7627)",
                 self.prf.name()

@@ -18,6 +18,7 @@ use crate::handshake::key_exchange::{
     client_check_server_key_exchange, client_ecdhe, client_encrypt, KeyTransport,
 };
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
+use crate::handshake::resumption::{self, ClientOffer, ClientResumed};
 use crate::msgs::handshake::{
     ClientHello, ClientKeyExchange, EcdhClientKeyExchange, Extension, Finished, HandshakeMessage,
     HandshakePayload, HandshakeType, ServerHello, TLS12,
@@ -25,7 +26,7 @@ use crate::msgs::handshake::{
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
 use crate::pki::{CertError, CertErrorKind};
-use crate::session::{Negotiated, SessionInfo};
+use crate::session::{ClientSession, Negotiated, SessionInfo};
 use crate::suites::{CipherSuite, KeyExchange};
 use crate::trace::Event;
 use crate::Error;
@@ -40,8 +41,15 @@ pub(crate) enum ClientState {
     Certificate(Box<ExpectCertificate>),
     ServerKeyExchange(Box<ExpectServerHelloDone>),
     ServerHelloDone(Box<ExpectServerHelloDone>),
+    /// After our Finished, when the server promised a ticket (RFC 5077 §3.3).
+    NewSessionTicket(Box<KeysAgreed>),
     ChangeCipherSpec(Box<KeysAgreed>),
     Finished(Box<KeysAgreed>),
+    /// Abbreviated handshake (`resumption`): [NewSessionTicket], CCS, then the server's
+    /// Finished — before ours.
+    ResumedTicket(Box<ClientResumed>),
+    ResumedChangeCipherSpec(Box<ClientResumed>),
+    ResumedFinished(Box<ClientResumed>),
     Traffic,
 }
 
@@ -50,11 +58,15 @@ pub(crate) fn start(
     config: Arc<ClientConfig>,
     server_name: &str,
     core: &mut CommonState,
+    resume: Option<ClientSession>,
 ) -> Result<ClientState, Error> {
     if config.common.suites.is_empty() {
         return Err(Error::config("no cipher suites enabled"));
     }
     let client_random = random32();
+    // A remembered session for this host: its id or ticket (resumption.rs).
+    let (session_id, ticket_extension, offer) =
+        resumption::client_offer(&config, server_name, resume);
     let mut extensions = Vec::new();
     // SNI carries host names only, never IP literals (RFC 6066 §3).
     if server_name.parse::<std::net::IpAddr>().is_err() && !server_name.is_empty() {
@@ -85,10 +97,11 @@ pub(crate) fn start(
     if !config.common.alpn_protocols.is_empty() {
         extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
     }
+    extensions.extend(ticket_extension);
     let hello = ClientHello {
         client_version: TLS12,
         random: client_random,
-        session_id: Vec::new(),
+        session_id,
         cipher_suites: config.common.suites.iter().map(|s| s.id).collect(),
         compression_methods: vec![0],
         extensions,
@@ -103,6 +116,7 @@ pub(crate) fn start(
         server_name: server_name.to_string(),
         client_random,
         transcript,
+        offer,
     })))
 }
 
@@ -113,8 +127,11 @@ impl ClientState {
             Self::ServerHello(_) => typ == HandshakeType::ServerHello,
             Self::Certificate(_) => typ == HandshakeType::Certificate,
             Self::ServerKeyExchange(_) => typ == HandshakeType::ServerKeyExchange,
-            Self::ChangeCipherSpec(_) => false,
-            Self::Finished(_) => typ == HandshakeType::Finished,
+            Self::ChangeCipherSpec(_) | Self::ResumedChangeCipherSpec(_) => false,
+            Self::Finished(_) | Self::ResumedFinished(_) => typ == HandshakeType::Finished,
+            Self::NewSessionTicket(_) | Self::ResumedTicket(_) => {
+                typ == HandshakeType::NewSessionTicket
+            }
             Self::ServerHelloDone(_) | Self::Traffic => true,
         }
     }
@@ -131,9 +148,16 @@ impl ClientState {
             // Step 5: the server proves it holds the same keys and saw the same messages.
             (Self::Finished(s), Input::Handshake(m)) => {
                 s.check_peer_finished(Side::Server, &m)?;
+                resumption::client_remember(core, &s);
                 core.complete(s.info);
                 Ok(Self::Traffic)
             }
+            (Self::NewSessionTicket(s), Input::Handshake(m)) => {
+                resumption::client_ticket(s, core, m)
+            }
+            (Self::ResumedTicket(s), input) => s.handle(core, input, true),
+            (Self::ResumedChangeCipherSpec(s), input) => s.handle(core, input, false),
+            (Self::ResumedFinished(s), Input::Handshake(m)) => s.finished(core, m),
             (Self::Traffic, Input::Handshake(m)) => match m.payload {
                 // We never renegotiate: say so politely and carry on (RFC 5746 §4.2).
                 HandshakePayload::HelloRequest => {
@@ -158,6 +182,7 @@ pub(crate) struct ExpectServerHello {
     server_name: String,
     client_random: [u8; 32],
     transcript: Transcript,
+    offer: Option<ClientOffer>,
 }
 
 impl ExpectServerHello {
@@ -190,6 +215,17 @@ impl ExpectServerHello {
             return Err(Error::illegal("server chose compression; we offered none"));
         }
         let mut negotiated = self.check_extensions(hello)?;
+        // The server took the session we offered: the abbreviated handshake.
+        if let Some(state) = resumption::client_accepts(
+            self.offer.take(),
+            hello,
+            &message.raw,
+            self.client_random,
+            &mut self.transcript,
+            negotiated.ticket,
+        )? {
+            return Ok(state);
+        }
         // An AEAD suite has no MAC to move: like OpenSSL, ignore encrypt_then_mac with one.
         negotiated.etm &= !suite.is_aead();
         self.transcript.add(&message.raw);
@@ -224,6 +260,10 @@ impl ExpectServerHello {
                         ));
                     }
                 }
+                Extension::Unknown {
+                    typ: resumption::SESSION_TICKET,
+                    data,
+                } if self.config.session_tickets && data.is_empty() => negotiated.ticket = true,
                 Extension::RenegotiationInfo(data) => {
                     if !data.is_empty() {
                         return Err(Error::protocol(
@@ -475,6 +515,7 @@ impl ExpectServerHelloDone {
             server_name: Some(prev.server_name),
             server_chain,
             verification: Some(verification),
+            resumed: None,
         };
         let secrets = Secrets::derive(
             &pre_master_secret,
@@ -489,10 +530,15 @@ impl ExpectServerHelloDone {
         core.queue_handshake(&finished);
         core.flush_flight()?;
 
-        Ok(ClientState::ChangeCipherSpec(Box::new(KeysAgreed {
+        let keys = Box::new(KeysAgreed {
             secrets,
             transcript,
             info,
-        })))
+        });
+        Ok(if prev.negotiated.ticket {
+            ClientState::NewSessionTicket(keys)
+        } else {
+            ClientState::ChangeCipherSpec(keys)
+        })
     }
 }

@@ -96,6 +96,19 @@ impl Secrets {
         }
     }
 
+    /// An abbreviated handshake (RFC 5246 §7.3): the remembered master secret, with the new
+    /// hellos' randoms — so a fresh key block.
+    pub(crate) fn resumed(master_secret: [u8; 48], extended: bool, info: &SessionInfo) -> Self {
+        Self {
+            master_secret,
+            extended,
+            client_random: info.client_random,
+            server_random: info.server_random,
+            suite: info.suite,
+            encrypt_then_mac: info.encrypt_then_mac,
+        }
+    }
+
     pub(crate) fn master_secret(&self) -> &[u8; 48] {
         &self.master_secret
     }

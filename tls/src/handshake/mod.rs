@@ -4,4 +4,5 @@
 pub(crate) mod client;
 pub(crate) mod key_exchange;
 pub(crate) mod keys;
+pub(crate) mod resumption;
 pub(crate) mod server;

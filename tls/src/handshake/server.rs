@@ -16,6 +16,7 @@ use crate::handshake::key_exchange::{
     ServerEcdhe,
 };
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
+use crate::handshake::resumption;
 use crate::msgs::handshake::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
     HandshakeType, ServerHello, TLS12,
@@ -33,6 +34,9 @@ pub(crate) enum ServerState {
     ClientKeyExchange(Box<ExpectClientKeyExchange>),
     ChangeCipherSpec(Box<KeysAgreed>),
     Finished(Box<KeysAgreed>),
+    /// Abbreviated handshake (`resumption`): our Finished is sent; the client's CCS, Finished.
+    ResumedChangeCipherSpec(Box<KeysAgreed>),
+    ResumedFinished(Box<KeysAgreed>),
     Traffic,
 }
 
@@ -48,7 +52,8 @@ impl ServerState {
             Self::ClientHello(_) => typ == HandshakeType::ClientHello,
             Self::ClientKeyExchange(_) => typ == HandshakeType::ClientKeyExchange,
             Self::ChangeCipherSpec(_) => false,
-            Self::Finished(_) => typ == HandshakeType::Finished,
+            Self::Finished(_) | Self::ResumedFinished(_) => typ == HandshakeType::Finished,
+            Self::ResumedChangeCipherSpec(_) => false,
             Self::Traffic => true,
         }
     }
@@ -61,6 +66,12 @@ impl ServerState {
                 Ok(Self::Finished(s.peer_change_cipher_spec(core)?))
             }
             (Self::Finished(s), Input::Handshake(m)) => finish(s, core, m),
+            (Self::ResumedChangeCipherSpec(s), Input::ChangeCipherSpec) => {
+                Ok(Self::ResumedFinished(s.peer_change_cipher_spec(core)?))
+            }
+            (Self::ResumedFinished(s), Input::Handshake(m)) => {
+                resumption::server_resumed_finished(s, core, m)
+            }
             (Self::Traffic, Input::Handshake(m)) => match m.payload {
                 // Renegotiation is refused (DESIGN.md); a warning lets the client carry on.
                 HandshakePayload::ClientHello(_) => {
@@ -117,6 +128,8 @@ impl ExpectClientHello {
         // ECDHE suites need a group and a signature scheme in common (else RSA suites only).
         check_point_formats(hello.supported_groups(), hello.ec_point_formats())?;
         let ecdhe = server_choose_ecdhe(hello.supported_groups(), hello.signature_algorithms());
+        // No suite in common is an error only after an offered session is judged: a client
+        // offering a session without its suite gets illegal_parameter (resumption.rs).
         let suite = common
             .suites
             .iter()
@@ -128,10 +141,8 @@ impl ExpectClientHello {
                     AlertDescription::HandshakeFailure,
                     "no cipher suite in common",
                 )
-            })?;
+            });
         let mut negotiated = negotiate_extensions(hello, common)?;
-        // RFC 7366 §3: no encrypt_then_mac answer with an AEAD suite (it has no MAC to move).
-        negotiated.etm &= !suite.is_aead();
 
         if let Some(name) = &negotiated.server_name {
             if !certificate_covers(&self.config.cert_chain, name) {
@@ -140,9 +151,31 @@ impl ExpectClientHello {
                 core.send_warning(AlertDescription::UnrecognizedName);
             }
         }
+        // An offered session we may resume: the abbreviated handshake instead (resumption.rs).
+        let offer = resumption::Offer {
+            hello,
+            ems: negotiated.ems,
+            etm: negotiated.etm,
+            server_name: negotiated.server_name.as_deref(),
+        };
+        if let Some(resume) = resumption::server_find(&self.config, &offer)? {
+            return resumption::server_resume(
+                &self.config,
+                core,
+                &message,
+                &offer,
+                resume,
+                negotiated.alpn,
+                negotiated.secure_renegotiation,
+            );
+        }
+        let suite = suite?;
+        // RFC 7366 §3: no encrypt_then_mac answer with an AEAD suite (it has no MAC to move).
+        negotiated.etm &= !suite.is_aead();
         let server_random = random32();
         let session_id = random32().to_vec();
         let mut extensions = Vec::new();
+        extensions.extend(resumption::server_plan(&self.config, hello, core));
         if negotiated.secure_renegotiation {
             extensions.push(Extension::RenegotiationInfo(Vec::new()));
         }
@@ -163,9 +196,7 @@ impl ExpectClientHello {
         let server_hello = HandshakeMessage::new(HandshakePayload::ServerHello(ServerHello {
             server_version: TLS12,
             random: server_random,
-            // A fresh random id that is never stored: a client offering it back just gets a
-            // full handshake (RFC 5246 §7.4.1.3 lets a server decline). Unique per connection,
-            // as clients and tlsfuzzer expect of a TLS 1.2 server.
+            // A fresh random id, kept in the session cache (if on) once the handshake completes.
             session_id: session_id.clone(),
             cipher_suite: suite.id,
             compression_method: 0,
@@ -217,6 +248,7 @@ impl ExpectClientHello {
                     server_name: negotiated.server_name,
                     server_chain: self.config.cert_chain.clone(),
                     verification: None,
+                    resumed: None,
                 },
                 client_version: hello.client_version,
                 config: self.config,
@@ -402,6 +434,8 @@ fn finish(
 ) -> Result<ServerState, Error> {
     keys.check_peer_finished(Side::Client, &message)?;
     keys.transcript.add(&message.raw);
+    // Cache the session; a NewSessionTicket goes before our ChangeCipherSpec (RFC 5077 §3.3).
+    resumption::server_remember(core, &mut keys);
     core.send_change_cipher_spec()?;
     let verify_data = keys
         .secrets
