@@ -9,7 +9,7 @@ use tls::alert::AlertDescription;
 use tls::config::Resumption;
 use tls::session::{ClientSession, ResumedBy};
 use tls::session_cache::SessionCache;
-use tls::suites::ALL_SUITES;
+use tls::suites::{ALL_SUITES, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256};
 use tls::ticket::{TicketKey, TicketKeys, DEFAULT_ROTATION};
 use tls::{ClientConfig, Connection, Error, ServerConfig};
 
@@ -255,15 +255,33 @@ fn client_does_not_offer_a_session_to_another_host() {
 
 #[test]
 fn encrypt_then_mac_must_stay_as_it_was() {
-    let cc = client_ids_only();
+    // ETM belongs to CBC suites (an AEAD suite has no MAC to move): make the session with one.
+    let cbc = || {
+        let mut cc = client_config(pki());
+        cc.session_tickets = false;
+        cc.common.suites = vec![&TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256];
+        cc
+    };
+    let cc = arc(cbc());
     let sc = server_with(true, None);
     let session = first_session(&cc, &sc);
     assert!(session.state.encrypt_then_mac);
-    let mut no_etm = client_config(pki());
-    no_etm.session_tickets = false;
+    let mut no_etm = cbc();
     no_etm.common.encrypt_then_mac = false;
     let (c, s) = connect(&arc(no_etm), &sc, "localhost", Some(session)).expect("full");
     assert_eq!(resumed(&c, &s), None);
+}
+
+/// An AEAD session stores no ETM (it has none) and resumes whatever the client says of ETM.
+#[test]
+fn an_aead_session_resumes_whether_or_not_etm_is_offered() {
+    let cc = client_ids_only();
+    let sc = server_with(true, None);
+    let session = first_session(&cc, &sc);
+    assert!(session.state.suite.is_aead());
+    assert!(!session.state.encrypt_then_mac);
+    let (c, s) = connect(&cc, &sc, "localhost", Some(session)).expect("resumed");
+    assert_eq!(resumed(&c, &s), Some(ResumedBy::SessionId));
 }
 
 #[test]
