@@ -22,6 +22,8 @@ pub struct BannerFacts<'a> {
     pub max_connections: usize,
     pub handshake_timeout: Duration,
     pub send_timeout: Duration,
+    pub header_timeout: Duration,
+    pub keepalive_timeout: Duration,
 }
 
 /// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
@@ -82,10 +84,16 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Limits: {} connections at once, {}s to finish a handshake, {}s without write progress",
+        "Limits: {} connections at once (then the least busy is shed), {}s to finish a handshake, {}s without write progress",
         f.max_connections,
         f.handshake_timeout.as_secs_f64(),
         f.send_timeout.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "  {}s for a request head, {}s idle between requests",
+        f.header_timeout.as_secs_f64(),
+        f.keepalive_timeout.as_secs_f64()
     );
     if let Some(path) = f.key_log {
         let _ = writeln!(

@@ -8,8 +8,10 @@
 //!
 //! Robustness: each connection is its own task, so one that misbehaves only ends itself; the
 //! handshake runs under `--handshake-timeout` (hyper has not seen the socket yet, so its own
-//! timers cannot help); at most `--max-connections` are open — the next ones wait in the
-//! kernel's accept queue until a slot frees.
+//! timers cannot help), the request head under `--header-timeout`, the wait between requests
+//! under `--keepalive-timeout`, each write under `--send-timeout`; at most `--max-connections`
+//! are open — at the limit the server still accepts and sheds the connection doing the least
+//! work (`shedding`), so stalled peers cannot lock new clients out.
 //!
 //! The data path, one module each: `listener` (sockets, accept loop, connection limit,
 //! shutdown) hands each socket to `connection` (handshake, plain-HTTP sniffing, observers,
@@ -21,6 +23,7 @@
 pub mod banner;
 pub mod certs;
 mod connection;
+mod deadlines;
 pub mod files;
 pub mod html;
 mod listener;
@@ -29,6 +32,7 @@ pub mod narrate;
 pub mod response;
 mod routes;
 pub mod send_timeout;
+mod shedding;
 pub mod site;
 
 use std::future::Future;
@@ -59,6 +63,10 @@ pub struct Options {
     pub handshake_timeout: Duration,
     /// A client whose socket accepts no byte for this long is dropped (`--send-timeout`).
     pub send_timeout: Duration,
+    /// From the first byte of a request head to its end (`--header-timeout`).
+    pub header_timeout: Duration,
+    /// Between requests, and from the handshake to the first one (`--keepalive-timeout`).
+    pub keepalive_timeout: Duration,
     /// How long in-flight requests get after shutdown is asked for.
     pub shutdown_timeout: Duration,
 }
@@ -75,9 +83,11 @@ impl Default for Options {
             keylog: None,
             verbose: false,
             ciphers: None,
-            max_connections: 256,
+            max_connections: 1024,
             handshake_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(20),
+            keepalive_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -138,6 +148,7 @@ pub struct Server {
     max_connections: usize,
     handshake_timeout: Duration,
     send_timeout: Duration,
+    deadlines: deadlines::Deadlines,
     shutdown_timeout: Duration,
 }
 
@@ -199,6 +210,10 @@ impl Server {
             max_connections: opts.max_connections.max(1),
             handshake_timeout: opts.handshake_timeout,
             send_timeout: opts.send_timeout,
+            deadlines: deadlines::Deadlines {
+                header: opts.header_timeout,
+                keepalive: opts.keepalive_timeout,
+            },
             shutdown_timeout: opts.shutdown_timeout,
         })
     }
@@ -237,13 +252,20 @@ impl Server {
             max_connections: self.max_connections,
             handshake_timeout: self.handshake_timeout,
             send_timeout: self.send_timeout,
+            header_timeout: self.deadlines.header,
+            keepalive_timeout: self.deadlines.keepalive,
         })
     }
 
     /// Accept connections until `shutdown` resolves; then stop accepting, let in-flight
     /// requests finish (up to the shutdown timeout) and close with close_notify.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let ctx = connection::ConnContext::new(self.app, self.handshake_timeout, self.send_timeout);
+        let ctx = connection::ConnContext::new(
+            self.app,
+            self.handshake_timeout,
+            self.send_timeout,
+            self.deadlines,
+        );
         listener::serve(
             self.listeners,
             ctx,

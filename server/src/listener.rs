@@ -1,17 +1,18 @@
-//! The listening sockets and the accept loop: at most `max_connections` open at once (the
-//! next clients wait in the kernel's accept queue), each connection its own task, and a
+//! The listening sockets and the accept loop: always accepting, at most `max_connections` open
+//! at once (at the limit the one doing the least work is shed: see `shedding`), each
+//! connection its own task, and a
 //! graceful shutdown that stops accepting, tells handshakes in progress to give up and lets
 //! in-flight requests finish for up to `shutdown_timeout`.
 
 use crate::connection::ConnContext;
+use crate::shedding::Registry;
 use crate::{log, ServerError};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
 /// The HTTPS listener and the optional plain-HTTP one.
 pub(crate) struct Listeners {
@@ -53,20 +54,12 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let Listeners { https, http } = listeners;
-    let slots = Arc::new(Semaphore::new(max_connections));
+    let registry = Registry::new(max_connections);
     let graceful = GracefulShutdown::new();
     // Tells connections still in their handshake to give up.
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        // Waiting for a slot *before* accepting keeps extra clients queued in the kernel.
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let (accepted, secure) = tokio::select! {
             r = https.accept() => (r, true),
             r = accept_optional(http.as_ref()) => (r, false),
@@ -82,14 +75,16 @@ pub(crate) async fn serve(
             }
         };
         let _ = tcp.set_nodelay(true);
+        // Never wait for a slot: stalled peers holding them all would lock everyone out.
+        let admission = registry.admit(peer);
         let ctx = ctx.clone();
         let watcher = graceful.watcher();
         let stop = stop_rx.clone();
         tokio::spawn(async move {
             if secure {
-                ctx.serve_tls(tcp, peer, permit, watcher, stop).await;
+                ctx.serve_tls(tcp, peer, admission, watcher, stop).await;
             } else {
-                ctx.serve_plain(tcp, peer, permit, watcher).await;
+                ctx.serve_plain(tcp, peer, admission, watcher).await;
             }
         });
     }
