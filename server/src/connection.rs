@@ -18,6 +18,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+/// hyper's read and write buffer limit, per connection.
+const MAX_BUF: usize = 16 * 1024;
+
 #[derive(Clone)]
 pub(crate) struct ConnContext {
     app: Arc<App>,
@@ -39,6 +42,9 @@ impl ConnContext {
             .timer(TokioTimer::new())
             // Ours (`deadlines`) tell keep-alive idle from a slow head; hyper's covers both.
             .header_read_timeout(None)
+            // hyper stops taking body frames once this much is buffered: a client that reads
+            // nothing pins little (the default is ~400 KiB). Also the largest request head.
+            .max_buf_size(MAX_BUF)
             // Our TLS stream buffers writes itself; one flat write per response is cheaper.
             .writev(false);
         Self {
