@@ -26,6 +26,7 @@ mod connection;
 mod deadlines;
 pub mod files;
 pub mod html;
+pub mod limits;
 mod listener;
 pub mod log;
 pub mod narrate;
@@ -67,6 +68,8 @@ pub struct Options {
     pub header_timeout: Duration,
     /// Between requests, and from the handshake to the first one (`--keepalive-timeout`).
     pub keepalive_timeout: Duration,
+    /// Resident memory (bytes) above which new connections are refused (`--max-memory`).
+    pub max_memory: u64,
     /// How long in-flight requests get after shutdown is asked for.
     pub shutdown_timeout: Duration,
 }
@@ -88,6 +91,7 @@ impl Default for Options {
             send_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(20),
             keepalive_timeout: Duration::from_secs(30),
+            max_memory: 1024 * 1024 * 1024,
             shutdown_timeout: Duration::from_secs(10),
         }
     }
@@ -149,6 +153,8 @@ pub struct Server {
     handshake_timeout: Duration,
     send_timeout: Duration,
     deadlines: deadlines::Deadlines,
+    max_memory: u64,
+    open_files: limits::OpenFiles,
     shutdown_timeout: Duration,
 }
 
@@ -214,6 +220,8 @@ impl Server {
                 header: opts.header_timeout,
                 keepalive: opts.keepalive_timeout,
             },
+            max_memory: opts.max_memory,
+            open_files: limits::raise_open_files(),
             shutdown_timeout: opts.shutdown_timeout,
         })
     }
@@ -254,6 +262,8 @@ impl Server {
             send_timeout: self.send_timeout,
             header_timeout: self.deadlines.header,
             keepalive_timeout: self.deadlines.keepalive,
+            max_memory: self.max_memory,
+            open_files: self.open_files,
         })
     }
 
@@ -270,6 +280,7 @@ impl Server {
             self.listeners,
             ctx,
             self.max_connections,
+            self.max_memory,
             self.shutdown_timeout,
             shutdown,
         )

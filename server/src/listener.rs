@@ -50,11 +50,13 @@ pub(crate) async fn serve(
     listeners: Listeners,
     ctx: ConnContext,
     max_connections: usize,
+    max_memory: u64,
     shutdown_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let Listeners { https, http } = listeners;
     let registry = Registry::new(max_connections);
+    let mut refused = Refusals::default();
     let graceful = GracefulShutdown::new();
     // Tells connections still in their handshake to give up.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -75,6 +77,11 @@ pub(crate) async fn serve(
             }
         };
         let _ = tcp.set_nodelay(true);
+        if crate::limits::resident_bytes().is_some_and(|rss| rss > max_memory) {
+            // Over the memory cap: no new work. Dropping the socket closes it cleanly (FIN).
+            refused.note(peer, max_memory);
+            continue;
+        }
         // Never wait for a slot: stalled peers holding them all would lock everyone out.
         let admission = registry.admit(peer);
         let ctx = ctx.clone();
@@ -97,6 +104,32 @@ pub(crate) async fn serve(
             log::emit(&format!(
                 "shutdown: gave up waiting for open connections after {shutdown_timeout:?}"
             ));
+        }
+    }
+}
+
+/// Connections refused over the memory cap, logged at most once a second (an attacker must
+/// not turn the log into the next resource to exhaust).
+#[derive(Default)]
+struct Refusals {
+    last_logged: Option<std::time::Instant>,
+    unlogged: u64,
+}
+
+impl Refusals {
+    fn note(&mut self, peer: SocketAddr, max_memory: u64) {
+        self.unlogged += 1;
+        let due = self
+            .last_logged
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if due {
+            log::emit(&format!(
+                "{peer}: refused ({} in all since the last line): resident memory over --max-memory {} MiB",
+                self.unlogged,
+                max_memory / (1024 * 1024)
+            ));
+            self.unlogged = 0;
+            self.last_logged = Some(std::time::Instant::now());
         }
     }
 }

@@ -67,6 +67,10 @@ struct Cli {
     /// nginx's keepalive_timeout (75 s there).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
     keepalive_timeout: f64,
+    /// Resident memory (MiB) above which new connections are refused with a clean close
+    /// (the banner states the budget per connection).
+    #[arg(long, value_name = "MiB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    max_memory: u64,
 }
 
 fn main() {
@@ -92,6 +96,7 @@ fn main() {
         send_timeout: Duration::from_secs_f64(cli.send_timeout),
         header_timeout: Duration::from_secs_f64(cli.header_timeout),
         keepalive_timeout: Duration::from_secs_f64(cli.keepalive_timeout),
+        max_memory: cli.max_memory.saturating_mul(1024 * 1024),
         ..server::Options::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {

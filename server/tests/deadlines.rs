@@ -129,3 +129,30 @@ async fn at_the_limit_stalled_readers_are_shed_and_a_new_client_is_served() {
     assert_eq!(log.matches(" shed: ").count(), 1, "{log}");
     drop(stalled);
 }
+
+#[test]
+fn over_the_memory_cap_new_connections_are_refused_with_a_clean_close() {
+    // 1 MiB: below any process's resident size, so every connection is over the cap.
+    let s = Running::start(&["--max-memory", "1"]);
+    assert!(
+        s.banner
+            .contains("new connections refused above 1 MiB resident"),
+        "{}",
+        s.banner
+    );
+    assert!(s.banner.contains("Open files: "), "{}", s.banner);
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("fail-safe");
+    let mut buf = [0u8; 16];
+    let n = std::io::Read::read(&mut tcp, &mut buf).expect("a clean close (FIN), not a reset");
+    assert_eq!(n, 0);
+    assert!(
+        s.wait_for_log(
+            "resident memory over --max-memory 1 MiB",
+            Duration::from_secs(30)
+        ),
+        "{}",
+        s.stderr()
+    );
+}
