@@ -127,6 +127,12 @@ where
         self.conn.info()
     }
 
+    /// Bytes written and not yet taken by the transport (sealed records and the unsealed
+    /// tail): what a peer that stops reading makes us hold.
+    pub fn queued(&self) -> usize {
+        self.conn.outgoing().len() + self.pending.len()
+    }
+
     pub fn get_ref(&self) -> &IO {
         &self.io
     }
