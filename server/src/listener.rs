@@ -27,16 +27,14 @@ impl Listeners {
         http: Option<SocketAddr>,
     ) -> Result<(Self, SocketAddr), ServerError> {
         let listen = https;
-        let https = TcpListener::bind(listen)
-            .await
+        let https = bind_with_backlog(listen)
             .map_err(|e| ServerError::new(format!("cannot listen on {listen}: {e}")))?;
         let https_addr = https
             .local_addr()
             .map_err(|e| ServerError::new(e.to_string()))?;
         let http = match http {
             Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
+                bind_with_backlog(addr)
                     .map_err(|e| ServerError::new(format!("cannot listen on {addr}: {e}")))?,
             ),
             None => None,
@@ -132,6 +130,23 @@ impl Refusals {
             self.last_logged = Some(std::time::Instant::now());
         }
     }
+}
+
+/// Connections the kernel may hold completed before we accept them. A burst of thousands of
+/// connects (an attack) overflows tokio's 1024, and a dropped SYN costs a legitimate client a
+/// retransmission (1 s, then 3 s); the kernel caps it at net.core.somaxconn (4096 by default).
+const BACKLOG: u32 = 4096;
+
+fn bind_with_backlog(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std's and tokio's bind do: a restarted server can listen again at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 async fn accept_optional(
