@@ -24,6 +24,10 @@ pub struct BannerFacts<'a> {
     pub send_timeout: Duration,
     /// The gallery of broken certificates: (kind, URL).
     pub gallery: &'a [(String, String)],
+    pub header_timeout: Duration,
+    pub keepalive_timeout: Duration,
+    pub max_memory: u64,
+    pub open_files: crate::limits::OpenFiles,
 }
 
 /// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
@@ -84,11 +88,40 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Limits: {} connections at once, {}s to finish a handshake, {}s without write progress",
+        "Limits: {} connections at once (then the least busy is shed), {}s to finish a handshake, {}s without write progress",
         f.max_connections,
         f.handshake_timeout.as_secs_f64(),
         f.send_timeout.as_secs_f64()
     );
+    let _ = writeln!(
+        out,
+        "  {}s for a request head, {}s idle between requests",
+        f.header_timeout.as_secs_f64(),
+        f.keepalive_timeout.as_secs_f64()
+    );
+    let per = crate::limits::PER_CONNECTION;
+    let _ = writeln!(
+        out,
+        "Memory: at most ~{} KiB per waiting connection, ~{} MiB for {}; new connections refused above {} MiB resident",
+        per / 1024,
+        (per * f.max_connections as u64).div_ceil(1024 * 1024),
+        f.max_connections,
+        f.max_memory / (1024 * 1024)
+    );
+    match (f.open_files.before, f.open_files.now) {
+        (Some(before), Some(now)) if now > before => {
+            let _ = writeln!(
+                out,
+                "Open files: limit raised from {before} to {now} (the hard limit)"
+            );
+        }
+        (_, Some(now)) => {
+            let _ = writeln!(out, "Open files: limit {now}");
+        }
+        _ => {
+            let _ = writeln!(out, "Open files: no limit");
+        }
+    }
     if let Some(path) = f.key_log {
         let _ = writeln!(
             out,

@@ -2,7 +2,9 @@
 //! HTTP sent to the HTTPS port first), the observers it reports to (the front page's
 //! transcript, `-v` narration), then HTTP/1.1 by hyper until the client or a shutdown ends it.
 
+use crate::deadlines::{self, Answering, Deadlines, RequestBytes};
 use crate::routes::{App, Peer};
+use crate::shedding::{Admission, Phase, Tracker};
 use crate::site::{self, TlsDetails};
 use crate::{log, narrate, send_timeout};
 use hyper::server::conn::http1;
@@ -14,7 +16,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::sync::watch;
+
+/// hyper's read and write buffer limit, per connection.
+const MAX_BUF: usize = 16 * 1024;
 
 #[derive(Clone)]
 pub(crate) struct ConnContext {
@@ -22,14 +27,24 @@ pub(crate) struct ConnContext {
     http: http1::Builder,
     handshake_timeout: Duration,
     send_timeout: Duration,
+    deadlines: Deadlines,
 }
 
 impl ConnContext {
-    pub(crate) fn new(app: Arc<App>, handshake_timeout: Duration, send_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        app: Arc<App>,
+        handshake_timeout: Duration,
+        send_timeout: Duration,
+        deadlines: Deadlines,
+    ) -> Self {
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30))
+            // Ours (`deadlines`) tell keep-alive idle from a slow head; hyper's covers both.
+            .header_read_timeout(None)
+            // hyper stops taking body frames once this much is buffered: a client that reads
+            // nothing pins little (the default is ~400 KiB). Also the largest request head.
+            .max_buf_size(MAX_BUF)
             // Our TLS stream buffers writes itself; one flat write per response is cheaper.
             .writev(false);
         Self {
@@ -37,6 +52,7 @@ impl ConnContext {
             http: builder,
             handshake_timeout,
             send_timeout,
+            deadlines,
         }
     }
 
@@ -44,10 +60,11 @@ impl ConnContext {
         self,
         tcp: TcpStream,
         addr: SocketAddr,
-        _permit: OwnedSemaphorePermit,
+        admission: Admission,
         watcher: hyper_util::server::graceful::Watcher,
         mut stop: watch::Receiver<bool>,
     ) {
+        let tracker = admission.tracker.clone();
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.handshake_timeout;
         // Only the built-in site shows the transcript (observing does not change how records
@@ -81,7 +98,8 @@ impl ConnContext {
                 1 => observers.pop(),
                 _ => Some(Arc::new(narrate::Fanout(observers))),
             };
-            let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
+            let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr)
+                .tracked(tracker.clone());
             let conn = tls::Connection::server_observed(self.app.handshake_config(), observer);
             tls::stream::TlsStream::handshake(tcp, conn)
                 .await
@@ -90,6 +108,7 @@ impl ConnContext {
         let outcome = tokio::select! {
             r = tokio::time::timeout_at(deadline, handshake) => r,
             _ = stop.wait_for(|s| *s) => return,
+            () = tracker.shed() => return,
         };
         let stream = match outcome {
             Ok(Ok(stream)) => stream,
@@ -138,8 +157,9 @@ impl ConnContext {
         // hyper reports a read error between requests as a plain EOF; keep the TLS reason.
         let (stream, first_error) = log::ErrorWatch::new(stream);
         let verbose = self.app.verbose;
+        tracker.enter(Phase::Idle);
         let hyper_end = self
-            .serve_http(TokioIo::new(stream), peer.clone(), watcher)
+            .serve_http(stream, peer.clone(), watcher, &admission)
             .await;
         if let Some(end) = first_error.take().or(hyper_end) {
             // A client closing without close_notify is routine (curl, browsers); a bad MAC is not.
@@ -153,7 +173,7 @@ impl ConnContext {
         self,
         tcp: TcpStream,
         addr: SocketAddr,
-        _permit: OwnedSemaphorePermit,
+        admission: Admission,
         watcher: hyper_util::server::graceful::Watcher,
     ) {
         let peer = Arc::new(Peer {
@@ -162,9 +182,11 @@ impl ConnContext {
             client_key_exchange: Vec::new(),
         });
         let verbose = self.app.verbose;
-        let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr);
+        let tcp = send_timeout::SendTimeout::new(tcp, self.send_timeout, addr)
+            .tracked(admission.tracker.clone());
+        admission.tracker.enter(Phase::Idle);
         if let Some(end) = self
-            .serve_http(TokioIo::new(tcp), peer.clone(), watcher)
+            .serve_http(tcp, peer.clone(), watcher, &admission)
             .await
         {
             if verbose {
@@ -173,29 +195,39 @@ impl ConnContext {
         }
     }
 
-    /// Serve HTTP/1.1 on `io` until the client or a shutdown ends it; how it ended, if badly.
+    /// Serve HTTP/1.1 on `io` until the client, a deadline, shedding or a shutdown ends it;
+    /// how it ended, if badly.
     async fn serve_http<IO>(
         self,
-        io: TokioIo<IO>,
+        io: IO,
         peer: Arc<Peer>,
         watcher: hyper_util::server::graceful::Watcher,
+        admission: &Admission,
     ) -> Option<log::ConnectionEnd>
     where
         IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
+        let tracker: &Arc<Tracker> = &admission.tracker;
+        let io = TokioIo::new(RequestBytes::new(io, tracker.clone()));
         let app = self.app.clone();
         let conn_peer = peer.clone();
+        let conn_tracker = tracker.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
             let peer = conn_peer.clone();
-            async move { Ok::<_, Infallible>(app.respond(req, &peer).await) }
+            let tracker = conn_tracker.clone();
+            async move {
+                tracker.enter(Phase::Busy);
+                let response = app.respond(req, &peer).await;
+                Ok::<_, Infallible>(response.map(|body| Answering::new(body, tracker)))
+            }
         });
         let conn = self.http.serve_connection(io, service);
-        watcher
-            .watch(conn)
-            .await
-            .err()
-            .map(|e| log::describe_connection_error(&e))
+        tokio::select! {
+            r = watcher.watch(conn) => r.err().map(|e| log::describe_connection_error(&e)),
+            () = deadlines::watchdog(tracker, self.deadlines) => None,
+            () = tracker.shed() => None,
+        }
     }
 }
 

@@ -23,8 +23,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, ReadBuf};
 
 /// Entries shown in one directory listing at most (the page stays a page).
 const MAX_LISTING: usize = 10_000;
-/// Bytes read from a file per body frame.
-const CHUNK: usize = 64 * 1024;
+/// Bytes read from a file per body frame: small, since a client that stops reading pins one
+/// frame in hyper's buffer and one in the file's (issue #20: small memory per connection).
+const CHUNK: usize = 16 * 1024;
 /// Files up to this size are sent from memory in one piece.
 const SMALL_FILE: u64 = 16 * 1024;
 
@@ -214,7 +215,6 @@ pub fn content_type(path: &Path) -> &'static str {
 pub struct FileBody {
     file: tokio::fs::File,
     remaining: u64,
-    buf: Box<[u8]>,
 }
 
 impl FileBody {
@@ -222,7 +222,6 @@ impl FileBody {
         Self {
             file,
             remaining: len,
-            buf: vec![0u8; CHUNK].into_boxed_slice(),
         }
     }
 }
@@ -241,11 +240,13 @@ impl hyper::body::Body for FileBody {
         }
         let want = usize::try_from(this.remaining)
             .unwrap_or(usize::MAX)
-            .min(this.buf.len());
-        let Some(window) = this.buf.get_mut(..want) else {
+            .min(CHUNK);
+        // On the stack, uninitialised: a body waiting for the socket holds no buffer of its own.
+        let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); CHUNK];
+        let Some(window) = storage.get_mut(..want) else {
             return Poll::Ready(None);
         };
-        let mut read = ReadBuf::new(window);
+        let mut read = ReadBuf::uninit(window);
         ready!(Pin::new(&mut this.file).poll_read(cx, &mut read))?;
         let filled = read.filled();
         if filled.is_empty() {

@@ -8,8 +8,10 @@
 //!
 //! Robustness: each connection is its own task, so one that misbehaves only ends itself; the
 //! handshake runs under `--handshake-timeout` (hyper has not seen the socket yet, so its own
-//! timers cannot help); at most `--max-connections` are open — the next ones wait in the
-//! kernel's accept queue until a slot frees.
+//! timers cannot help), the request head under `--header-timeout`, the wait between requests
+//! under `--keepalive-timeout`, each write under `--send-timeout`; at most `--max-connections`
+//! are open — at the limit the server still accepts and sheds the connection doing the least
+//! work (`shedding`), so stalled peers cannot lock new clients out.
 //!
 //! The data path, one module each: `listener` (sockets, accept loop, connection limit,
 //! shutdown) hands each socket to `connection` (handshake, plain-HTTP sniffing, observers,
@@ -22,10 +24,12 @@
 pub mod banner;
 pub mod certs;
 mod connection;
+mod deadlines;
 pub mod files;
 pub mod gallery;
 pub mod html;
 pub mod lab;
+pub mod limits;
 mod listener;
 pub mod log;
 /// The `mitm` program (src/bin/mitm.rs): sniff, tamper with, impersonate.
@@ -34,6 +38,7 @@ pub mod narrate;
 pub mod response;
 mod routes;
 pub mod send_timeout;
+mod shedding;
 pub mod site;
 
 use std::future::Future;
@@ -64,6 +69,12 @@ pub struct Options {
     pub handshake_timeout: Duration,
     /// A client whose socket accepts no byte for this long is dropped (`--send-timeout`).
     pub send_timeout: Duration,
+    /// From the first byte of a request head to its end (`--header-timeout`).
+    pub header_timeout: Duration,
+    /// Between requests, and from the handshake to the first one (`--keepalive-timeout`).
+    pub keepalive_timeout: Duration,
+    /// Resident memory (bytes) above which new connections are refused (`--max-memory`).
+    pub max_memory: u64,
     /// How long in-flight requests get after shutdown is asked for.
     pub shutdown_timeout: Duration,
     /// With the built-in site and the local CA: also open the gallery of broken certificates
@@ -92,9 +103,12 @@ impl Default for Options {
             keylog: None,
             verbose: false,
             ciphers: None,
-            max_connections: 256,
+            max_connections: 1024,
             handshake_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(20),
+            keepalive_timeout: Duration::from_secs(30),
+            max_memory: 1024 * 1024 * 1024,
             shutdown_timeout: Duration::from_secs(10),
             gallery: false,
             session_cache: tls::config::DEFAULT_SESSION_CACHE,
@@ -162,6 +176,9 @@ pub struct Server {
     max_connections: usize,
     handshake_timeout: Duration,
     send_timeout: Duration,
+    deadlines: deadlines::Deadlines,
+    max_memory: u64,
+    open_files: limits::OpenFiles,
     shutdown_timeout: Duration,
 }
 
@@ -277,6 +294,12 @@ impl Server {
             max_connections: opts.max_connections.max(1),
             handshake_timeout: opts.handshake_timeout,
             send_timeout: opts.send_timeout,
+            deadlines: deadlines::Deadlines {
+                header: opts.header_timeout,
+                keepalive: opts.keepalive_timeout,
+            },
+            max_memory: opts.max_memory,
+            open_files: limits::raise_open_files(),
             shutdown_timeout: opts.shutdown_timeout,
         })
     }
@@ -316,6 +339,10 @@ impl Server {
             handshake_timeout: self.handshake_timeout,
             send_timeout: self.send_timeout,
             gallery: &self.app.gallery,
+            header_timeout: self.deadlines.header,
+            keepalive_timeout: self.deadlines.keepalive,
+            max_memory: self.max_memory,
+            open_files: self.open_files,
         })
     }
 
@@ -327,12 +354,22 @@ impl Server {
     /// Accept connections until `shutdown` resolves; then stop accepting, let in-flight
     /// requests finish (up to the shutdown timeout) and close with close_notify.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let ctx = connection::ConnContext::new(self.app, self.handshake_timeout, self.send_timeout);
+        let ctx = connection::ConnContext::new(
+            self.app,
+            self.handshake_timeout,
+            self.send_timeout,
+            self.deadlines,
+        );
         // The gallery's listeners stop when the main one does.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut gallery = tokio::task::JoinSet::new();
         for (listener, app) in self.gallery {
-            let ctx = connection::ConnContext::new(app, self.handshake_timeout, self.send_timeout);
+            let ctx = connection::ConnContext::new(
+                app,
+                self.handshake_timeout,
+                self.send_timeout,
+                self.deadlines,
+            );
             let mut stop = stop_rx.clone();
             gallery.spawn(listener::serve(
                 listener::Listeners {
@@ -342,6 +379,7 @@ impl Server {
                 ctx,
                 // Demonstration pages: a few connections each, on top of the main limit.
                 self.max_connections.min(GALLERY_MAX_CONNECTIONS),
+                self.max_memory,
                 self.shutdown_timeout,
                 async move {
                     let _ = stop.wait_for(|s| *s).await;
@@ -352,6 +390,7 @@ impl Server {
             self.listeners,
             ctx,
             self.max_connections,
+            self.max_memory,
             self.shutdown_timeout,
             async move {
                 shutdown.await;

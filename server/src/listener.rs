@@ -1,17 +1,18 @@
-//! The listening sockets and the accept loop: at most `max_connections` open at once (the
-//! next clients wait in the kernel's accept queue), each connection its own task, and a
+//! The listening sockets and the accept loop: always accepting, at most `max_connections` open
+//! at once (at the limit the one doing the least work is shed: see `shedding`), each
+//! connection its own task, and a
 //! graceful shutdown that stops accepting, tells handshakes in progress to give up and lets
 //! in-flight requests finish for up to `shutdown_timeout`.
 
 use crate::connection::ConnContext;
+use crate::shedding::Registry;
 use crate::{log, ServerError};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
 /// The HTTPS listener and the optional plain-HTTP one.
 pub(crate) struct Listeners {
@@ -26,16 +27,14 @@ impl Listeners {
         http: Option<SocketAddr>,
     ) -> Result<(Self, SocketAddr), ServerError> {
         let listen = https;
-        let https = TcpListener::bind(listen)
-            .await
+        let https = bind_with_backlog(listen)
             .map_err(|e| ServerError::new(format!("cannot listen on {listen}: {e}")))?;
         let https_addr = https
             .local_addr()
             .map_err(|e| ServerError::new(e.to_string()))?;
         let http = match http {
             Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
+                bind_with_backlog(addr)
                     .map_err(|e| ServerError::new(format!("cannot listen on {addr}: {e}")))?,
             ),
             None => None,
@@ -49,24 +48,18 @@ pub(crate) async fn serve(
     listeners: Listeners,
     ctx: ConnContext,
     max_connections: usize,
+    max_memory: u64,
     shutdown_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let Listeners { https, http } = listeners;
-    let slots = Arc::new(Semaphore::new(max_connections));
+    let registry = Registry::new(max_connections);
+    let mut refused = Refusals::default();
     let graceful = GracefulShutdown::new();
     // Tells connections still in their handshake to give up.
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        // Waiting for a slot *before* accepting keeps extra clients queued in the kernel.
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let (accepted, secure) = tokio::select! {
             r = https.accept() => (r, true),
             r = accept_optional(http.as_ref()) => (r, false),
@@ -82,14 +75,21 @@ pub(crate) async fn serve(
             }
         };
         let _ = tcp.set_nodelay(true);
+        if crate::limits::resident_bytes().is_some_and(|rss| rss > max_memory) {
+            // Over the memory cap: no new work. Dropping the socket closes it cleanly (FIN).
+            refused.note(peer, max_memory);
+            continue;
+        }
+        // Never wait for a slot: stalled peers holding them all would lock everyone out.
+        let admission = registry.admit(peer);
         let ctx = ctx.clone();
         let watcher = graceful.watcher();
         let stop = stop_rx.clone();
         tokio::spawn(async move {
             if secure {
-                ctx.serve_tls(tcp, peer, permit, watcher, stop).await;
+                ctx.serve_tls(tcp, peer, admission, watcher, stop).await;
             } else {
-                ctx.serve_plain(tcp, peer, permit, watcher).await;
+                ctx.serve_plain(tcp, peer, admission, watcher).await;
             }
         });
     }
@@ -104,6 +104,49 @@ pub(crate) async fn serve(
             ));
         }
     }
+}
+
+/// Connections refused over the memory cap, logged at most once a second (an attacker must
+/// not turn the log into the next resource to exhaust).
+#[derive(Default)]
+struct Refusals {
+    last_logged: Option<std::time::Instant>,
+    unlogged: u64,
+}
+
+impl Refusals {
+    fn note(&mut self, peer: SocketAddr, max_memory: u64) {
+        self.unlogged += 1;
+        let due = self
+            .last_logged
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if due {
+            log::emit(&format!(
+                "{peer}: refused ({} in all since the last line): resident memory over --max-memory {} MiB",
+                self.unlogged,
+                max_memory / (1024 * 1024)
+            ));
+            self.unlogged = 0;
+            self.last_logged = Some(std::time::Instant::now());
+        }
+    }
+}
+
+/// Connections the kernel may hold completed before we accept them. A burst of thousands of
+/// connects (an attack) overflows tokio's 1024, and a dropped SYN costs a legitimate client a
+/// retransmission (1 s, then 3 s); the kernel caps it at net.core.somaxconn (4096 by default).
+const BACKLOG: u32 = 4096;
+
+fn bind_with_backlog(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std's and tokio's bind do: a restarted server can listen again at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 async fn accept_optional(

@@ -207,6 +207,23 @@ pub fn send_timed_out(peer: SocketAddr, limit: Duration) {
     ));
 }
 
+/// A connection dropped to make room for a new one (issue #20: nobody is locked out).
+pub fn shed(peer: SocketAddr, why: &str, limit: usize) {
+    emit(&format!(
+        "{peer} - - [{}] shed: {why} (at the limit of {limit} connections, a new client came): connection dropped",
+        now_common_log()
+    ));
+}
+
+/// A phase deadline fired (request head, keep-alive idle).
+pub fn deadline(peer: SocketAddr, what: &str, limit: Duration) {
+    emit(&format!(
+        "{peer} - - [{}] {what} timed out after {}s: connection dropped",
+        now_common_log(),
+        limit.as_secs_f64()
+    ));
+}
+
 pub fn connection_error(peer: SocketAddr, message: &str) {
     emit(&format!(
         "{peer} - - [{}] connection ended: {}",

@@ -47,14 +47,16 @@ struct Cli {
     /// Cipher suites in order of preference, OpenSSL or IANA names separated by ':'.
     #[arg(long, value_name = "LIST")]
     ciphers: Option<String>,
-    /// Connections served at once; further ones wait to be accepted.
-    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Connections open at once. At the limit a new client is still served: the connection
+    /// doing the least work is dropped (idle keep-alive, then a stalled reader, then the
+    /// oldest unfinished handshake). nginx: worker_connections (768 on Debian).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
     /// Seconds a client gets to complete the TLS handshake.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_seconds)]
     handshake_timeout: f64,
     /// Seconds a client may stop reading (no byte of a response accepted) before it is
-    /// dropped, like nginx's send_timeout.
+    /// dropped, like nginx's send_timeout (60 s there).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
     send_timeout: f64,
     /// Also serve the gallery of broken certificates on the next ports (the default with the
@@ -79,6 +81,18 @@ struct Cli {
     /// sessions; without it a random key is made and replaced every 12 hours.
     #[arg(long, value_name = "FILE")]
     ticket_key: Option<PathBuf>,
+    /// Seconds from the first byte of a request head to its end, like nginx's
+    /// client_header_timeout (60 s there).
+    #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = parse_seconds)]
+    header_timeout: f64,
+    /// Seconds a connection may sit idle waiting for its next (or first) request, like
+    /// nginx's keepalive_timeout (75 s there).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_seconds)]
+    keepalive_timeout: f64,
+    /// Resident memory (MiB) above which new connections are refused with a clean close
+    /// (the banner states the budget per connection).
+    #[arg(long, value_name = "MiB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    max_memory: u64,
 }
 
 fn main() {
@@ -107,6 +121,9 @@ fn main() {
         session_timeout: cli.session_timeout,
         tickets: !cli.no_tickets,
         ticket_key: cli.ticket_key,
+        header_timeout: Duration::from_secs_f64(cli.header_timeout),
+        keepalive_timeout: Duration::from_secs_f64(cli.keepalive_timeout),
+        max_memory: cli.max_memory.saturating_mul(1024 * 1024),
         ..server::Options::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {

@@ -5,10 +5,12 @@
 //! limit: the timer runs only between two successive writes, never over a whole response, so a
 //! slow reader that keeps reading is never cut.
 
+use crate::shedding::Tracker;
 use std::future::Future as _;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -21,6 +23,8 @@ pub struct SendTimeout<IO> {
     peer: SocketAddr,
     /// Armed when a write first finds the socket full; cleared by any progress.
     stalled: Option<Pin<Box<Sleep>>>,
+    /// Told when the socket stalls and moves again (shedding prefers stalled readers).
+    tracker: Option<Arc<Tracker>>,
 }
 
 impl<IO> SendTimeout<IO> {
@@ -30,7 +34,13 @@ impl<IO> SendTimeout<IO> {
             limit,
             peer,
             stalled: None,
+            tracker: None,
         }
+    }
+
+    pub(crate) fn tracked(mut self, tracker: Arc<Tracker>) -> Self {
+        self.tracker = Some(tracker);
+        self
     }
 
     /// Progress (or an error) disarms the timer; `Pending` arms it, and past the limit turns
@@ -41,10 +51,19 @@ impl<IO> SendTimeout<IO> {
         polled: Poll<io::Result<T>>,
     ) -> Poll<io::Result<T>> {
         if !polled.is_pending() {
-            self.stalled = None;
+            if self.stalled.take().is_some() {
+                if let Some(t) = &self.tracker {
+                    t.set_stalled(false);
+                }
+            }
             return polled;
         }
         let limit = self.limit;
+        if self.stalled.is_none() {
+            if let Some(t) = &self.tracker {
+                t.set_stalled(true);
+            }
+        }
         let timer = self
             .stalled
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));

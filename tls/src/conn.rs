@@ -157,6 +157,22 @@ impl Connection {
         }
     }
 
+    /// Give back the buffers' spare memory (call while waiting for the peer): sent records,
+    /// handed-out plaintext, processed input. An idle connection then holds little more than
+    /// its keys.
+    pub fn release_buffers(&mut self) {
+        let core = &mut self.core;
+        if core.outgoing_len() == 0 {
+            core.outgoing = Vec::new();
+            core.outgoing_pos = 0;
+        }
+        if core.plaintext_len() == 0 {
+            core.plaintext = Vec::new();
+            core.plaintext_pos = 0;
+        }
+        core.deframer.release_spare();
+    }
+
     pub fn wants_write(&self) -> bool {
         self.core.outgoing_len() > 0
     }

@@ -107,6 +107,14 @@ impl Deframer {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Drop the bytes already taken and the spare capacity (an idle connection keeps only a
+    /// partial record, if any).
+    pub fn release_spare(&mut self) {
+        self.buf.drain(..self.start);
+        self.start = 0;
+        self.buf.shrink_to_fit();
+    }
+
     /// Bytes pushed and not yet taken as records.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start

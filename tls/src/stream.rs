@@ -7,6 +7,10 @@
 //! (full 2^14-byte records for bulk, one record for a short response whose head and body came
 //! in separate writes — like nginx's `ssl_buffer_size`); call `flush`. `shutdown` sends
 //! close_notify.
+//!
+//! Memory: a stream idle or stalled on its peer holds little — sealed records are queued only
+//! up to [`OUTGOING_LIMIT`], socket reads go through a buffer on the stack (the connection
+//! keeps only what is unprocessed), and the buffers are released while waiting for the peer.
 
 use crate::config::{ClientConfig, ServerConfig};
 use crate::conn::Connection;
@@ -14,20 +18,24 @@ use crate::record::{HEADER_LEN, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use crate::session::SessionInfo;
 use crate::Error;
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-/// Encrypted bytes we queue before `poll_write` waits for the transport (back-pressure).
-const OUTGOING_LIMIT: usize = 256 * 1024;
-/// The largest slice of application data taken per `poll_write`.
-const MAX_WRITE: usize = 64 * 1024;
+/// Encrypted bytes we queue before `poll_write` waits for the transport (back-pressure): a
+/// small watermark, since a peer that reads nothing would otherwise pin it all (issue #20).
+const OUTGOING_LIMIT: usize = 32 * 1024;
+/// The largest slice of application data taken per `poll_write` (so at most about
+/// `OUTGOING_LIMIT + MAX_WRITE` of records are ever queued).
+const MAX_WRITE: usize = 32 * 1024;
+/// One socket read: a whole record and the next header.
+const READ_CHUNK: usize = HEADER_LEN + MAX_CIPHERTEXT;
 
 pub struct TlsStream<IO> {
     io: IO,
     conn: Connection,
-    read_buf: Box<[u8]>,
     /// Application data not yet sealed: less than one full record, waiting for more or a flush.
     pending: Vec<u8>,
     shutdown_started: bool,
@@ -70,7 +78,6 @@ where
         let mut this = Self {
             io,
             conn,
-            read_buf: vec![0u8; HEADER_LEN + MAX_CIPHERTEXT].into_boxed_slice(),
             pending: Vec::new(),
             shutdown_started: false,
         };
@@ -94,24 +101,23 @@ where
             if !self.conn.is_handshaking() {
                 return Ok(());
             }
-            let mut limit = self.conn.read_limit().min(self.read_buf.len());
+            let mut limit = self.conn.read_limit().min(READ_CHUNK);
             if limit == 0 {
                 // A whole record waits unprocessed; take it before reading more.
                 let _ = self.conn.process_new_packets();
                 if self.conn.wants_write() || self.conn.error().is_some() {
                     continue;
                 }
-                limit = self.conn.read_limit().min(self.read_buf.len());
+                limit = self.conn.read_limit().min(READ_CHUNK);
                 if limit == 0 {
                     return Err(Error::unexpected("handshake stalled").into());
                 }
             }
-            let n = self.io.read(&mut self.read_buf[..limit]).await?;
+            // Read straight into the connection: a half-open handshake holds no read buffer.
+            let n = std::future::poll_fn(|cx| self.poll_read_tls(cx, limit)).await?;
             if n == 0 {
-                self.conn.read_eof();
                 return Err(Error::Truncated.into());
             }
-            self.conn.read_tls(&self.read_buf[..n]);
             // On failure the alert is queued: the loop writes it, then reports the error.
             let _ = self.conn.process_new_packets();
         }
@@ -126,8 +132,38 @@ where
         self.conn.session_to_resume()
     }
 
+    /// Bytes written and not yet taken by the transport (sealed records and the unsealed
+    /// tail): what a peer that stops reading makes us hold.
+    pub fn queued(&self) -> usize {
+        self.conn.outgoing().len() + self.pending.len()
+    }
+
     pub fn get_ref(&self) -> &IO {
         &self.io
+    }
+
+    /// One socket read of at most `limit` bytes, handed to the connection (EOF is recorded
+    /// there); how many bytes came. The buffer is on the stack, uninitialised: nothing is kept
+    /// per connection between reads.
+    fn poll_read_tls(&mut self, cx: &mut Context<'_>, limit: usize) -> Poll<io::Result<usize>> {
+        let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut read_buf = ReadBuf::uninit(&mut storage[..limit.min(READ_CHUNK)]);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut read_buf))?;
+        let filled = read_buf.filled();
+        if filled.is_empty() {
+            self.conn.read_eof();
+        } else {
+            self.conn.read_tls(filled);
+        }
+        Poll::Ready(Ok(filled.len()))
+    }
+
+    /// Waiting for the peer with nothing owed to it: give back the buffers' memory.
+    fn release_buffers(&mut self) {
+        if self.pending.is_empty() && !self.conn.wants_write() {
+            self.pending = Vec::new();
+            self.conn.release_buffers();
+        }
     }
 
     /// Seal the buffered application data (a short last record).
@@ -185,7 +221,7 @@ where
                     _ => {}
                 }
             }
-            let limit = this.conn.read_limit().min(this.read_buf.len());
+            let limit = this.conn.read_limit().min(READ_CHUNK);
             if limit == 0 {
                 // A whole record waits unprocessed: take it, and hand out what it held (top of
                 // the loop). If that changed nothing, the connection can make no progress.
@@ -197,13 +233,9 @@ where
                 continue;
             }
             processed_waiting = false;
-            let mut read_buf = ReadBuf::new(&mut this.read_buf[..limit]);
-            ready!(Pin::new(&mut this.io).poll_read(cx, &mut read_buf))?;
-            let filled = read_buf.filled().len();
-            if filled == 0 {
-                this.conn.read_eof();
-            } else {
-                this.conn.read_tls(&this.read_buf[..filled]);
+            if this.poll_read_tls(cx, limit)?.is_pending() {
+                this.release_buffers();
+                return Poll::Pending;
             }
             // An error is kept by the connection and surfaces from read_plaintext above.
             let _ = this.conn.process_new_packets();

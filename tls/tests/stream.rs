@@ -161,3 +161,39 @@ async fn a_write_after_shutdown_fails_at_once() {
     assert!(got.is_empty());
     server.await.expect("server task");
 }
+
+/// A peer that reads nothing pins little (issue #20): writes wait once a small watermark of
+/// sealed records is queued, instead of sealing far ahead of the transport.
+#[tokio::test]
+async fn a_peer_that_reads_nothing_pins_only_a_small_watermark() {
+    use std::pin::Pin;
+    use std::task::Poll;
+    use tokio::io::AsyncWrite;
+    let (client_io, server_io) = tokio::io::duplex(16 * 1024);
+    let (server, client) = tokio::join!(
+        accept(arc(server_config(pki())), server_io),
+        connect(arc(client_config(pki())), "localhost", client_io)
+    );
+    let mut server = server.expect("server handshake");
+    let _client = client.expect("client handshake"); // Never reads from now on.
+    let big = vec![7u8; 4 * 1024 * 1024];
+    let mut written = 0usize;
+    // Write until a write blocks (the pipe is full and nobody reads); bounded.
+    for _ in 0..big.len() {
+        let rest = big.get(written..).unwrap_or_default();
+        let polled =
+            std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut server).poll_write(cx, rest)))
+                .await;
+        match polled {
+            Poll::Ready(Ok(n)) if n > 0 => written += n,
+            Poll::Ready(r) => panic!("write ended: {r:?}"),
+            Poll::Pending => break,
+        }
+    }
+    assert!(written < big.len(), "the pipe cannot take 4 MiB");
+    let queued = server.queued();
+    assert!(
+        queued <= 64 * 1024 + 1024,
+        "{queued} bytes queued for a peer that reads nothing"
+    );
+}
