@@ -200,6 +200,13 @@ impl Running {
             .wait_until(timeout, |text, _| text.contains(needle))
     }
 
+    /// Wait until one line of stderr contains every one of `needles`.
+    pub fn wait_for_line_with(&self, needles: &[&str], timeout: Duration) -> bool {
+        self.stderr.wait_until(timeout, |text, _| {
+            text.lines().any(|l| needles.iter().all(|n| l.contains(n)))
+        })
+    }
+
     /// Wait until `count` lines of stderr contain `needle`.
     pub fn wait_for_lines(&self, needle: &str, count: usize, timeout: Duration) -> bool {
         self.stderr.wait_until(timeout, |text, _| {
