@@ -206,6 +206,8 @@ figcaption { font-size: .9rem; color: var(--muted); }
 form.lab input[type=text] { width: 100%; max-width: 32rem; font: inherit; padding: .3rem; }
 form.lab input[type=number] { width: 7rem; font: inherit; padding: .3rem; }
 .scroll { overflow-x: auto; }
+/* Long error codes and hex (MOZILLA_PKIX_ERROR_…) wrap inside their cell on a phone. */
+td, td code { overflow-wrap: anywhere; }
 .seq { display: grid; grid-template-columns: 1fr 3fr 1fr; gap: .2rem .5rem; align-items: center; }
 .seq .who { font-weight: 600; text-align: center; }
 .seq .msg { border-bottom: 2px solid var(--accent); padding: .2rem .4rem; font-size: .9rem; }
