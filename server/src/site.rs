@@ -553,6 +553,7 @@ mod tests {
             alpn_protocol: Some(b"http/1.1".to_vec()),
             server_name: server_name.map(str::to_string),
             server_chain: vec![b"not a certificate".to_vec()],
+            client_chain: Vec::new(),
             verification: None,
         }
     }

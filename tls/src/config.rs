@@ -48,6 +48,47 @@ pub struct ServerConfig {
     /// The chain we send: leaf first, then intermediates (DER).
     pub cert_chain: Vec<Vec<u8>>,
     pub private_key: RsaPrivateKey,
+    /// Ask clients for a certificate (RFC 5246 §7.4.4); `None` = never ask.
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// How a server authenticates its clients by certificate.
+pub struct ClientAuth {
+    /// The CAs whose client certificates we accept; their subjects are named in
+    /// CertificateRequest.
+    pub roots: TrustStore,
+    /// Refuse a client that sends no certificate (`handshake_failure`); otherwise it is served
+    /// anonymously. A certificate that is sent must verify either way.
+    pub required: bool,
+    /// Check validity at this Unix time instead of now (tests).
+    pub verify_time: Option<i64>,
+}
+
+/// A client's certificate chain (leaf first) and the private key of its leaf.
+pub struct ClientIdentity {
+    pub chain: Vec<Vec<u8>>,
+    pub key: RsaPrivateKey,
+}
+
+impl ClientIdentity {
+    /// Checks that the key matches the leaf, so a mix-up fails at startup rather than as a
+    /// `decrypt_error` from every server.
+    pub fn new(chain: Vec<Vec<u8>>, key: RsaPrivateKey) -> Result<Self, Error> {
+        let leaf = chain
+            .first()
+            .ok_or_else(|| Error::config("empty client certificate chain"))?;
+        let leaf = Certificate::from_der(leaf)
+            .map_err(|e| Error::config(format!("client certificate: {e}")))?;
+        let leaf_key = leaf
+            .public_key()
+            .map_err(|e| Error::config(format!("client certificate key: {e}")))?;
+        if &leaf_key != key.public_key() {
+            return Err(Error::config(
+                "the private key does not match the client certificate",
+            ));
+        }
+        Ok(Self { chain, key })
+    }
 }
 
 impl ServerConfig {
@@ -78,6 +119,7 @@ impl ServerConfig {
             common: Common::default(),
             cert_chain,
             private_key,
+            client_auth: None,
         })
     }
 }
@@ -114,6 +156,8 @@ pub struct ClientConfig {
     pub policy: Arc<dyn VerifyPolicy>,
     /// Check validity at this Unix time instead of now (tests, `--at`).
     pub verify_time: Option<i64>,
+    /// What we answer a CertificateRequest with; `None` = an empty Certificate.
+    pub client_identity: Option<ClientIdentity>,
     /// Test hook: replaces the PKCS#1 encryption of the pre-master secret, so a test can send
     /// a malformed one and watch the server fail only at Finished. Only with the `testing`
     /// feature, which nothing but this workspace's test builds enables.
@@ -128,6 +172,7 @@ impl ClientConfig {
             roots,
             policy: Arc::new(StrictPolicy),
             verify_time: None,
+            client_identity: None,
             #[cfg(feature = "testing")]
             testing_encrypt_premaster: None,
         }

@@ -89,12 +89,24 @@ impl Explainer {
                     cert_msg.chain.len(),
                     if cert_msg.chain.len() == 1 { "" } else { "s" }
                 ));
-                s.text("The server's identity: its public key, signed by a certificate authority.");
+                let from_server = matches!(
+                    (self.role, direction),
+                    (Role::Client, Direction::Received) | (Role::Server, Direction::Sent)
+                );
+                if from_server {
+                    s.text(
+                        "The server's identity: its public key, signed by a certificate authority.",
+                    );
+                } else if cert_msg.chain.is_empty() {
+                    s.text("The client's answer to CertificateRequest: no certificate. The server decides whether to go on anonymously.");
+                } else {
+                    s.text("The client's identity (it was asked for it): its public key, signed by a certificate authority. CertificateVerify will prove it holds the private key.");
+                }
                 for (depth, der) in cert_msg.chain.iter().enumerate() {
                     match Certificate::from_der(der) {
                         Ok(cert) => {
                             describe_certificate(&mut s, depth, &cert);
-                            if depth == 0 {
+                            if depth == 0 && from_server {
                                 if let Ok(key) = cert.public_key() {
                                     self.server_key_bits = key.bits();
                                     self.server_modulus = key.n().to_bytes_be();
@@ -147,6 +159,18 @@ impl Explainer {
                     s.text("We compare it with our own computation: a mismatch ends the handshake with decrypt_error.");
                 }
                 vec![s]
+            }
+            HandshakePayload::CertificateRequest(request) => {
+                vec![super::client_auth::certificate_request(
+                    self.step(&format!("CertificateRequest ({flow}, {len} bytes)")),
+                    request,
+                )]
+            }
+            HandshakePayload::CertificateVerify(verify) => {
+                vec![super::client_auth::certificate_verify(
+                    self.step(&format!("CertificateVerify ({flow}, {len} bytes)")),
+                    verify,
+                )]
             }
             HandshakePayload::HelloRequest | HandshakePayload::Unknown(..) => {
                 let mut s = self.step(&format!("{} ({flow}, {len} bytes)", message.typ()));

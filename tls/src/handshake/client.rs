@@ -11,11 +11,12 @@ use crate::alert::AlertDescription;
 use crate::common_state::{CommonState, Input};
 use crate::config::{CertCheck, ClientConfig};
 use crate::crypto::rsa::RsaPublicKey;
+use crate::handshake::client_auth;
 use crate::handshake::key_exchange::{client_encrypt, KeyTransport};
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::msgs::handshake::{
-    ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage, HandshakePayload,
-    HandshakeType, ServerHello, TLS12,
+    CertificateRequest, ClientHello, ClientKeyExchange, Extension, Finished, HandshakeMessage,
+    HandshakePayload, HandshakeType, ServerHello, TLS12,
 };
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
@@ -305,6 +306,7 @@ impl ExpectCertificate {
                 server_chain: certificate.chain.clone(),
                 verification,
                 server_key,
+                certificate_request: None,
                 prev: *self,
             },
         )))
@@ -316,16 +318,27 @@ pub(crate) struct ExpectServerHelloDone {
     server_chain: Vec<Vec<u8>>,
     verification: Result<usize, CertError>,
     server_key: RsaPublicKey,
+    /// Client authentication: the server asked for our certificate (`client_auth`).
+    certificate_request: Option<CertificateRequest>,
 }
 
 impl ExpectServerHelloDone {
     /// Step 4: key delivery. RSA carries 48 random bytes to the server; everything after is
     /// symmetric, keyed from them.
     fn handle(
-        self: Box<Self>,
+        mut self: Box<Self>,
         core: &mut CommonState,
         message: HandshakeMessage,
     ) -> Result<ClientState, Error> {
+        // Client authentication: the server asks for a certificate before it is done.
+        if let HandshakePayload::CertificateRequest(request) = message.payload {
+            if self.certificate_request.is_some() {
+                return Err(Error::unexpected("a second CertificateRequest"));
+            }
+            self.prev.transcript.add(&message.raw);
+            self.certificate_request = Some(request);
+            return Ok(ClientState::ServerHelloDone(self));
+        }
         if !matches!(message.payload, HandshakePayload::ServerHelloDone) {
             return Err(Error::unexpected(format!(
                 "expected ServerHelloDone, got {}",
@@ -337,9 +350,19 @@ impl ExpectServerHelloDone {
             server_chain,
             verification,
             server_key,
+            certificate_request,
         } = *self;
         let mut transcript = prev.transcript;
         transcript.add(&message.raw);
+
+        // Client authentication: our chain (or an empty one) before the key exchange.
+        let mut signer = None;
+        if let Some(request) = &certificate_request {
+            let (certificate, identity) = client_auth::answer_request(&prev.config, request);
+            transcript.add(&certificate.raw);
+            core.queue_handshake(&certificate);
+            signer = identity;
+        }
 
         let KeyTransport {
             pre_master_secret,
@@ -359,6 +382,15 @@ impl ExpectServerHelloDone {
         core.queue_handshake(&key_exchange);
 
         let session_hash = transcript.current_hash();
+        // Client authentication: sign everything so far (ClientKeyExchange included).
+        let mut client_chain = Vec::new();
+        if let Some((identity, algorithm)) = signer {
+            let verify =
+                client_auth::sign_certificate_verify(identity, algorithm, &transcript, core)?;
+            transcript.add(&verify.raw);
+            core.queue_handshake(&verify);
+            client_chain = identity.chain.clone();
+        }
         let info = SessionInfo {
             version: TLS12,
             suite: prev.suite,
@@ -370,6 +402,7 @@ impl ExpectServerHelloDone {
             alpn_protocol: prev.negotiated.alpn,
             server_name: Some(prev.server_name),
             server_chain,
+            client_chain,
             verification: Some(verification),
         };
         let secrets = Secrets::derive(

@@ -12,13 +12,22 @@ use crate::suites::CipherSuite;
 use crate::Error;
 use sha2::{Digest, Sha256};
 
-/// The running SHA-256 of every handshake message so far, over the exact bytes on the wire.
+/// The running SHA-256 of every handshake message so far, over the exact bytes on the wire;
+/// and the bytes themselves, which CertificateVerify hashes with whichever hash the client
+/// names (RFC 5246 §7.4.8). Bounded: a handshake is a handful of messages, each capped by the
+/// joiner.
 #[derive(Clone, Default)]
-pub(crate) struct Transcript(Sha256);
+pub(crate) struct Transcript(Sha256, Vec<u8>);
 
 impl Transcript {
     pub(crate) fn add(&mut self, raw: &[u8]) {
         self.0.update(raw);
+        self.1.extend_from_slice(raw);
+    }
+
+    /// Every handshake message so far, as on the wire (for CertificateVerify).
+    pub(crate) fn messages(&self) -> &[u8] {
+        &self.1
     }
 
     pub(crate) fn current_hash(&self) -> [u8; 32] {

@@ -9,6 +9,7 @@
 use crate::alert::AlertDescription;
 use crate::common_state::{CommonState, Input};
 use crate::config::ServerConfig;
+use crate::handshake::client_auth;
 use crate::handshake::key_exchange::server_decrypt;
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::msgs::handshake::{
@@ -24,7 +25,11 @@ use std::sync::Arc;
 
 pub(crate) enum ServerState {
     ClientHello(Box<ExpectClientHello>),
+    /// Client authentication (`client_auth`): we asked for the client's Certificate.
+    ClientCertificate(Box<ExpectClientKeyExchange>),
     ClientKeyExchange(Box<ExpectClientKeyExchange>),
+    /// Client authentication: it sent a certificate, so it must prove it holds the key.
+    CertificateVerify(Box<KeysAgreed>),
     ChangeCipherSpec(Box<KeysAgreed>),
     Finished(Box<KeysAgreed>),
     Traffic,
@@ -40,7 +45,9 @@ impl ServerState {
     pub(crate) fn expects(&self, typ: HandshakeType) -> bool {
         match self {
             Self::ClientHello(_) => typ == HandshakeType::ClientHello,
+            Self::ClientCertificate(_) => typ == HandshakeType::Certificate,
             Self::ClientKeyExchange(_) => typ == HandshakeType::ClientKeyExchange,
+            Self::CertificateVerify(_) => typ == HandshakeType::CertificateVerify,
             Self::ChangeCipherSpec(_) => false,
             Self::Finished(_) => typ == HandshakeType::Finished,
             Self::Traffic => true,
@@ -50,7 +57,15 @@ impl ServerState {
     pub(crate) fn handle(self, core: &mut CommonState, input: Input) -> Result<Self, Error> {
         match (self, input) {
             (Self::ClientHello(s), Input::Handshake(m)) => (*s).handle(core, m),
+            (Self::ClientCertificate(mut s), Input::Handshake(m)) => {
+                s.info.client_chain = client_auth::check_client_certificate(&s.config, core, &m)?;
+                s.transcript.add(&m.raw);
+                Ok(Self::ClientKeyExchange(s))
+            }
             (Self::ClientKeyExchange(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::CertificateVerify(s), Input::Handshake(m)) => Ok(Self::ChangeCipherSpec(
+                client_auth::check_certificate_verify(s, core, &m)?,
+            )),
             (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => {
                 Ok(Self::Finished(s.peer_change_cipher_spec(core)?))
             }
@@ -157,36 +172,45 @@ impl ExpectClientHello {
         let certificate = HandshakeMessage::new(HandshakePayload::Certificate(CertificateMsg {
             chain: self.config.cert_chain.clone(),
         }));
+        let certificate_request = client_auth::certificate_request(&self.config);
         let done = HandshakeMessage::new(HandshakePayload::ServerHelloDone);
+        let flight = [Some(&server_hello), Some(&certificate)]
+            .into_iter()
+            .chain([certificate_request.as_ref(), Some(&done)])
+            .flatten()
+            .collect::<Vec<_>>();
 
         let mut transcript = Transcript::default();
-        for m in [&message, &server_hello, &certificate, &done] {
+        transcript.add(&message.raw);
+        for m in &flight {
             transcript.add(&m.raw);
-        }
-        for m in [&server_hello, &certificate, &done] {
             core.queue_handshake(m);
         }
         core.flush_flight()?;
-        Ok(ServerState::ClientKeyExchange(Box::new(
-            ExpectClientKeyExchange {
-                info: SessionInfo {
-                    version: TLS12,
-                    suite,
-                    client_random: hello.random,
-                    server_random,
-                    session_id,
-                    extended_master_secret: negotiated.ems,
-                    encrypt_then_mac: negotiated.etm,
-                    alpn_protocol: negotiated.alpn,
-                    server_name: negotiated.server_name,
-                    server_chain: self.config.cert_chain.clone(),
-                    verification: None,
-                },
-                client_version: hello.client_version,
-                config: self.config,
-                transcript,
+        let next = if certificate_request.is_some() {
+            ServerState::ClientCertificate
+        } else {
+            ServerState::ClientKeyExchange
+        };
+        Ok(next(Box::new(ExpectClientKeyExchange {
+            info: SessionInfo {
+                version: TLS12,
+                suite,
+                client_random: hello.random,
+                server_random,
+                session_id,
+                extended_master_secret: negotiated.ems,
+                encrypt_then_mac: negotiated.etm,
+                alpn_protocol: negotiated.alpn,
+                server_name: negotiated.server_name,
+                server_chain: self.config.cert_chain.clone(),
+                client_chain: Vec::new(),
+                verification: None,
             },
-        )))
+            client_version: hello.client_version,
+            config: self.config,
+            transcript,
+        })))
     }
 }
 
@@ -330,11 +354,16 @@ impl ExpectClientKeyExchange {
             self.info.extended_master_secret.then_some(&session_hash),
         );
         core.start_encryption(&secrets, Side::Server);
-        Ok(ServerState::ChangeCipherSpec(Box::new(KeysAgreed {
+        let keys = Box::new(KeysAgreed {
             secrets,
             transcript: self.transcript,
             info: self.info,
-        })))
+        });
+        // A client that sent a certificate must now prove it holds its key.
+        if !keys.info.client_chain.is_empty() {
+            return Ok(ServerState::CertificateVerify(keys));
+        }
+        Ok(ServerState::ChangeCipherSpec(keys))
     }
 }
 
