@@ -20,6 +20,7 @@
 
 pub mod banner;
 pub mod certs;
+pub mod client_identity;
 mod connection;
 pub mod files;
 pub mod html;
@@ -61,6 +62,10 @@ pub struct Options {
     pub send_timeout: Duration,
     /// How long in-flight requests get after shutdown is asked for.
     pub shutdown_timeout: Duration,
+    /// CAs (PEM) whose client certificates we accept: turns on client authentication.
+    pub client_ca: Option<PathBuf>,
+    /// Whether a client certificate is required (the default with `client_ca`) or optional.
+    pub client_auth: client_identity::ClientAuthMode,
 }
 
 impl Default for Options {
@@ -79,6 +84,8 @@ impl Default for Options {
             handshake_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
+            client_ca: None,
+            client_auth: client_identity::ClientAuthMode::Required,
         }
     }
 }
@@ -151,6 +158,7 @@ impl Server {
         };
         let mut config = tls::ServerConfig::new(identity.chain.clone(), identity.key.clone())
             .map_err(|e| ServerError::new(e.to_string()))?;
+        config.client_auth = client_identity::config(opts.client_ca.as_deref(), opts.client_auth)?;
         if let Some(list) = &opts.ciphers {
             config.common.suites = tls::suites::parse_suite_list(list)
                 .map_err(|e| ServerError::new(format!("--ciphers: {e}")))?;

@@ -72,6 +72,10 @@ impl App {
             referer,
             suite: peer.tls.as_ref().map(|t| t.info.suite.openssl_name),
             sni: peer.tls.as_ref().and_then(|t| t.info.server_name.clone()),
+            client_subject: peer
+                .tls
+                .as_ref()
+                .and_then(|t| crate::client_identity::subject(&t.info)),
             started,
         };
         Response::from_parts(parts, log::LoggedBody::new(body, record))
