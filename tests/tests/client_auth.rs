@@ -235,10 +235,10 @@ async fn s_server_verifying() -> (
 async fn our_client_with_a_certificate_is_verified_by_s_server() {
     let (mut child, addr, output) = s_server_verifying().await;
     let mut config = pki().client_config();
-    config.client_identity = Some(
+    config.client_identity = Some(Arc::new(
         ClientIdentity::new(vec![pki().client.der().to_vec()], pki().leaf_private_key())
             .expect("identity"),
-    );
+    ));
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let mut tls = tls::stream::connect(arc(config), "localhost", tcp)
         .await

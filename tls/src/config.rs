@@ -157,7 +157,7 @@ pub struct ClientConfig {
     /// Check validity at this Unix time instead of now (tests, `--at`).
     pub verify_time: Option<i64>,
     /// What we answer a CertificateRequest with; `None` = an empty Certificate.
-    pub client_identity: Option<ClientIdentity>,
+    pub client_identity: Option<Arc<ClientIdentity>>,
     /// Test hook: replaces the PKCS#1 encryption of the pre-master secret, so a test can send
     /// a malformed one and watch the server fail only at Finished. Only with the `testing`
     /// feature, which nothing but this workspace's test builds enables.

@@ -34,9 +34,11 @@ fn handshake(c: &mut Connection, s: &mut Connection) -> Result<(), Error> {
 
 fn client_with(cert: Option<&Certificate>) -> ClientConfig {
     let mut config = pki().client_config();
-    config.client_identity = cert.map(|cert| ClientIdentity {
-        chain: vec![cert.der().to_vec()],
-        key: pki().leaf_private_key(),
+    config.client_identity = cert.map(|cert| {
+        Arc::new(ClientIdentity {
+            chain: vec![cert.der().to_vec()],
+            key: pki().leaf_private_key(),
+        })
     });
     config
 }
@@ -162,13 +164,13 @@ fn server_only_certificate_is_unsupported_certificate() {
 fn signature_with_another_key_is_decrypt_error() {
     // The certificate is good; the key that signs CertificateVerify is not its key.
     let mut config = pki().client_config();
-    config.client_identity = Some(ClientIdentity {
+    config.client_identity = Some(Arc::new(ClientIdentity {
         chain: vec![pki().client.der().to_vec()],
         key: tls::pki::keys::private_key_from_pem(&tls::pki::keys::private_key_to_pem(
             &pki().root_key,
         ))
         .expect("key"),
-    });
+    }));
     let (mut c, mut s) = pair(config, pki().server_config_with_client_auth(true));
     assert_eq!(
         server_alert(handshake(&mut c, &mut s)),
@@ -354,4 +356,84 @@ fn missing_certificate_verify_is_unexpected_message() {
             .alert(),
         Some(AlertDescription::UnexpectedMessage)
     );
+}
+
+/// The server's narration (`server -v`), rendered as text.
+#[derive(Default)]
+struct Narration(Mutex<(Option<tls::explain::Explainer>, String)>);
+
+impl Observer for Narration {
+    fn event(&self, event: &Event<'_>) {
+        let mut guard = self.0.lock().expect("lock");
+        let (explainer, text) = &mut *guard;
+        let explainer = explainer.get_or_insert_with(tls::explain::Explainer::server);
+        for step in explainer.event(event) {
+            text.push_str(&step.render(false));
+        }
+    }
+}
+
+#[test]
+fn server_narration_shows_the_request_the_chain_and_what_was_signed() {
+    let (seen, narration) = (Arc::new(Seen::default()), Arc::new(Narration::default()));
+    let mut c =
+        Connection::client(arc(client_with(Some(&pki().client))), "localhost").expect("client");
+    let both: Arc<dyn Observer> = Arc::new(Both(seen.clone(), narration.clone()));
+    let mut s =
+        Connection::server_observed(arc(pki().server_config_with_client_auth(true)), Some(both));
+    handshake(&mut c, &mut s).expect("handshake");
+    let text = narration.0.lock().expect("lock").1.clone();
+    assert!(
+        text.contains("CertificateRequest (server → client"),
+        "{text}"
+    );
+    assert!(text.contains("acceptable CA: CN=Test Root CA"), "{text}");
+    assert!(text.contains("The client's identity"), "{text}");
+    assert!(
+        text.contains("Checking the client's CertificateVerify"),
+        "{text}"
+    );
+    // The hash shown is the one the check used (from the event, not recomputed).
+    let (hash, verified) = seen.signature.lock().expect("lock")[0].clone();
+    assert_eq!(verified, Some(true));
+    assert!(
+        text.contains(&format!(
+            "SHA-256(every handshake message, ClientHello .. ClientKeyExchange) = {}",
+            tls::text::hex(&hash)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("the client holds the certificate's key"),
+        "{text}"
+    );
+
+    // A forged signature (another key): the narration says why it fails.
+    let narration = Arc::new(Narration::default());
+    let mut config = pki().client_config();
+    config.client_identity = Some(Arc::new(ClientIdentity {
+        chain: vec![pki().client.der().to_vec()],
+        key: tls::pki::keys::private_key_from_pem(&tls::pki::keys::private_key_to_pem(
+            &pki().root_key,
+        ))
+        .expect("key"),
+    }));
+    let mut c = Connection::client(arc(config), "localhost").expect("client");
+    let mut s = Connection::server_observed(
+        arc(pki().server_config_with_client_auth(true)),
+        Some(narration.clone()),
+    );
+    assert!(handshake(&mut c, &mut s).is_err());
+    let text = narration.0.lock().expect("lock").1.clone();
+    assert!(text.contains("does not open to this hash"), "{text}");
+}
+
+/// Two observers of one connection.
+struct Both(Arc<Seen>, Arc<Narration>);
+
+impl Observer for Both {
+    fn event(&self, event: &Event<'_>) {
+        self.0.event(event);
+        self.1.event(event);
+    }
 }

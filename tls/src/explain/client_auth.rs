@@ -83,14 +83,21 @@ pub(super) fn certificate_verify_checked(
     subject: &str,
     verified: Option<bool>,
 ) -> Step {
+    let hash = match algorithm >> 8 {
+        2 => "SHA-1",
+        4 => "SHA-256",
+        5 => "SHA-384",
+        6 => "SHA-512",
+        _ => "hash",
+    };
     s.field(
-        "transcript hash",
+        "signed",
         format!(
-            "{} = {}",
-            signature_algorithm_name(algorithm),
+            "{hash}(every handshake message, ClientHello .. ClientKeyExchange) = {}",
             hex(transcript_hash)
         ),
     );
+    s.field("algorithm", signature_algorithm_name(algorithm));
     s.field(
         "public key",
         format!(

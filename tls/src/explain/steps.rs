@@ -275,7 +275,14 @@ impl Explainer {
                 ),
             ),
         }
-        if outcome.is_err() {
+        if self.role == Role::Server {
+            // The server checks a client's chain (mutual TLS): no host name, purpose clientAuth.
+            s.text(if outcome.is_ok() {
+                "So this public key belongs to a client the CA vouched for (extendedKeyUsage clientAuth); CertificateVerify must now prove the client holds its private key."
+            } else {
+                "The handshake stops here with the matching alert: the client is not who a trusted CA says it is."
+            });
+        } else if outcome.is_err() {
             s.text(if accepted {
                 "Going on anyway, as you asked: the server's identity is NOT proven."
             } else {

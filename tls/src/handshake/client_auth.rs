@@ -181,7 +181,7 @@ pub(crate) fn answer_request<'a>(
         (Some(identity), Some(algorithm))
             if request.certificate_types.contains(&CERT_TYPE_RSA_SIGN) =>
         {
-            Some((identity, algorithm))
+            Some((&**identity, algorithm))
         }
         _ => None,
     };
