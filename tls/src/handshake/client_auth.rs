@@ -25,9 +25,10 @@ use crate::trace::Event;
 use crate::Error;
 
 /// The `SignatureAndHashAlgorithm`s we sign and verify with, best first: rsa_pkcs1_sha256,
-/// rsa_pkcs1_sha384, rsa_pkcs1_sha512. (SHA-1 is not offered: our PKCS#1 code has no SHA-1
-/// DigestInfo, and a client that can only do SHA-1 is better refused.)
-pub(crate) const SIGNATURE_ALGORITHMS: [u16; 3] = [0x0401, 0x0501, 0x0601];
+/// rsa_pkcs1_sha384, rsa_pkcs1_sha512, and rsa_pkcs1_sha1 last — still what some TLS 1.2
+/// clients sign with, and a collision in the transcript hash would need the attacker to
+/// control both randoms.
+pub(crate) const SIGNATURE_ALGORITHMS: [u16; 4] = [0x0401, 0x0501, 0x0601, 0x0201];
 
 /// Room kept for the CA names in CertificateRequest (its list has a 2-byte length).
 const MAX_CA_NAMES_BYTES: usize = 0xFFFF - 1024;
@@ -37,6 +38,7 @@ fn hash_of(algorithm: u16) -> Option<HashAlg> {
         0x0401 => Some(HashAlg::Sha256),
         0x0501 => Some(HashAlg::Sha384),
         0x0601 => Some(HashAlg::Sha512),
+        0x0201 => Some(HashAlg::Sha1),
         _ => None,
     }
 }

@@ -63,6 +63,9 @@ pub enum HashAlg {
     Sha256,
     Sha384,
     Sha512,
+    /// Only where a peer may still use it (a TLS 1.2 client's CertificateVerify, RFC 5246
+    /// §7.4.8); never for certificate signatures.
+    Sha1,
 }
 
 impl HashAlg {
@@ -72,6 +75,7 @@ impl HashAlg {
             Self::Sha256 => sha2::Sha256::digest(message).to_vec(),
             Self::Sha384 => sha2::Sha384::digest(message).to_vec(),
             Self::Sha512 => sha2::Sha512::digest(message).to_vec(),
+            Self::Sha1 => sha1::Sha1::digest(message).to_vec(),
         }
     }
 
@@ -81,6 +85,7 @@ impl HashAlg {
             Self::Sha256 => 32,
             Self::Sha384 => 48,
             Self::Sha512 => 64,
+            Self::Sha1 => 20,
         }
     }
 
@@ -99,6 +104,11 @@ impl HashAlg {
             Self::Sha512 => &[
                 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
                 0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+            // SEQUENCE { SEQUENCE { id-sha1 1.3.14.3.2.26, NULL }, OCTET STRING (20) }
+            Self::Sha1 => &[
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14,
             ],
         }
     }
