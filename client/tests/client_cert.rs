@@ -90,3 +90,39 @@ fn a_key_that_does_not_match_is_exit_58_and_key_needs_cert() {
     let out = client(dir.path(), &["--key", &ca_key, "https://127.0.0.1:9/"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[test]
+fn explain_narrates_the_request_and_what_we_signed() {
+    let server = verifying_server();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = client_cert();
+    let url = format!("https://localhost:{}/", server.port);
+    let ca = certs().ca.display().to_string();
+    let out = client(
+        dir.path(),
+        &[
+            "--explain",
+            "--cacert",
+            &ca,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "-o",
+            "/dev/null",
+            &url,
+        ],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for needle in [
+        "CertificateRequest (server → client",
+        "acceptable CA: CN=Test Root CA",
+        "The client's identity (it was asked for it)",
+        "Signing the handshake for CertificateVerify",
+        "SHA-256(every handshake message, ClientHello .. ClientKeyExchange) = ",
+        "CertificateVerify (client → server",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}

@@ -1266,7 +1266,7 @@ mod tests {
         }
 
         #[test]
-        fn random_messages_never_panic(typ in prop_oneof![Just(1u8), Just(2), Just(11), Just(16), Just(20), any::<u8>()],
+        fn random_messages_never_panic(typ in prop_oneof![Just(1u8), Just(2), Just(11), Just(13), Just(15), Just(16), Just(20), any::<u8>()],
                                        body in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = HandshakeMessage::decode(message(typ, &body));
             let _ = HandshakeMessage::decode(body);
