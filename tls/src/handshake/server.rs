@@ -56,7 +56,15 @@ impl ServerState {
 
     pub(crate) fn handle(self, core: &mut CommonState, input: Input) -> Result<Self, Error> {
         match (self, input) {
-            (Self::ClientHello(s), Input::Handshake(m)) => (*s).handle(core, m),
+            (Self::ClientHello(s), Input::Handshake(m)) => {
+                // Client authentication: when we asked (CertificateRequest), the client's
+                // Certificate comes before its key exchange.
+                let asked = s.config.client_auth.is_some();
+                match (*s).handle(core, m)? {
+                    Self::ClientKeyExchange(next) if asked => Ok(Self::ClientCertificate(next)),
+                    other => Ok(other),
+                }
+            }
             (Self::ClientCertificate(mut s), Input::Handshake(m)) => {
                 s.info.client_chain = client_auth::check_client_certificate(&s.config, core, &m)?;
                 s.transcript.add(&m.raw);
@@ -187,30 +195,27 @@ impl ExpectClientHello {
             core.queue_handshake(m);
         }
         core.flush_flight()?;
-        let next = if certificate_request.is_some() {
-            ServerState::ClientCertificate
-        } else {
-            ServerState::ClientKeyExchange
-        };
-        Ok(next(Box::new(ExpectClientKeyExchange {
-            info: SessionInfo {
-                version: TLS12,
-                suite,
-                client_random: hello.random,
-                server_random,
-                session_id,
-                extended_master_secret: negotiated.ems,
-                encrypt_then_mac: negotiated.etm,
-                alpn_protocol: negotiated.alpn,
-                server_name: negotiated.server_name,
-                server_chain: self.config.cert_chain.clone(),
-                client_chain: Vec::new(),
-                verification: None,
+        Ok(ServerState::ClientKeyExchange(Box::new(
+            ExpectClientKeyExchange {
+                info: SessionInfo {
+                    version: TLS12,
+                    suite,
+                    client_random: hello.random,
+                    server_random,
+                    session_id,
+                    extended_master_secret: negotiated.ems,
+                    encrypt_then_mac: negotiated.etm,
+                    alpn_protocol: negotiated.alpn,
+                    server_name: negotiated.server_name,
+                    server_chain: self.config.cert_chain.clone(),
+                    client_chain: Vec::new(),
+                    verification: None,
+                },
+                client_version: hello.client_version,
+                config: self.config,
+                transcript,
             },
-            client_version: hello.client_version,
-            config: self.config,
-            transcript,
-        })))
+        )))
     }
 }
 
