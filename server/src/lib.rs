@@ -245,6 +245,7 @@ impl Server {
             max_connections: self.max_connections,
             handshake_timeout: self.handshake_timeout,
             send_timeout: self.send_timeout,
+            client_auth: self.app.tls.client_auth.as_ref(),
         })
     }
 

@@ -21,6 +21,12 @@ fn client_cert_args() -> Vec<String> {
 fn curl_with_a_client_certificate_is_greeted_and_logged() {
     let ca = path_str(&tls::testing::pki().ca());
     let s = Running::start(&["--client-ca", &ca]);
+    assert!(
+        s.banner
+            .contains("Client certificates: required (mutual TLS), issued by: CN = Test Root CA"),
+        "{}",
+        s.banner
+    );
     let mut args = client_cert_args();
     args.push(s.url("/"));
     let args = args.iter().map(String::as_str).collect::<Vec<_>>();
@@ -53,6 +59,11 @@ fn curl_with_a_client_certificate_is_greeted_and_logged() {
 fn optional_client_auth_serves_anonymous_visitors() {
     let ca = path_str(&tls::testing::pki().ca());
     let s = Running::start(&["--client-ca", &ca, "--client-auth", "optional"]);
+    assert!(
+        s.banner.contains("Client certificates: optional"),
+        "{}",
+        s.banner
+    );
     let out = curl(&[&s.url("/")]);
     let page = String::from_utf8_lossy(&out.stdout);
     assert!(
