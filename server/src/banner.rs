@@ -24,6 +24,8 @@ pub struct BannerFacts<'a> {
     pub send_timeout: Duration,
     /// The gallery of broken certificates: (kind, URL).
     pub gallery: &'a [(String, String)],
+    /// Mutual TLS (`--client-ca`), when on.
+    pub client_auth: Option<&'a tls::config::ClientAuth>,
 }
 
 /// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
@@ -89,6 +91,23 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
         f.handshake_timeout.as_secs_f64(),
         f.send_timeout.as_secs_f64()
     );
+    if let Some(auth) = f.client_auth {
+        let cas = auth
+            .roots
+            .iter()
+            .map(|ca| ca.subject().to_string())
+            .collect::<Vec<_>>();
+        let _ = writeln!(
+            out,
+            "Client certificates: {} (mutual TLS), issued by: {}",
+            if auth.required {
+                "required"
+            } else {
+                "optional (without one, a visitor is anonymous)"
+            },
+            cas.join("; ")
+        );
+    }
     if let Some(path) = f.key_log {
         let _ = writeln!(
             out,

@@ -21,6 +21,7 @@
 
 pub mod banner;
 pub mod certs;
+pub mod client_identity;
 mod connection;
 pub mod files;
 pub mod gallery;
@@ -78,6 +79,10 @@ pub struct Options {
     /// An 80-byte ticket key shared by several instances (`--ticket-key`); `None`: a random
     /// key, rotated every 12 hours.
     pub ticket_key: Option<PathBuf>,
+    /// CAs (PEM) whose client certificates we accept: turns on client authentication.
+    pub client_ca: Option<PathBuf>,
+    /// Whether a client certificate is required (the default with `client_ca`) or optional.
+    pub client_auth: client_identity::ClientAuthMode,
 }
 
 impl Default for Options {
@@ -101,6 +106,8 @@ impl Default for Options {
             session_timeout: tls::config::DEFAULT_SESSION_LIFETIME,
             tickets: true,
             ticket_key: None,
+            client_ca: None,
+            client_auth: client_identity::ClientAuthMode::Required,
         }
     }
 }
@@ -175,6 +182,7 @@ impl Server {
         };
         let mut config = tls::ServerConfig::new(identity.chain.clone(), identity.key.clone())
             .map_err(|e| ServerError::new(e.to_string()))?;
+        config.client_auth = client_identity::config(opts.client_ca.as_deref(), opts.client_auth)?;
         if let Some(list) = &opts.ciphers {
             config.common.suites = tls::suites::parse_suite_list(list)
                 .map_err(|e| ServerError::new(format!("--ciphers: {e}")))?;
@@ -316,6 +324,7 @@ impl Server {
             handshake_timeout: self.handshake_timeout,
             send_timeout: self.send_timeout,
             gallery: &self.app.gallery,
+            client_auth: self.app.tls.client_auth.as_ref(),
         })
     }
 
