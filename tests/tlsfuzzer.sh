@@ -22,7 +22,9 @@ rm -rf "$outdir"
 mkdir -p "$outdir"
 
 # tlsfuzzer's own requirements.txt names the tlslite-ng version.
-venv=$repo/target/venv-tlsfuzzer
+# Built where cargo builds (CARGO_TARGET_DIR, if set).
+target=${CARGO_TARGET_DIR:-$repo/target}
+venv=$target/venv-tlsfuzzer
 if ! "$venv/bin/python" -c 'import tlslite, ecdsa' 2>/dev/null; then
   command -v python3 >/dev/null || { echo "tlsfuzzer.sh: needs python3 (Debian: python3-venv)" >&2; exit 2; }
   python3 -m venv "$venv"
@@ -47,14 +49,14 @@ trap cleanup EXIT
 # start_server NAME ARGS...: start the release server, set $port from its banner. The banner is
 # read from a pipe as it is printed (a deadline only as a fail-safe), then the pipe is drained
 # so the server never blocks on stdout.
-"$repo/target/release/ca-tool" init --out "$work/ca" > /dev/null
-"$repo/target/release/ca-tool" issue localhost localhost4 www.localhost4 127.0.0.1 --ca "$work/ca" \
+"$target/release/ca-tool" init --out "$work/ca" > /dev/null
+"$target/release/ca-tool" issue localhost localhost4 www.localhost4 127.0.0.1 --ca "$work/ca" \
   --out "$work/leaf" > /dev/null
 start_server() {
   local name=$1 line
   shift
   mkfifo "$work/banner-$name"
-  "$repo/target/release/server" --listen 127.0.0.1:0 --root "$work/site" \
+  "$target/release/server" --listen 127.0.0.1:0 --root "$work/site" \
     --cert "$work/leaf.pem" --key "$work/leaf-key.pem" --max-connections 64 "$@" \
     > "$work/banner-$name" 2> "$outdir/server-$name.log" &
   server_pids+=($!)
@@ -98,7 +100,7 @@ TLSFUZZER_AEAD_SUITES="${TLSFUZZER_AEAD_SUITES:-TLS_RSA_WITH_AES_128_GCM_SHA256 
 # send an empty Certificate and expect to go on), trusting the local CA, which issues the
 # client certificate the scripts present. Only the clientcert scripts run against it: every
 # other script expects no CertificateRequest.
-"$repo/target/release/ca-tool" issue --client "tlsfuzzer client" --ca "$work/ca" \
+"$target/release/ca-tool" issue --client "tlsfuzzer client" --ca "$work/ca" \
   --out "$work/client" > "$outdir/ca-tool-client.log"
 start_server clientcert --client-ca "$work/ca.pem" --client-auth optional
 TLSFUZZER_CLIENT_CERT="$work/client.pem" TLSFUZZER_CLIENT_KEY="$work/client-key.pem" \

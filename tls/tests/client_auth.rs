@@ -247,13 +247,15 @@ fn certificate_verify_signs_the_transcript_up_to_client_key_exchange() {
     // ClientHello, Certificate, ClientKeyExchange, CertificateVerify, Finished.
     assert_eq!(types, [1, 11, 16, 15, 20]);
     let sent_types = sent.iter().map(|m| m[0]).collect::<Vec<_>>();
-    assert_eq!(&sent_types[..4], [2, 11, 13, 14]);
+    // ECDHE (the default first suite): ServerKeyExchange goes before CertificateRequest.
+    assert_eq!(&sent_types[..5], [2, 11, 12, 13, 14]);
     let transcript = [
         &received[0][..],
         &sent[0],
         &sent[1],
         &sent[2],
         &sent[3],
+        &sent[4],
         &received[1],
         &received[2],
     ]
@@ -435,5 +437,40 @@ impl Observer for Both {
     fn event(&self, event: &Event<'_>) {
         self.0.event(event);
         self.1.event(event);
+    }
+}
+
+/// Client authentication over each key exchange and PRF hash: the CertificateRequest comes
+/// after ServerKeyExchange (ECDHE), and CertificateVerify signs the raw transcript whatever
+/// hash the suite's PRF runs (SHA-384 for the AES-256-GCM suites).
+#[test]
+fn client_certificate_over_ecdhe_and_sha384_suites() {
+    use tls::suites::{
+        TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        TLS_RSA_WITH_AES_256_GCM_SHA384,
+    };
+    for suite in [
+        &TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+        &TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        &TLS_RSA_WITH_AES_256_GCM_SHA384,
+    ] {
+        let mut client = client_with(Some(&pki().client));
+        client.common.suites = vec![suite];
+        let (mut c, mut s) = pair(client, pki().server_config_with_client_auth(true));
+        handshake(&mut c, &mut s).unwrap_or_else(|e| panic!("{}: {e}", suite.name));
+        let info = s.info().expect("server info");
+        assert_eq!(info.suite.id, suite.id);
+        assert_eq!(
+            info.client_chain,
+            vec![pki().client.der().to_vec()],
+            "{}",
+            suite.name
+        );
+        // Application data flows: the Finished on both sides covered the same transcript.
+        c.write_plaintext(b"ping").expect("write");
+        transfer(&mut c, &mut s).expect("transfer");
+        let mut buf = [0u8; 4];
+        assert_eq!(s.read_plaintext(&mut buf).expect("read"), 4);
+        assert_eq!(&buf, b"ping");
     }
 }

@@ -120,8 +120,12 @@ fn each_ecdhe_suite_completes_with_one_shared_secret_on_both_sides() {
         assert_eq!(ca.signature_scheme, 0x0401, "rsa_pkcs1_sha256, our first");
         assert_eq!(ca.shared_secret.len(), 32);
         assert_ne!(ca.client_public, ca.server_public);
-        // ServerKeyExchange (12) between Certificate (11) and ServerHelloDone (14).
-        assert_eq!(*cs.messages.lock().unwrap(), [1, 2, 11, 12, 14, 16, 20, 20]);
+        // ServerKeyExchange (12) between Certificate (11) and ServerHelloDone (14); the
+        // server's NewSessionTicket (4) before its Finished (the client offers tickets).
+        assert_eq!(
+            *cs.messages.lock().unwrap(),
+            [1, 2, 11, 12, 14, 16, 20, 4, 20]
+        );
         server_keys.push(ca.server_public);
 
         c.write_plaintext(b"ping").expect("write");

@@ -255,12 +255,18 @@ fn client_does_not_offer_a_session_to_another_host() {
 
 #[test]
 fn encrypt_then_mac_must_stay_as_it_was() {
-    let cc = client_ids_only();
+    // A CBC suite: an AEAD session has no MAC, so no ETM to keep (RFC 7366 §3).
+    let cbc = &tls::suites::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256;
+    let mut cc = client_config(pki());
+    cc.session_tickets = false;
+    cc.common.suites = vec![cbc];
+    let cc = arc(cc);
     let sc = server_with(true, None);
     let session = first_session(&cc, &sc);
     assert!(session.state.encrypt_then_mac);
     let mut no_etm = client_config(pki());
     no_etm.session_tickets = false;
+    no_etm.common.suites = vec![cbc];
     no_etm.common.encrypt_then_mac = false;
     let (c, s) = connect(&arc(no_etm), &sc, "localhost", Some(session)).expect("full");
     assert_eq!(resumed(&c, &s), None);
@@ -350,4 +356,52 @@ fn malformed_new_session_ticket_is_decode_error() {
     c.read_tls(&bytes);
     let err = c.process_new_packets().expect_err("refused");
     assert_eq!(err.alert(), Some(AlertDescription::DecodeError), "{err}");
+}
+
+/// A session made with a client certificate keeps its identity when resumed (no new
+/// CertificateRequest), by id and by ticket; a server that requires a certificate does not
+/// resume an anonymous session but asks again in a full handshake.
+#[test]
+fn client_certificate_survives_resumption() {
+    use tls::config::ClientIdentity;
+    let mut cc = client_config(pki());
+    cc.client_identity = Some(Arc::new(ClientIdentity {
+        chain: vec![pki().client.der().to_vec()],
+        key: pki().leaf_private_key(),
+    }));
+    let with_cert = arc(cc);
+    let mut ids_only = client_config(pki());
+    ids_only.session_tickets = false;
+    ids_only.client_identity = with_cert.client_identity.clone();
+    let ids_only = arc(ids_only);
+    let required = arc(pki().server_config_with_client_auth(true));
+    for (cc, by) in [
+        (&with_cert, ResumedBy::Ticket),
+        (&ids_only, ResumedBy::SessionId),
+    ] {
+        let session = first_session(cc, &required);
+        let (c, s) = connect(cc, &required, "localhost", Some(session)).expect("resumed");
+        assert_eq!(resumed(&c, &s), Some(by));
+        assert_eq!(
+            s.info().expect("server info").client_chain,
+            vec![pki().client.der().to_vec()],
+            "{by:?}"
+        );
+    }
+
+    // An anonymous session (optional client auth, no certificate) offered to a server that
+    // requires one: a full handshake, which this client (it has none) cannot pass.
+    let optional = arc(pki().server_config_with_client_auth(false));
+    let anonymous = client_ids_only();
+    let session = first_session(&anonymous, &optional);
+    let mut strict = pki().server_config_with_client_auth(true);
+    strict.resumption = optional.resumption.clone();
+    let err = connect(&anonymous, &arc(strict), "localhost", Some(session.clone()))
+        .err()
+        .expect("not resumed: asked for a certificate, refused without one");
+    assert_eq!(err.alert(), Some(AlertDescription::HandshakeFailure));
+    // The same session still resumes on the optional server, anonymously.
+    let (c, s) = connect(&anonymous, &optional, "localhost", Some(session)).expect("resumed");
+    assert_eq!(resumed(&c, &s), Some(ResumedBy::SessionId));
+    assert!(s.info().expect("server info").client_chain.is_empty());
 }

@@ -845,7 +845,7 @@ mod tests {
                 algorithm: 0x0401,
                 signature: vec![0x11; 256],
             }),
-            HandshakePayload::Unknown(HandshakeType::ServerKeyExchange, vec![1, 2, 3]),
+            HandshakePayload::Unknown(HandshakeType::NewSessionTicket, vec![1, 2, 3]),
             HandshakePayload::Unknown(HandshakeType::Unknown(99), Vec::new()),
         ]
     }
