@@ -53,11 +53,23 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Issue a server certificate signed by a CA; the PEM holds the leaf then its chain.
+    /// Issue a server certificate (or with --client, a client certificate for mutual TLS)
+    /// signed by a CA; the PEM holds the leaf then its chain.
     Issue {
         /// Host names and IP addresses (the first is also the CN).
-        #[arg(required = true, value_name = "HOST_OR_IP")]
+        #[arg(
+            required_unless_present = "client",
+            conflicts_with = "client",
+            value_name = "HOST_OR_IP"
+        )]
         names: Vec<String>,
+        /// A client certificate for NAME (the CN; a person or a service): extendedKeyUsage
+        /// clientAuth, keyUsage digitalSignature.
+        #[arg(long, value_name = "NAME")]
+        client: Option<String>,
+        /// With --client: an e-mail address, as an rfc822Name subjectAltName.
+        #[arg(long, value_name = "ADDR", requires = "client")]
+        email: Option<String>,
         #[arg(long, value_name = "PREFIX")]
         ca: PathBuf,
         #[command(flatten)]
@@ -137,7 +149,16 @@ where
             path_len,
             common,
         } => intermediate(&name, &ca, path_len.0, &common),
-        Command::Issue { names, ca, common } => issue(&names, Some(&ca), &common),
+        Command::Issue {
+            client: Some(name),
+            email,
+            ca,
+            common,
+            ..
+        } => issue_client(&name, email.as_deref(), &ca, &common),
+        Command::Issue {
+            names, ca, common, ..
+        } => issue(&names, Some(&ca), &common),
         Command::SelfSigned { names, common } => issue(&names, None, &common),
         Command::Inspect { file } => inspect(&file),
         Command::Verify {
@@ -256,6 +277,31 @@ fn issue(names: &[String], ca: Option<&Path>, common: &CommonArgs) -> CmdResult 
     if ca.is_none() {
         println!("Note: no CA vouches for a self-signed certificate; clients will warn unless they trust this exact file.");
     }
+    Ok(())
+}
+
+fn issue_client(name: &str, email: Option<&str>, ca: &Path, common: &CommonArgs) -> CmdResult {
+    let (out, _, _) = outputs(common, name)?;
+    let (chain, key) = load_ca(ca)?;
+    let signer = Signer {
+        chain: &chain,
+        key: &key,
+    };
+    let request = request(common, tls::pki::x509::SERVER_DAYS)?;
+    let made = with_spinner(request.key_bits, |progress| {
+        local_ca::issue_client(&out, name, email, &signer, &request, progress)
+    })?;
+    report(
+        "a client certificate",
+        &made.certificate,
+        &made.cert_path,
+        &made.key_path,
+    );
+    println!(
+        "Use it: curl --cert {} --key {} https://...  (the server needs --client-ca with this CA)",
+        made.cert_path.display(),
+        made.key_path.display()
+    );
     Ok(())
 }
 
@@ -562,8 +608,23 @@ fn kind_of(cert: &Certificate) -> &'static str {
     match (cert.is_ca(), cert.is_self_issued()) {
         (true, true) => "root CA",
         (true, false) => "intermediate CA",
-        (false, true) => "self-signed end-entity (TLS server) certificate",
-        (false, false) => "end-entity (TLS server) certificate",
+        (false, true) => "self-signed end-entity certificate",
+        (false, false) => "end-entity certificate",
+    }
+}
+
+/// What the certificate may be used for in TLS, from extendedKeyUsage (absent: anything).
+fn purpose_of(cert: &Certificate) -> &'static str {
+    match (
+        cert.extended_key_usage().is_some(),
+        cert.allows_server_auth(),
+        cert.allows_client_auth(),
+    ) {
+        (false, _, _) => "any (no extendedKeyUsage)",
+        (true, true, true) => "TLS server and TLS client (serverAuth, clientAuth)",
+        (true, true, false) => "TLS server (serverAuth)",
+        (true, false, true) => "TLS client (clientAuth): mutual TLS, not for a server",
+        (true, false, false) => "neither TLS server nor TLS client",
     }
 }
 
@@ -575,6 +636,7 @@ fn describe(cert: &Certificate, now: i64) -> String {
         out.push('\n');
     };
     line(format!("    Kind:        {}", kind_of(cert)));
+    line(format!("    Purpose:     {}", purpose_of(cert)));
     line(format!("    Version:     {}", cert.version()));
     line(format!("    Serial:      {}", cert.serial_hex()));
     line(format!(

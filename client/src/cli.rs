@@ -40,6 +40,12 @@ pub struct Args {
     /// Trust the CA certificates in this PEM file instead of the system's.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM; the chain after it) for servers that ask for one (mutual TLS).
+    #[arg(short = 'E', long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert (PEM, PKCS#8 or PKCS#1); default: the --cert file itself.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
     /// Write the body to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -139,6 +145,9 @@ pub struct Options {
     pub show_error: bool,
     pub insecure: bool,
     pub cacert: Option<PathBuf>,
+    /// `--cert` and `--key` (the key in the certificate file when `None`).
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
     pub output: Option<PathBuf>,
     pub remote_name: bool,
     pub head: bool,
@@ -207,6 +216,8 @@ impl Options {
             show_error: args.show_error,
             insecure: args.insecure,
             cacert: args.cacert,
+            cert: args.cert,
+            key: args.key,
             output: args.output,
             remote_name: args.remote_name,
             head: args.head,

@@ -44,6 +44,8 @@ pub struct Session<'a> {
     paused: Duration,
     exceptions: Option<Exceptions>,
     roots: Option<tls::pki::trust::TrustStore>,
+    /// `--cert`/`--key`, read once for every connection of the run.
+    identity: Option<Arc<tls::config::ClientIdentity>>,
     /// Leaf fingerprints accepted at the prompt in this run, per `host:port`.
     accepted: HashMap<String, [u8; 32]>,
     sink: Option<output::Sink>,
@@ -73,6 +75,7 @@ impl<'a> Session<'a> {
             paused: Duration::ZERO,
             exceptions: None,
             roots: None,
+            identity: None,
             accepted: HashMap::new(),
             sink: None,
             received: 0,

@@ -4,7 +4,7 @@
 
 use crate::trust::{Seen, Verdict};
 use tls::alert::AlertLevel;
-use tls::msgs::handshake::HandshakeType;
+use tls::msgs::handshake::{HandshakePayload, HandshakeType};
 use tls::pki::verify::dns_name_matches;
 use tls::pki::x509::Certificate;
 use tls::text::escape_peer;
@@ -30,7 +30,17 @@ impl Observer for VerboseObserver {
                     handshake_label(typ),
                     typ.to_u8()
                 ));
+                client_certificate_lines(*direction, &message.payload);
             }
+            Event::ClientSignature {
+                algorithm,
+                key_bits,
+                verified: None,
+                ..
+            } => info(&format!(
+                " signing the handshake with our key (RSA {key_bits} bits, {})",
+                tls::explain::client_auth::signature_algorithm_name(*algorithm)
+            )),
             Event::ChangeCipherSpec { direction } => info(&format!(
                 "TLSv1.2 ({}), TLS change cipher, Change cipher spec (1):",
                 arrow(*direction)
@@ -49,6 +59,41 @@ impl Observer for VerboseObserver {
             }
             _ => {}
         }
+    }
+}
+
+/// Mutual TLS: what the server asked for (the CA names are the server's choice: escaped) and
+/// what we sent.
+fn client_certificate_lines(direction: Direction, payload: &HandshakePayload) {
+    match (direction, payload) {
+        (Direction::Received, HandshakePayload::CertificateRequest(request)) => {
+            info(" Server asks for a client certificate");
+            if request.certificate_authorities.is_empty() {
+                info("  acceptable CA names: any");
+            }
+            for der in &request.certificate_authorities {
+                info(&format!(
+                    "  acceptable CA: {}",
+                    tls::explain::client_auth::ca_name(der)
+                ));
+            }
+        }
+        (Direction::Sent, HandshakePayload::Certificate(certificate)) => {
+            match certificate
+                .chain
+                .first()
+                .and_then(|der| Certificate::from_der(der).ok())
+            {
+                Some(leaf) => info(&format!(
+                    " client certificate sent: subject: {} ({} certificate{})",
+                    escape_peer(&leaf.subject().to_curl_string()),
+                    certificate.chain.len(),
+                    if certificate.chain.len() == 1 { "" } else { "s" }
+                )),
+                None => info(" no client certificate sent (none given with --cert, or none the server accepts)"),
+            }
+        }
+        _ => {}
     }
 }
 

@@ -28,6 +28,8 @@ pub struct BannerFacts<'a> {
     pub keepalive_timeout: Duration,
     pub max_memory: u64,
     pub open_files: crate::limits::OpenFiles,
+    /// Mutual TLS (`--client-ca`), when on.
+    pub client_auth: Option<&'a tls::config::ClientAuth>,
 }
 
 /// The startup banner: python's one-liner, miniserve's URL list, and the trust facts.
@@ -121,6 +123,23 @@ pub fn banner(f: &BannerFacts<'_>) -> String {
         _ => {
             let _ = writeln!(out, "Open files: no limit");
         }
+    }
+    if let Some(auth) = f.client_auth {
+        let cas = auth
+            .roots
+            .iter()
+            .map(|ca| ca.subject().to_string())
+            .collect::<Vec<_>>();
+        let _ = writeln!(
+            out,
+            "Client certificates: {} (mutual TLS), issued by: {}",
+            if auth.required {
+                "required"
+            } else {
+                "optional (without one, a visitor is anonymous)"
+            },
+            cas.join("; ")
+        );
     }
     if let Some(path) = f.key_log {
         let _ = writeln!(

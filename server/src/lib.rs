@@ -23,6 +23,7 @@
 
 pub mod banner;
 pub mod certs;
+pub mod client_identity;
 mod connection;
 mod deadlines;
 pub mod files;
@@ -89,6 +90,10 @@ pub struct Options {
     /// An 80-byte ticket key shared by several instances (`--ticket-key`); `None`: a random
     /// key, rotated every 12 hours.
     pub ticket_key: Option<PathBuf>,
+    /// CAs (PEM) whose client certificates we accept: turns on client authentication.
+    pub client_ca: Option<PathBuf>,
+    /// Whether a client certificate is required (the default with `client_ca`) or optional.
+    pub client_auth: client_identity::ClientAuthMode,
 }
 
 impl Default for Options {
@@ -115,6 +120,8 @@ impl Default for Options {
             session_timeout: tls::config::DEFAULT_SESSION_LIFETIME,
             tickets: true,
             ticket_key: None,
+            client_ca: None,
+            client_auth: client_identity::ClientAuthMode::Required,
         }
     }
 }
@@ -192,6 +199,7 @@ impl Server {
         };
         let mut config = tls::ServerConfig::new(identity.chain.clone(), identity.key.clone())
             .map_err(|e| ServerError::new(e.to_string()))?;
+        config.client_auth = client_identity::config(opts.client_ca.as_deref(), opts.client_auth)?;
         if let Some(list) = &opts.ciphers {
             config.common.suites = tls::suites::parse_suite_list(list)
                 .map_err(|e| ServerError::new(format!("--ciphers: {e}")))?;
@@ -343,6 +351,7 @@ impl Server {
             keepalive_timeout: self.deadlines.keepalive,
             max_memory: self.max_memory,
             open_files: self.open_files,
+            client_auth: self.app.tls.client_auth.as_ref(),
         })
     }
 

@@ -31,6 +31,8 @@ pub struct AccessRecord {
     pub sni: Option<String>,
     /// How the session was resumed (`id`, `ticket`), `None` after a full handshake.
     pub resumed: Option<&'static str>,
+    /// The subject of the client's certificate (mutual TLS), when it sent one.
+    pub client_subject: Option<String>,
     pub started: Instant,
 }
 
@@ -50,9 +52,14 @@ impl AccessRecord {
             ),
             None => "tls=- (plain HTTP)".to_string(),
         };
+        // The client certificate's subject is chosen by whoever holds the certificate: escaped.
+        let client = self
+            .client_subject
+            .as_deref()
+            .map_or_else(String::new, |s| format!(" client=\"{}\"", peer_field(s)));
         let quoted = |v: &Option<String>| v.as_deref().map_or_else(|| "-".to_string(), peer_field);
         format!(
-            "{} - - [{}] \"{}\" {} {bytes} \"{}\" \"{}\" {:.1}ms {tls}{}",
+            "{} - - [{}] \"{}\" {} {bytes} \"{}\" \"{}\" {:.1}ms {tls}{client}{}",
             self.peer,
             now_common_log(),
             peer_field(&self.request_line),
@@ -401,6 +408,7 @@ mod tests {
             suite: Some("AES128-SHA256"),
             sni: Some("localhost".into()),
             resumed: None,
+            client_subject: None,
             started: Instant::now(),
         };
         let line = record.line(612, true);
@@ -427,6 +435,7 @@ mod tests {
             suite: Some("AES128-SHA"),
             sni: Some("evil\x1b]0;title\x07 x".into()),
             resumed: None,
+            client_subject: None,
             started: Instant::now(),
         };
         let line = record.line(0, true);
@@ -437,6 +446,17 @@ mod tests {
         );
         assert!(line.contains("\"r\\x07\" \"ua\\x0d\\x0a127.0.0.1:2 - - forged\""));
         assert!(line.ends_with("sni=evil\\x1b]0;title\\x07 x"), "{line}");
+        // A client certificate's subject: quoted, escaped, after the TLS fields.
+        let line = AccessRecord {
+            client_subject: Some("CN = \"x\"\n\x1b[31m".into()),
+            ..record
+        }
+        .line(0, true);
+        assert!(!line.chars().any(|c| c.is_control()), "{line}");
+        assert!(
+            line.ends_with(" client=\"CN = \\x22x\\x22\\x0a\\x1b[31m\""),
+            "{line}"
+        );
         assert_eq!(terminal_safe("fine — ok"), "fine — ok");
         assert_eq!(terminal_safe("a\u{202e}b"), "a\\xe2\\x80\\xaeb");
     }

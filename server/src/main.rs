@@ -93,6 +93,13 @@ struct Cli {
     /// (the banner states the budget per connection).
     #[arg(long, value_name = "MiB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
     max_memory: u64,
+    /// Ask clients for a certificate issued by one of these CAs (PEM): mutual TLS.
+    #[arg(long, value_name = "CA.pem")]
+    client_ca: Option<PathBuf>,
+    /// With --client-ca: refuse clients without a certificate (required, the default) or serve
+    /// them as anonymous (optional).
+    #[arg(long, value_name = "optional|required")]
+    client_auth: Option<server::client_identity::ClientAuthMode>,
 }
 
 fn main() {
@@ -103,7 +110,15 @@ fn main() {
             std::process::exit(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if cli.client_auth.is_some() && cli.client_ca.is_none() {
+        eprintln!("server: --client-auth needs --client-ca FILE (the CAs to accept)");
+        std::process::exit(2);
+    }
     let opts = server::Options {
+        client_ca: cli.client_ca,
+        client_auth: cli
+            .client_auth
+            .unwrap_or(server::client_identity::ClientAuthMode::Required),
         root: cli.root,
         listen: cli.listen,
         cert: cli.cert,

@@ -94,6 +94,10 @@ impl App {
                 .tls
                 .as_ref()
                 .and_then(|t| t.info.resumed.map(log::resumed_name)),
+            client_subject: peer
+                .tls
+                .as_ref()
+                .and_then(|t| crate::client_identity::subject(&t.info)),
             started,
         };
         Response::from_parts(parts, log::LoggedBody::new(body, record))

@@ -187,8 +187,9 @@ pub fn front_page(visit: &Visit<'_>) -> String {
                 "<header><h1>Your connection is HTTPS (TLS 1.2)</h1>\
                  <p>This page was written for you just now, from the handshake your browser and \
                  this server have just completed. Nothing here comes from outside this server.</p></header>\n\
-                 <main><div class=\"grid\">\n<div>{}{}{}{}</div>\n<div>{}</div>\n</div>{}</main>",
+                 <main><div class=\"grid\">\n<div>{}{}{}{}{}</div>\n<div>{}</div>\n</div>{}</main>",
                 connection_section(visit, tls),
+                crate::client_identity::section(&tls.info),
                 wire_section(tls),
                 chain_section(&tls.chain),
                 request_section(visit),
@@ -657,6 +658,7 @@ mod tests {
             alpn_protocol: Some(b"http/1.1".to_vec()),
             server_name: server_name.map(str::to_string),
             server_chain: vec![b"not a certificate".to_vec()],
+            client_chain: Vec::new(),
             verification: None,
             resumed: None,
         }

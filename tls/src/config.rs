@@ -52,6 +52,8 @@ pub struct ServerConfig {
     pub private_key: RsaPrivateKey,
     /// How sessions are remembered for the abbreviated handshake.
     pub resumption: Resumption,
+    /// Ask clients for a certificate (RFC 5246 §7.4.4); `None` = never ask.
+    pub client_auth: Option<ClientAuth>,
 }
 
 /// How a server remembers sessions so a client can resume them (RFC 5246 §7.3, RFC 5077).
@@ -93,6 +95,45 @@ impl Resumption {
     }
 }
 
+/// How a server authenticates its clients by certificate.
+pub struct ClientAuth {
+    /// The CAs whose client certificates we accept; their subjects are named in
+    /// CertificateRequest.
+    pub roots: TrustStore,
+    /// Refuse a client that sends no certificate (`handshake_failure`); otherwise it is served
+    /// anonymously. A certificate that is sent must verify either way.
+    pub required: bool,
+    /// Check validity at this Unix time instead of now (tests).
+    pub verify_time: Option<i64>,
+}
+
+/// A client's certificate chain (leaf first) and the private key of its leaf.
+pub struct ClientIdentity {
+    pub chain: Vec<Vec<u8>>,
+    pub key: RsaPrivateKey,
+}
+
+impl ClientIdentity {
+    /// Checks that the key matches the leaf, so a mix-up fails at startup rather than as a
+    /// `decrypt_error` from every server.
+    pub fn new(chain: Vec<Vec<u8>>, key: RsaPrivateKey) -> Result<Self, Error> {
+        let leaf = chain
+            .first()
+            .ok_or_else(|| Error::config("empty client certificate chain"))?;
+        let leaf = Certificate::from_der(leaf)
+            .map_err(|e| Error::config(format!("client certificate: {e}")))?;
+        let leaf_key = leaf
+            .public_key()
+            .map_err(|e| Error::config(format!("client certificate key: {e}")))?;
+        if &leaf_key != key.public_key() {
+            return Err(Error::config(
+                "the private key does not match the client certificate",
+            ));
+        }
+        Ok(Self { chain, key })
+    }
+}
+
 impl ServerConfig {
     /// Checks that the key matches the leaf certificate, so a misconfiguration fails at startup
     /// rather than as `decrypt_error` on every connection.
@@ -122,6 +163,7 @@ impl ServerConfig {
             cert_chain,
             private_key,
             resumption: Resumption::default(),
+            client_auth: None,
         })
     }
 }
@@ -160,6 +202,8 @@ pub struct ClientConfig {
     pub verify_time: Option<i64>,
     /// Offer the RFC 5077 session_ticket extension (accept a ticket from the server).
     pub session_tickets: bool,
+    /// What we answer a CertificateRequest with; `None` = an empty Certificate.
+    pub client_identity: Option<Arc<ClientIdentity>>,
     /// Test hook: replaces the PKCS#1 encryption of the pre-master secret, so a test can send
     /// a malformed one and watch the server fail only at Finished. Only with the `testing`
     /// feature, which nothing but this workspace's test builds enables.
@@ -175,6 +219,7 @@ impl ClientConfig {
             policy: Arc::new(StrictPolicy),
             verify_time: None,
             session_tickets: true,
+            client_identity: None,
             #[cfg(feature = "testing")]
             testing_encrypt_premaster: None,
         }

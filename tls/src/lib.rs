@@ -18,7 +18,7 @@
 //!  common_state (send, CCS, alerts,      <- record, msgs, handshake::keys, session, trace
 //!                key switches)
 //!  handshake::{keys, key_exchange,       <- common_state, config, crypto, pki
-//!             client, server}
+//!             client_auth, client, server}
 //!  conn (Connection: API, dispatch)      <- handshake, common_state
 //!  stream (tokio)                        <- conn
 //!  explain                               <- trace, msgs, pki, config

@@ -41,6 +41,11 @@ pub struct SessionInfo {
     pub server_name: Option<String>,
     /// The chain the server sent, leaf first (DER).
     pub server_chain: Vec<Vec<u8>>,
+    /// The chain the client authenticated with, leaf first (DER): on the server side only
+    /// after it verified and the client proved it holds the key (CertificateVerify). Empty when
+    /// the client sent none or was not asked. A resumed session keeps it (client identity
+    /// survives resumption, RFC 5246 §7.4.6).
+    pub client_chain: Vec<Vec<u8>>,
     /// Client side: the standard checks' verdict on that chain (`Ok` = length of the verified
     /// path), even when a policy chose to continue anyway. `None` on the server side.
     pub verification: Option<Result<usize, CertError>>,

@@ -24,6 +24,9 @@ pub struct Pki {
     pub root_key: RsaPrivateKey,
     pub leaf: Certificate,
     leaf_key_pem: String,
+    /// A client certificate (`CN=Test Client`, clientAuth) for the leaf's key, signed by the
+    /// root: `client.pem`, its key is `leaf-key.pem`.
+    pub client: Certificate,
 }
 
 /// The shared PKI, made on first use (key generation is the slow part).
@@ -42,6 +45,10 @@ fn make_pki() -> Pki {
         .expect("names")
         .sign(leaf_key.public_key(), &root, &root_key)
         .expect("leaf");
+    let client = CertificateBuilder::client("Test Client", Some("client@example.test"))
+        .expect("client name")
+        .sign(leaf_key.public_key(), &root, &root_key)
+        .expect("client");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().to_path_buf();
     let write = |name: &str, text: &str| {
@@ -49,6 +56,7 @@ fn make_pki() -> Pki {
     };
     write("ca.pem", &pem::encode_certificate(root.der()));
     write("leaf.pem", &pem::encode_certificate(leaf.der()));
+    write("client.pem", &pem::encode_certificate(client.der()));
     // Keys as a real CA writes them (mode 0600): some readers check.
     keys::write_private_key(&path.join("ca-key.pem"), &root_key, false).expect("CA key");
     keys::write_private_key(&path.join("leaf-key.pem"), &leaf_key, false).expect("leaf key");
@@ -60,6 +68,7 @@ fn make_pki() -> Pki {
         root_key,
         leaf,
         leaf_key_pem,
+        client,
     }
 }
 
@@ -75,6 +84,39 @@ impl Pki {
     }
     pub fn leaf_key(&self) -> PathBuf {
         self.dir.join("leaf-key.pem")
+    }
+
+    /// The client certificate; its key is [`Pki::leaf_key`].
+    pub fn client(&self) -> PathBuf {
+        self.dir.join("client.pem")
+    }
+
+    /// A client certificate of the client profile for the leaf's key, signed by the root, as
+    /// `adjust` made it (validity, purposes, …): for the tests of each refusal.
+    pub fn client_cert_with(
+        &self,
+        adjust: impl FnOnce(CertificateBuilder) -> CertificateBuilder,
+    ) -> Certificate {
+        adjust(CertificateBuilder::client("Test Client", None).expect("client name"))
+            .sign(
+                self.leaf_private_key().public_key(),
+                &self.root,
+                &self.root_key,
+            )
+            .expect("client certificate")
+    }
+
+    /// A server asking for client certificates from the root.
+    pub fn server_config_with_client_auth(&self, required: bool) -> ServerConfig {
+        let mut roots = TrustStore::new();
+        roots.add(self.root.clone());
+        let mut config = self.server_config();
+        config.client_auth = Some(crate::config::ClientAuth {
+            roots,
+            required,
+            verify_time: None,
+        });
+        config
     }
 
     /// A fresh copy of the leaf's private key (keys are not `Clone`).

@@ -83,6 +83,17 @@ pub enum Event<'a> {
         at_unix: i64,
         accepted: bool,
     },
+    /// CertificateVerify (RFC 5246 §7.4.8): the client signed `transcript_hash` (the hash named
+    /// by `algorithm` of every handshake message before CertificateVerify) with the key of the
+    /// certificate whose subject is `signer`. `verified`: `None` on the signing side, the
+    /// server's verdict on the other.
+    ClientSignature {
+        algorithm: u16,
+        transcript_hash: &'a [u8],
+        key_bits: usize,
+        signer: &'a str,
+        verified: Option<bool>,
+    },
     /// The handshake finished; what was negotiated.
     HandshakeComplete {
         info: &'a crate::session::SessionInfo,

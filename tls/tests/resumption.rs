@@ -369,3 +369,51 @@ fn malformed_new_session_ticket_is_decode_error() {
     let err = c.process_new_packets().expect_err("refused");
     assert_eq!(err.alert(), Some(AlertDescription::DecodeError), "{err}");
 }
+
+/// A session made with a client certificate keeps its identity when resumed (no new
+/// CertificateRequest), by id and by ticket; a server that requires a certificate does not
+/// resume an anonymous session but asks again in a full handshake.
+#[test]
+fn client_certificate_survives_resumption() {
+    use tls::config::ClientIdentity;
+    let mut cc = client_config(pki());
+    cc.client_identity = Some(Arc::new(ClientIdentity {
+        chain: vec![pki().client.der().to_vec()],
+        key: pki().leaf_private_key(),
+    }));
+    let with_cert = arc(cc);
+    let mut ids_only = client_config(pki());
+    ids_only.session_tickets = false;
+    ids_only.client_identity = with_cert.client_identity.clone();
+    let ids_only = arc(ids_only);
+    let required = arc(pki().server_config_with_client_auth(true));
+    for (cc, by) in [
+        (&with_cert, ResumedBy::Ticket),
+        (&ids_only, ResumedBy::SessionId),
+    ] {
+        let session = first_session(cc, &required);
+        let (c, s) = connect(cc, &required, "localhost", Some(session)).expect("resumed");
+        assert_eq!(resumed(&c, &s), Some(by));
+        assert_eq!(
+            s.info().expect("server info").client_chain,
+            vec![pki().client.der().to_vec()],
+            "{by:?}"
+        );
+    }
+
+    // An anonymous session (optional client auth, no certificate) offered to a server that
+    // requires one: a full handshake, which this client (it has none) cannot pass.
+    let optional = arc(pki().server_config_with_client_auth(false));
+    let anonymous = client_ids_only();
+    let session = first_session(&anonymous, &optional);
+    let mut strict = pki().server_config_with_client_auth(true);
+    strict.resumption = optional.resumption.clone();
+    let err = connect(&anonymous, &arc(strict), "localhost", Some(session.clone()))
+        .err()
+        .expect("not resumed: asked for a certificate, refused without one");
+    assert_eq!(err.alert(), Some(AlertDescription::HandshakeFailure));
+    // The same session still resumes on the optional server, anonymously.
+    let (c, s) = connect(&anonymous, &optional, "localhost", Some(session)).expect("resumed");
+    assert_eq!(resumed(&c, &s), Some(ResumedBy::SessionId));
+    assert!(s.info().expect("server info").client_chain.is_empty());
+}

@@ -95,6 +95,8 @@ fn our_signatures_verify_in_openssl() {
         (HashAlg::Sha256, "-sha256"),
         (HashAlg::Sha384, "-sha384"),
         (HashAlg::Sha512, "-sha512"),
+        // A TLS 1.2 client may still sign CertificateVerify with SHA-1.
+        (HashAlg::Sha1, "-sha1"),
     ] {
         let sig = our_key().sign_pkcs1v15(hash, msg).unwrap();
         std::fs::write(dir.join("sig"), &sig).unwrap();
@@ -137,6 +139,8 @@ fn openssl_signatures_verify_with_ours() {
         (HashAlg::Sha256, "-sha256"),
         (HashAlg::Sha384, "-sha384"),
         (HashAlg::Sha512, "-sha512"),
+        // A TLS 1.2 client may still sign CertificateVerify with SHA-1.
+        (HashAlg::Sha1, "-sha1"),
     ] {
         openssl(
             dir,

@@ -34,6 +34,7 @@ impl Session<'_> {
             accept_once,
         ));
         config.policy = policy.clone();
+        config.client_identity = self.identity()?;
         if let Some(suites) = &opts.ciphers {
             config.common.suites = suites.clone();
         }
@@ -69,6 +70,41 @@ impl Session<'_> {
             policy,
             observer,
         })
+    }
+
+    /// `--cert`/`--key`: the chain and its key, checked to belong together (curl's exit 58
+    /// when they cannot be used).
+    fn identity(&mut self) -> Result<Option<Arc<tls::config::ClientIdentity>>, ClientError> {
+        let Some(cert) = &self.opts.cert else {
+            return Ok(None);
+        };
+        if let Some(identity) = &self.identity {
+            return Ok(Some(identity.clone()));
+        }
+        let chain = tls::pki::local_ca::read_chain_der(cert).map_err(|e| {
+            ClientError::new(
+                58,
+                format!(
+                    "could not load PEM client certificate from {}: {e}",
+                    cert.display()
+                ),
+            )
+        })?;
+        let key_path = self.opts.key.as_ref().unwrap_or(cert);
+        let key = tls::pki::keys::read_private_key(key_path).map_err(|e| {
+            ClientError::new(
+                58,
+                format!(
+                    "unable to set private key file: '{}': {e}",
+                    key_path.display()
+                ),
+            )
+        })?;
+        let identity = tls::config::ClientIdentity::new(chain, key)
+            .map_err(|e| ClientError::new(58, format!("client certificate: {e}")))?;
+        let identity = Arc::new(identity);
+        self.identity = Some(identity.clone());
+        Ok(Some(identity))
     }
 
     /// The trust anchors: `--cacert`, else the system bundle (an empty store when there is

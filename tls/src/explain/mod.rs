@@ -36,6 +36,7 @@ pub enum Role {
     Server,
 }
 
+pub mod client_auth;
 mod record;
 mod render;
 mod steps;
@@ -120,6 +121,27 @@ impl Explainer {
                 at_unix,
                 accepted,
             } => vec![self.certificate_checked(presented, outcome, *at_unix, *accepted)],
+            Event::ClientSignature {
+                algorithm,
+                transcript_hash,
+                key_bits,
+                signer,
+                verified,
+            } => {
+                let title = match verified {
+                    None => "Signing the handshake for CertificateVerify",
+                    Some(_) => "Checking the client's CertificateVerify",
+                };
+                let s = self.step(title);
+                vec![client_auth::certificate_verify_checked(
+                    s,
+                    *algorithm,
+                    transcript_hash,
+                    *key_bits,
+                    signer,
+                    *verified,
+                )]
+            }
             Event::HandshakeComplete { info } => {
                 let mut s = self.step("Handshake complete");
                 s.field("protocol", "TLS 1.2");

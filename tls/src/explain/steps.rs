@@ -112,12 +112,24 @@ impl Explainer {
                     cert_msg.chain.len(),
                     if cert_msg.chain.len() == 1 { "" } else { "s" }
                 ));
-                s.text("The server's identity: its public key, signed by a certificate authority.");
+                let from_server = matches!(
+                    (self.role, direction),
+                    (Role::Client, Direction::Received) | (Role::Server, Direction::Sent)
+                );
+                if from_server {
+                    s.text(
+                        "The server's identity: its public key, signed by a certificate authority.",
+                    );
+                } else if cert_msg.chain.is_empty() {
+                    s.text("The client's answer to CertificateRequest: no certificate. The server decides whether to go on anonymously.");
+                } else {
+                    s.text("The client's identity (it was asked for it): its public key, signed by a certificate authority. CertificateVerify will prove it holds the private key.");
+                }
                 for (depth, der) in cert_msg.chain.iter().enumerate() {
                     match Certificate::from_der(der) {
                         Ok(cert) => {
                             describe_certificate(&mut s, depth, &cert);
-                            if depth == 0 {
+                            if depth == 0 && from_server {
                                 if let Ok(key) = cert.public_key() {
                                     self.server_key_bits = key.bits();
                                     self.server_modulus = key.n().to_bytes_be();
@@ -211,6 +223,18 @@ impl Explainer {
                     s.field("lifetime hint", format!("{secs} s"));
                 }
                 vec![s]
+            }
+            HandshakePayload::CertificateRequest(request) => {
+                vec![super::client_auth::certificate_request(
+                    self.step(&format!("CertificateRequest ({flow}, {len} bytes)")),
+                    request,
+                )]
+            }
+            HandshakePayload::CertificateVerify(verify) => {
+                vec![super::client_auth::certificate_verify(
+                    self.step(&format!("CertificateVerify ({flow}, {len} bytes)")),
+                    verify,
+                )]
             }
             HandshakePayload::HelloRequest | HandshakePayload::Unknown(..) => {
                 let mut s = self.step(&format!("{} ({flow}, {len} bytes)", message.typ()));
@@ -315,7 +339,14 @@ impl Explainer {
                 ),
             ),
         }
-        if outcome.is_err() {
+        if self.role == Role::Server {
+            // The server checks a client's chain (mutual TLS): no host name, purpose clientAuth.
+            s.text(if outcome.is_ok() {
+                "So this public key belongs to a client the CA vouched for (extendedKeyUsage clientAuth); CertificateVerify must now prove the client holds its private key."
+            } else {
+                "The handshake stops here with the matching alert: the client is not who a trusted CA says it is."
+            });
+        } else if outcome.is_err() {
             s.text(if accepted {
                 "Going on anyway, as you asked: the server's identity is NOT proven."
             } else {

@@ -14,14 +14,15 @@ use crate::common_state::{CommonState, Input};
 use crate::config::{CertCheck, ClientConfig};
 use crate::crypto::ecdh::{NamedGroup, SUPPORTED_GROUPS};
 use crate::crypto::rsa::RsaPublicKey;
+use crate::handshake::client_auth;
 use crate::handshake::key_exchange::{
     client_check_server_key_exchange, client_ecdhe, client_encrypt, KeyTransport,
 };
 use crate::handshake::keys::{random32, KeysAgreed, Secrets, Side, Transcript};
 use crate::handshake::resumption::{self, ClientOffer, ClientResumed};
 use crate::msgs::handshake::{
-    ClientHello, ClientKeyExchange, EcdhClientKeyExchange, Extension, Finished, HandshakeMessage,
-    HandshakePayload, HandshakeType, ServerHello, TLS12,
+    CertificateRequest, ClientHello, ClientKeyExchange, EcdhClientKeyExchange, Extension, Finished,
+    HandshakeMessage, HandshakePayload, HandshakeType, ServerHello, TLS12,
 };
 use crate::pki::verify::{check_key_transport_usage, verify_chain};
 use crate::pki::x509::Certificate;
@@ -373,6 +374,7 @@ impl ExpectCertificate {
             verification,
             server_key,
             server_share: None,
+            certificate_request: None,
             prev: *self,
         });
         Ok(match key_exchange {
@@ -409,6 +411,8 @@ pub(crate) struct ExpectServerHelloDone {
     server_key: RsaPublicKey,
     /// ECDHE suites: the server's ephemeral key from its ServerKeyExchange.
     server_share: Option<ServerShare>,
+    /// Client authentication: the server asked for our certificate (`client_auth`).
+    certificate_request: Option<CertificateRequest>,
 }
 
 impl ExpectServerHelloDone {
@@ -443,10 +447,19 @@ impl ExpectServerHelloDone {
     /// Step 4: key delivery. RSA carries 48 random bytes to the server; everything after is
     /// symmetric, keyed from them.
     fn handle(
-        self: Box<Self>,
+        mut self: Box<Self>,
         core: &mut CommonState,
         message: HandshakeMessage,
     ) -> Result<ClientState, Error> {
+        // Client authentication: the server asks for a certificate before it is done.
+        if let HandshakePayload::CertificateRequest(request) = message.payload {
+            if self.certificate_request.is_some() {
+                return Err(Error::unexpected("a second CertificateRequest"));
+            }
+            self.prev.transcript.add(&message.raw);
+            self.certificate_request = Some(request);
+            return Ok(ClientState::ServerHelloDone(self));
+        }
         if !matches!(message.payload, HandshakePayload::ServerHelloDone) {
             return Err(Error::unexpected(format!(
                 "expected ServerHelloDone, got {}",
@@ -459,9 +472,19 @@ impl ExpectServerHelloDone {
             verification,
             server_key,
             server_share,
+            certificate_request,
         } = *self;
         let mut transcript = prev.transcript;
         transcript.add(&message.raw);
+
+        // Client authentication: our chain (or an empty one) before the key exchange.
+        let mut signer = None;
+        if let Some(request) = &certificate_request {
+            let (certificate, identity) = client_auth::answer_request(&prev.config, request);
+            transcript.add(&certificate.raw);
+            core.queue_handshake(&certificate);
+            signer = identity;
+        }
 
         let (pre_master_secret, key_exchange) = match server_share {
             None => {
@@ -503,6 +526,15 @@ impl ExpectServerHelloDone {
         core.queue_handshake(&key_exchange);
 
         let session_hash = transcript.current_hash();
+        // Client authentication: sign everything so far (ClientKeyExchange included).
+        let mut client_chain = Vec::new();
+        if let Some((identity, algorithm)) = signer {
+            let verify =
+                client_auth::sign_certificate_verify(identity, algorithm, &transcript, core)?;
+            transcript.add(&verify.raw);
+            core.queue_handshake(&verify);
+            client_chain = identity.chain.clone();
+        }
         let info = SessionInfo {
             version: TLS12,
             suite: prev.suite,
@@ -514,6 +546,7 @@ impl ExpectServerHelloDone {
             alpn_protocol: prev.negotiated.alpn,
             server_name: Some(prev.server_name),
             server_chain,
+            client_chain,
             verification: Some(verification),
             resumed: None,
         };

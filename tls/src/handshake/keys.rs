@@ -15,16 +15,26 @@ use sha2::{Digest, Sha256, Sha384};
 /// The running hash of every handshake message so far, over the exact bytes on the wire.
 /// The suite's PRF names the hash (RFC 5246 §7.4.9), but the ClientHello is hashed before any
 /// suite is chosen: so both candidates run, and the key schedule takes the suite's one.
+/// The bytes themselves are kept too: CertificateVerify hashes them with whichever hash the
+/// client names (RFC 5246 §7.4.8). Bounded: a handshake is a handful of messages, each capped
+/// by the joiner.
 #[derive(Clone, Default)]
 pub(crate) struct Transcript {
     sha256: Sha256,
     sha384: Sha384,
+    messages: Vec<u8>,
 }
 
 impl Transcript {
     pub(crate) fn add(&mut self, raw: &[u8]) {
         self.sha256.update(raw);
         self.sha384.update(raw);
+        self.messages.extend_from_slice(raw);
+    }
+
+    /// Every handshake message so far, as on the wire (for CertificateVerify).
+    pub(crate) fn messages(&self) -> &[u8] {
+        &self.messages
     }
 
     pub(crate) fn current_hash(&self) -> HandshakeHash {

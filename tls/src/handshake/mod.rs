@@ -2,6 +2,7 @@
 //! and server state machines (the messages themselves are wire formats, in `msgs`).
 
 pub(crate) mod client;
+pub(crate) mod client_auth;
 pub(crate) mod key_exchange;
 pub(crate) mod keys;
 pub(crate) mod resumption;

@@ -153,6 +153,10 @@ pub(crate) fn server_find(
         || session.server_name.as_deref() != offer.server_name
         // RFC 7366 §3.1: the same ETM as before, for a CBC session (an AEAD one has no MAC).
         || (!session.suite.is_aead() && session.encrypt_then_mac != offer.etm)
+        // A server that requires a client certificate does not resume an anonymous session:
+        // the full handshake asks for one.
+        || (config.client_auth.as_ref().is_some_and(|auth| auth.required)
+            && session.peer_chain.is_empty())
     {
         return Ok(None);
     }
@@ -202,8 +206,8 @@ pub(crate) fn server_remember(core: &mut CommonState, keys: &mut KeysAgreed) {
         encrypt_then_mac: keys.info.encrypt_then_mac,
         alpn_protocol: keys.info.alpn_protocol.clone(),
         server_name: keys.info.server_name.clone(),
-        // The client's chain, once client certificates are asked for.
-        peer_chain: Vec::new(),
+        // The client's chain (client authentication): a resumed session keeps its identity.
+        peer_chain: keys.info.client_chain.clone(),
         created: unix_now(),
     };
     if remember.issue_ticket {
@@ -294,6 +298,8 @@ pub(crate) fn server_resume(
         alpn_protocol: alpn,
         server_name: session.server_name.clone(),
         server_chain: config.cert_chain.clone(),
+        // The client authenticated when the session was made; no CertificateRequest now.
+        client_chain: session.peer_chain.clone(),
         verification: None,
         resumed: Some(by),
     };
@@ -423,6 +429,8 @@ pub(crate) fn client_accepts(
         alpn_protocol: hello.alpn_protocols().and_then(|p| p.first().cloned()),
         server_name: state.server_name.clone(),
         server_chain: state.peer_chain.clone(),
+        // Our own chain is not kept in the client's session.
+        client_chain: Vec::new(),
         // The chain was checked when the session was made; nothing new was presented.
         verification: None,
         resumed: Some(if session.ticket.is_some() {

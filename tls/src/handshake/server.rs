@@ -11,6 +11,7 @@
 use crate::alert::AlertDescription;
 use crate::common_state::{CommonState, Input};
 use crate::config::ServerConfig;
+use crate::handshake::client_auth;
 use crate::handshake::key_exchange::{
     agree, check_point_formats, server_choose_ecdhe, server_decrypt, server_key_exchange,
     ServerEcdhe,
@@ -31,7 +32,11 @@ use std::sync::Arc;
 
 pub(crate) enum ServerState {
     ClientHello(Box<ExpectClientHello>),
+    /// Client authentication (`client_auth`): we asked for the client's Certificate.
+    ClientCertificate(Box<ExpectClientKeyExchange>),
     ClientKeyExchange(Box<ExpectClientKeyExchange>),
+    /// Client authentication: it sent a certificate, so it must prove it holds the key.
+    CertificateVerify(Box<KeysAgreed>),
     ChangeCipherSpec(Box<KeysAgreed>),
     Finished(Box<KeysAgreed>),
     /// Abbreviated handshake (`resumption`): our Finished is sent; the client's CCS, Finished.
@@ -50,7 +55,9 @@ impl ServerState {
     pub(crate) fn expects(&self, typ: HandshakeType) -> bool {
         match self {
             Self::ClientHello(_) => typ == HandshakeType::ClientHello,
+            Self::ClientCertificate(_) => typ == HandshakeType::Certificate,
             Self::ClientKeyExchange(_) => typ == HandshakeType::ClientKeyExchange,
+            Self::CertificateVerify(_) => typ == HandshakeType::CertificateVerify,
             Self::ChangeCipherSpec(_) => false,
             Self::Finished(_) | Self::ResumedFinished(_) => typ == HandshakeType::Finished,
             Self::ResumedChangeCipherSpec(_) => false,
@@ -60,8 +67,24 @@ impl ServerState {
 
     pub(crate) fn handle(self, core: &mut CommonState, input: Input) -> Result<Self, Error> {
         match (self, input) {
-            (Self::ClientHello(s), Input::Handshake(m)) => (*s).handle(core, m),
+            (Self::ClientHello(s), Input::Handshake(m)) => {
+                // Client authentication: when we asked (CertificateRequest), the client's
+                // Certificate comes before its key exchange.
+                let asked = s.config.client_auth.is_some();
+                match (*s).handle(core, m)? {
+                    Self::ClientKeyExchange(next) if asked => Ok(Self::ClientCertificate(next)),
+                    other => Ok(other),
+                }
+            }
+            (Self::ClientCertificate(mut s), Input::Handshake(m)) => {
+                s.info.client_chain = client_auth::check_client_certificate(&s.config, core, &m)?;
+                s.transcript.add(&m.raw);
+                Ok(Self::ClientKeyExchange(s))
+            }
             (Self::ClientKeyExchange(s), Input::Handshake(m)) => s.handle(core, m),
+            (Self::CertificateVerify(s), Input::Handshake(m)) => Ok(Self::ChangeCipherSpec(
+                client_auth::check_certificate_verify(s, core, &m)?,
+            )),
             (Self::ChangeCipherSpec(s), Input::ChangeCipherSpec) => {
                 Ok(Self::Finished(s.peer_change_cipher_spec(core)?))
             }
@@ -219,15 +242,18 @@ impl ExpectClientHello {
         let key_exchange = ecdhe
             .as_ref()
             .map(|e| HandshakeMessage::new(HandshakePayload::ServerKeyExchange(e.message.clone())));
+        let certificate_request = client_auth::certificate_request(&self.config);
         let done = HandshakeMessage::new(HandshakePayload::ServerHelloDone);
-
-        let mut transcript = Transcript::default();
+        // RFC 5246 §7.3: ServerKeyExchange before CertificateRequest.
         let flight = [
             Some(&server_hello),
             Some(&certificate),
             key_exchange.as_ref(),
+            certificate_request.as_ref(),
             Some(&done),
         ];
+
+        let mut transcript = Transcript::default();
         transcript.add(&message.raw);
         for m in flight.into_iter().flatten() {
             transcript.add(&m.raw);
@@ -247,6 +273,7 @@ impl ExpectClientHello {
                     alpn_protocol: negotiated.alpn,
                     server_name: negotiated.server_name,
                     server_chain: self.config.cert_chain.clone(),
+                    client_chain: Vec::new(),
                     verification: None,
                     resumed: None,
                 },
@@ -417,11 +444,16 @@ impl ExpectClientKeyExchange {
             self.info.extended_master_secret.then_some(&session_hash),
         );
         core.start_encryption(&secrets, Side::Server);
-        Ok(ServerState::ChangeCipherSpec(Box::new(KeysAgreed {
+        let keys = Box::new(KeysAgreed {
             secrets,
             transcript: self.transcript,
             info: self.info,
-        })))
+        });
+        // A client that sent a certificate must now prove it holds its key.
+        if !keys.info.client_chain.is_empty() {
+            return Ok(ServerState::CertificateVerify(keys));
+        }
+        Ok(ServerState::ChangeCipherSpec(keys))
     }
 }
 

@@ -4,7 +4,7 @@
 //! hash must cover what was on the wire, not a re-encoding (RFC 5246 §7.4.9).
 //!
 //! Every malformed message is `decode_error`: wrong lengths, trailing bytes, or a malformed
-//! extension. Messages we do not use (CertificateRequest, …) are kept whole as [`HandshakePayload::Unknown`] so the state machines
+//! extension. Messages we do not use (NewSessionTicket, …) are kept whole as [`HandshakePayload::Unknown`] so the state machines
 //! can answer them with `unexpected_message`.
 
 use crate::error::Error;
@@ -170,6 +170,30 @@ pub struct EcdhClientKeyExchange {
     pub public: Vec<u8>,
 }
 
+/// `ClientCertificateType` rsa_sign (RFC 5246 §7.4.4): the client may send an RSA certificate.
+pub const CERT_TYPE_RSA_SIGN: u8 = 1;
+
+/// `CertificateRequest` (RFC 5246 §7.4.4): the server asks the client for a certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateRequest {
+    /// `ClientCertificateType certificate_types<1..2^8-1>`.
+    pub certificate_types: Vec<u8>,
+    /// `SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>` (hash << 8 | sig).
+    pub signature_algorithms: Vec<u16>,
+    /// `DistinguishedName certificate_authorities<0..2^16-1>`: each a DER `Name`, not parsed
+    /// here (they are only hints for the client's choice).
+    pub certificate_authorities: Vec<Vec<u8>>,
+}
+
+/// `CertificateVerify` (RFC 5246 §7.4.8): the client's signature over the handshake so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateVerify {
+    /// `SignatureAndHashAlgorithm` (hash << 8 | signature), e.g. 0x0401 rsa_pkcs1_sha256.
+    pub algorithm: u16,
+    /// `opaque signature<0..2^16-1>`.
+    pub signature: Vec<u8>,
+}
+
 /// `Finished` (RFC 5246 §7.4.9).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finished {
@@ -190,8 +214,9 @@ pub enum HandshakePayload {
     /// framing: see [`HandshakePayload::decode`]).
     EcdhClientKeyExchange(EcdhClientKeyExchange),
     Finished(Finished),
-    /// A message we do not parse (CertificateRequest, CertificateVerify,
-    /// NewSessionTicket, unknown types): its type and body bytes.
+    CertificateRequest(CertificateRequest),
+    CertificateVerify(CertificateVerify),
+    /// A message we do not parse (NewSessionTicket, unknown types): its type and body bytes.
     Unknown(HandshakeType, Vec<u8>),
 }
 
@@ -247,6 +272,8 @@ impl HandshakePayload {
                 HandshakeType::ClientKeyExchange
             }
             Self::Finished(_) => HandshakeType::Finished,
+            Self::CertificateRequest(_) => HandshakeType::CertificateRequest,
+            Self::CertificateVerify(_) => HandshakeType::CertificateVerify,
             Self::Unknown(typ, _) => *typ,
         }
     }
@@ -279,6 +306,12 @@ impl HandshakePayload {
                 },
             },
             HandshakeType::Finished => Self::Finished(Finished::decode(body)?),
+            HandshakeType::CertificateRequest => {
+                Self::CertificateRequest(CertificateRequest::decode(body)?)
+            }
+            HandshakeType::CertificateVerify => {
+                Self::CertificateVerify(CertificateVerify::decode(body)?)
+            }
             other => Self::Unknown(other, body.to_vec()),
         })
     }
@@ -294,6 +327,8 @@ impl HandshakePayload {
             Self::ClientKeyExchange(m) => m.encode(out),
             Self::EcdhClientKeyExchange(m) => m.encode(out),
             Self::Finished(m) => m.encode(out),
+            Self::CertificateRequest(m) => m.encode(out),
+            Self::CertificateVerify(m) => m.encode(out),
             Self::Unknown(_, body) => out.extend_from_slice(body),
         }
     }
@@ -576,6 +611,66 @@ fn read_point(r: &mut Reader<'_>) -> Result<Vec<u8>, Error> {
     Ok(point.to_vec())
 }
 
+impl CertificateRequest {
+    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let certificate_types = r.vec_u8()?.to_vec();
+        if certificate_types.is_empty() {
+            return Err(Error::decode("certificate_types is empty"));
+        }
+        let signature_algorithms = read_u16_list(r.vec_u16()?, "supported_signature_algorithms")?;
+        let mut list = r.sub_u16()?;
+        r.finish()?;
+        let mut certificate_authorities = Vec::new();
+        while !list.is_empty() {
+            let name = list.vec_u16()?;
+            if name.is_empty() {
+                return Err(Error::decode(
+                    "empty DistinguishedName in certificate_authorities",
+                ));
+            }
+            certificate_authorities.push(name.to_vec());
+        }
+        Ok(Self {
+            certificate_types,
+            signature_algorithms,
+            certificate_authorities,
+        })
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        put_vec_u8(out, &self.certificate_types);
+        with_u16_len(out, |out| {
+            for alg in &self.signature_algorithms {
+                put_u16(out, *alg);
+            }
+        });
+        with_u16_len(out, |out| {
+            for name in &self.certificate_authorities {
+                put_vec_u16(out, name);
+            }
+        });
+    }
+}
+
+impl CertificateVerify {
+    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let algorithm = r.u16()?;
+        let signature = r.vec_u16()?.to_vec();
+        r.finish()?;
+        Ok(Self {
+            algorithm,
+            signature,
+        })
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        put_u16(out, self.algorithm);
+        put_vec_u16(out, &self.signature);
+    }
+}
+
 impl Finished {
     pub fn decode(body: &[u8]) -> Result<Self, Error> {
         let verify_data = <[u8; VERIFY_DATA_LEN]>::try_from(body).map_err(|_| {
@@ -741,7 +836,16 @@ mod tests {
             HandshakePayload::Finished(Finished {
                 verify_data: [0x5A; 12],
             }),
-            HandshakePayload::Unknown(HandshakeType::CertificateRequest, vec![1, 2, 3]),
+            HandshakePayload::CertificateRequest(CertificateRequest {
+                certificate_types: vec![CERT_TYPE_RSA_SIGN],
+                signature_algorithms: vec![0x0401, 0x0501, 0x0601],
+                certificate_authorities: vec![vec![0x30, 0x00], vec![0x30; 70]],
+            }),
+            HandshakePayload::CertificateVerify(CertificateVerify {
+                algorithm: 0x0401,
+                signature: vec![0x11; 256],
+            }),
+            HandshakePayload::Unknown(HandshakeType::NewSessionTicket, vec![1, 2, 3]),
             HandshakePayload::Unknown(HandshakeType::Unknown(99), Vec::new()),
         ]
     }
@@ -1243,6 +1347,58 @@ mod tests {
     }
 
     #[test]
+    fn certificate_request_vector() {
+        // rsa_sign; rsa_pkcs1_sha256; one CA name (an empty SEQUENCE); then an empty CA list.
+        let body = [1, 1, 0, 2, 4, 1, 0, 4, 0, 2, 0x30, 0x00];
+        let msg = HandshakeMessage::decode(message(13, &body)).unwrap();
+        assert_eq!(
+            msg.payload,
+            HandshakePayload::CertificateRequest(CertificateRequest {
+                certificate_types: vec![1],
+                signature_algorithms: vec![0x0401],
+                certificate_authorities: vec![vec![0x30, 0x00]],
+            })
+        );
+        assert_eq!(HandshakeMessage::new(msg.payload).raw, message(13, &body));
+        // No CA named is fine (the client may send any certificate).
+        assert!(HandshakeMessage::decode(message(13, &[1, 1, 0, 2, 4, 1, 0, 0])).is_ok());
+        for (bad, why) in [
+            (&[0, 0, 2, 4, 1, 0, 0][..], "certificate_types"),
+            (&[1, 1, 0, 0, 0, 0][..], "supported_signature_algorithms"),
+            (
+                &[1, 1, 0, 3, 4, 1, 2, 0, 0][..],
+                "supported_signature_algorithms",
+            ),
+            (&[1, 1, 0, 2, 4, 1, 0, 2, 0, 0][..], "DistinguishedName"),
+        ] {
+            let reason = assert_decode_error(HandshakeMessage::decode(message(13, bad)));
+            assert!(reason.contains(why), "{reason}");
+        }
+    }
+
+    #[test]
+    fn certificate_verify_vector() {
+        let msg = HandshakeMessage::decode(message(15, &[4, 1, 0, 2, 0xAA, 0xBB])).unwrap();
+        assert_eq!(
+            msg.payload,
+            HandshakePayload::CertificateVerify(CertificateVerify {
+                algorithm: 0x0401,
+                signature: vec![0xAA, 0xBB],
+            })
+        );
+        // The signature's length must match what follows it.
+        assert_decode_error(HandshakeMessage::decode(message(
+            15,
+            &[4, 1, 0, 3, 0xAA, 0xBB],
+        )));
+        assert_decode_error(HandshakeMessage::decode(message(
+            15,
+            &[4, 1, 0, 1, 0xAA, 0xBB],
+        )));
+        assert_decode_error(HandshakeMessage::decode(message(15, &[4])));
+    }
+
+    #[test]
     fn unparsed_messages_are_kept() {
         let msg = HandshakeMessage::decode(message(99, &[1, 2, 3])).unwrap();
         assert_eq!(
@@ -1302,7 +1458,7 @@ mod tests {
         }
 
         #[test]
-        fn random_messages_never_panic(typ in prop_oneof![Just(1u8), Just(2), Just(11), Just(16), Just(20), any::<u8>()],
+        fn random_messages_never_panic(typ in prop_oneof![Just(1u8), Just(2), Just(11), Just(13), Just(15), Just(16), Just(20), any::<u8>()],
                                        body in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = HandshakeMessage::decode(message(typ, &body));
             let _ = HandshakeMessage::decode(body);

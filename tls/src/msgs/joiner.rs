@@ -291,7 +291,7 @@ mod tests {
                         finished_raw(b)
                     } else {
                         HandshakeMessage::new(HandshakePayload::Unknown(
-                            HandshakeType::CertificateRequest,
+                            HandshakeType::Unknown(99),
                             vec![b; usize::from(b)],
                         ))
                         .raw

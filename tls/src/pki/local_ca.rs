@@ -126,6 +126,32 @@ pub fn issue<S: AsRef<str>>(
     finish(prefix, certificate, rest, key, request.force)
 }
 
+/// Issue a client certificate (mutual TLS: EKU clientAuth, keyUsage digitalSignature) for
+/// `name` (the CN), with `email` as an rfc822Name subjectAltName, signed by `ca`; written like
+/// [`issue`]'s.
+pub fn issue_client(
+    prefix: &Path,
+    name: &str,
+    email: Option<&str>,
+    ca: &Signer<'_>,
+    request: &Request<'_>,
+    progress: &mut dyn FnMut(KeygenEvent),
+) -> Result<Issued, LocalCaError> {
+    let builder = CertificateBuilder::client(name, email)
+        .map_err(|e| LocalCaError::Input(e.to_string()))?
+        .organization(request.organization);
+    let builder = with_validity(builder, request);
+    let key = generate_key(request.key_bits, progress)?;
+    let certificate = sign_with(&builder, &key, ca)?;
+    finish(
+        prefix,
+        certificate,
+        chain_without_root(ca.chain),
+        key,
+        request.force,
+    )
+}
+
 /// Sign what `builder` describes, for `key`, with the CA `ca`.
 pub fn sign_with(
     builder: &CertificateBuilder,

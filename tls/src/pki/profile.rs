@@ -8,12 +8,14 @@ use super::x509::{
 };
 use super::{CertError, CertErrorKind};
 
+use super::verify::Purpose;
+
 fn rule(code: Option<u32>, reason: String, depth: usize) -> CertError {
     CertError::new(CertErrorKind::Profile { code, reason }, depth)
 }
 
 /// Every certificate of `path` (leaf first, anchor last) against the profile rules.
-pub(crate) fn check_profile(path: &[&Certificate]) -> Result<(), CertError> {
+pub(crate) fn check_profile(path: &[&Certificate], purpose: Purpose) -> Result<(), CertError> {
     let anchor_depth = path.len().saturating_sub(1);
     for (depth, cert) in path.iter().enumerate() {
         // A root is a self-issued trust anchor; everything else was issued by someone.
@@ -27,7 +29,7 @@ pub(crate) fn check_profile(path: &[&Certificate]) -> Result<(), CertError> {
             check_non_root(cert, depth)?;
         }
         if depth == 0 {
-            check_leaf(cert)?;
+            check_leaf(cert, purpose)?;
         }
     }
     Ok(())
@@ -116,7 +118,7 @@ fn check_non_root(cert: &Certificate, depth: usize) -> Result<(), CertError> {
 }
 
 /// The end-entity certificate.
-fn check_leaf(cert: &Certificate) -> Result<(), CertError> {
+fn check_leaf(cert: &Certificate, purpose: Purpose) -> Result<(), CertError> {
     let key_cert_sign = cert.key_usage().is_some_and(|ku| ku.key_cert_sign);
     if cert.is_ca() && !key_cert_sign {
         return Err(rule(
@@ -152,7 +154,13 @@ fn check_leaf(cert: &Certificate) -> Result<(), CertError> {
             0,
         ));
     }
-    if san_critical.is_some() && cert.dns_names().is_empty() && cert.ip_addresses().is_empty() {
+    // A client certificate's names are typically e-mail addresses (rfc822Name), which the
+    // server-name rule below does not count.
+    if purpose == Purpose::ServerAuth
+        && san_critical.is_some()
+        && cert.dns_names().is_empty()
+        && cert.ip_addresses().is_empty()
+    {
         return Err(rule(
             Some(87),
             "Empty Subject Alternative Name extension (CABF BR 7.1.2.7.12)".into(),
@@ -174,7 +182,13 @@ fn check_leaf(cert: &Certificate) -> Result<(), CertError> {
             0,
         ));
     }
-    for cn in cert.subject().common_names() {
+    // The CN of a client certificate names a person or a service, not a host (CABF's server
+    // profile does not apply).
+    let server_cns = match purpose {
+        Purpose::ServerAuth => cert.subject().common_names().collect::<Vec<_>>(),
+        Purpose::ClientAuth => Vec::new(),
+    };
+    for cn in server_cns {
         let copied = cert.dns_names().iter().any(|d| d == cn)
             || cert.ip_addresses().iter().any(|ip| ip.to_string() == cn);
         if !copied {

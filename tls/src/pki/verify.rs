@@ -66,6 +66,26 @@ impl VerifiedChain {
     }
 }
 
+/// What the chain's leaf is to be used for: the extendedKeyUsage purpose each certificate
+/// must allow (when it has the extension), and the keyUsage bits the leaf needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A TLS server (serverAuth; the key signs or decrypts).
+    ServerAuth,
+    /// A TLS client (clientAuth; the key signs CertificateVerify). No host name applies.
+    ClientAuth,
+}
+
+/// Verify a client's chain for TLS client authentication (RFC 5246 §7.4.6): every rule of
+/// [`verify_chain`] with the clientAuth purpose, and no host name.
+pub fn verify_client_chain(
+    presented: &[Certificate],
+    roots: &TrustStore,
+    at_unix: i64,
+) -> Result<VerifiedChain, CertError> {
+    verify_chain_for(presented, roots, None, at_unix, Purpose::ClientAuth)
+}
+
 /// Verify a server's chain. `presented` is what the server sent: the leaf first, then
 /// intermediates in any order (extra or missing ones are fine as long as a path exists).
 /// `host` is a DNS name or an IP literal (`[::1]` accepted); `None` skips the name check.
@@ -75,6 +95,16 @@ pub fn verify_chain(
     roots: &TrustStore,
     host: Option<&str>,
     at_unix: i64,
+) -> Result<VerifiedChain, CertError> {
+    verify_chain_for(presented, roots, host, at_unix, Purpose::ServerAuth)
+}
+
+fn verify_chain_for(
+    presented: &[Certificate],
+    roots: &TrustStore,
+    host: Option<&str>,
+    at_unix: i64,
+    purpose: Purpose,
 ) -> Result<VerifiedChain, CertError> {
     let leaf = presented.first().ok_or_else(|| {
         CertError::new(
@@ -89,7 +119,7 @@ pub fn verify_chain(
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
     check_key_size(leaf, 0)?;
-    let mut check = |path: &[&Certificate]| check_path(path, at_unix);
+    let mut check = |path: &[&Certificate]| check_path(path, at_unix, purpose);
     let path = build_path(leaf, &intermediates, roots, &mut check).map_err(|(e, _)| e)?;
     if let Some(host) = host {
         if !matches_host(leaf, host) {
@@ -129,16 +159,16 @@ pub fn candidate_path_at(
         .iter()
         .take(MAX_PRESENTED)
         .collect::<Vec<_>>();
-    let mut check = |path: &[&Certificate]| check_path(path, at_unix);
+    let mut check = |path: &[&Certificate]| check_path(path, at_unix, Purpose::ServerAuth);
     match build_path(leaf, &intermediates, roots, &mut check) {
         Ok(path) | Err((_, path)) => path.into_iter().cloned().collect(),
     }
 }
 
 /// Everything checked on a complete path, in OpenSSL's order.
-fn check_path(path: &[&Certificate], at_unix: i64) -> Result<(), CertError> {
-    check_extensions(path)?;
-    super::profile::check_profile(path)?;
+fn check_path(path: &[&Certificate], at_unix: i64, purpose: Purpose) -> Result<(), CertError> {
+    check_extensions(path, purpose)?;
+    super::profile::check_profile(path, purpose)?;
     super::name_constraints::check_name_constraints(path)?;
     for (depth, cert) in path.iter().enumerate().skip(1) {
         check_key_size(cert, depth)?;
@@ -410,7 +440,11 @@ fn key_ids_compatible(child: &Certificate, issuer: &Certificate) -> bool {
 }
 
 /// RFC 5280 §6.1.4 and OpenSSL's `check_chain_extensions`, leaf (0) to anchor.
-fn check_extensions(path: &[&Certificate]) -> Result<(), CertError> {
+fn check_extensions(path: &[&Certificate], purpose: Purpose) -> Result<(), CertError> {
+    let allows = |cert: &Certificate| match purpose {
+        Purpose::ServerAuth => cert.allows_server_auth(),
+        Purpose::ClientAuth => cert.allows_client_auth(),
+    };
     let anchor_depth = path.len() - 1;
     // Non-self-issued CAs seen so far below the current certificate.
     let mut cas_below = 0usize;
@@ -436,18 +470,22 @@ fn check_extensions(path: &[&Certificate]) -> Result<(), CertError> {
                     }
                 }
             }
-            if !cert.allows_server_auth() {
+            if !allows(cert) {
                 return fail(CertErrorKind::InvalidPurpose);
             }
             if !cert.is_self_issued() {
                 cas_below += 1;
             }
         } else {
-            // A TLS server key is used to sign or to decrypt the pre-master secret.
-            let usable_for_tls = cert
-                .key_usage()
-                .is_none_or(|ku| ku.digital_signature || ku.key_encipherment || ku.key_agreement);
-            if !usable_for_tls || !cert.allows_server_auth() {
+            // A TLS server key is used to sign or to decrypt the pre-master secret; a client's
+            // signs CertificateVerify (or agrees on a key with fixed DH).
+            let usable_for_tls = cert.key_usage().is_none_or(|ku| match purpose {
+                Purpose::ServerAuth => {
+                    ku.digital_signature || ku.key_encipherment || ku.key_agreement
+                }
+                Purpose::ClientAuth => ku.digital_signature || ku.key_agreement,
+            });
+            if !usable_for_tls || !allows(cert) {
                 return fail(CertErrorKind::InvalidPurpose);
             }
         }

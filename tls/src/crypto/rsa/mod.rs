@@ -60,8 +60,9 @@ impl std::error::Error for RsaError {}
 /// Digest algorithms for PKCS#1 v1.5 signatures (the DigestInfo prefix depends on it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HashAlg {
-    /// Only for TLS 1.2 ServerKeyExchange signatures to a client that sent no
-    /// signature_algorithms (RFC 5246 §7.4.1.4.1); never accepted in certificates.
+    /// Only in TLS 1.2 signatures: ServerKeyExchange to a client that sent no
+    /// signature_algorithms (RFC 5246 §7.4.1.4.1), a client's CertificateVerify where it may
+    /// still be used (§7.4.8); never accepted in certificates.
     Sha1,
     Sha256,
     Sha384,

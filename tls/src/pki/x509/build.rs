@@ -7,7 +7,7 @@ use super::names::{
     ID_CE_EXT_KEY_USAGE, ID_CE_KEY_USAGE, ID_CE_SUBJECT_ALT_NAME, ID_CE_SUBJECT_KEY_ID,
     SHA256_WITH_RSA,
 };
-use super::{malformed, Certificate, ID_KP_SERVER_AUTH};
+use super::{malformed, Certificate, ID_KP_CLIENT_AUTH, ID_KP_SERVER_AUTH};
 use crate::crypto::rsa::{HashAlg, RsaError, RsaPrivateKey, RsaPublicKey};
 use crate::pki::{keys, CertError};
 use const_oid::ObjectIdentifier;
@@ -24,6 +24,9 @@ pub enum Profile {
     IntermediateCa { path_len: Option<u8> },
     /// subjectAltName, EKU serverAuth, keyUsage digitalSignature+keyEncipherment, CA:FALSE.
     Server,
+    /// A TLS client (RFC 5246 §7.4.6): EKU clientAuth, keyUsage digitalSignature (its key
+    /// only signs CertificateVerify), CA:FALSE, the e-mail addresses as rfc822Name SANs.
+    Client,
 }
 
 /// Why a certificate could not be made.
@@ -65,6 +68,8 @@ pub struct CertificateBuilder {
     subject: Vec<(ObjectIdentifier, String)>,
     dns_names: Vec<String>,
     ip_addresses: Vec<IpAddr>,
+    /// rfc822Name subjectAltNames (client certificates).
+    emails: Vec<String>,
     not_before: i64,
     not_after: i64,
     serial: Option<Vec<u8>>,
@@ -119,6 +124,30 @@ impl CertificateBuilder {
                 SanEntry::Ip(ip) => builder.ip_addresses.push(ip),
                 SanEntry::Dns(dns) => builder.dns_names.push(dns),
             }
+        }
+        Ok(builder)
+    }
+
+    /// A client certificate for `common_name` (a person or a service), with an e-mail address
+    /// as an rfc822Name subjectAltName when given.
+    pub fn client(common_name: &str, email: Option<&str>) -> Result<Self, BuildError> {
+        if common_name.is_empty() {
+            return Err(BuildError::InvalidName("empty client name".into()));
+        }
+        let mut builder = Self::new(Profile::Client, common_name, SERVER_DAYS);
+        if let Some(email) = email {
+            // RFC 5280 §4.2.1.6: an addr-spec, IA5 (ASCII) only.
+            let valid = email.is_ascii()
+                && email.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+                })
+                && !email.bytes().any(|b| b.is_ascii_control() || b == b' ');
+            if !valid {
+                return Err(BuildError::InvalidName(format!(
+                    "not an e-mail address: {email:?}"
+                )));
+            }
+            builder.emails.push(email.to_string());
         }
         Ok(builder)
     }
@@ -264,6 +293,7 @@ impl CertificateBuilder {
             subject: vec![(ID_AT_CN, common_name.to_string())],
             dns_names: Vec::new(),
             ip_addresses: Vec::new(),
+            emails: Vec::new(),
             not_before: now,
             not_after: now.saturating_add(days.saturating_mul(86_400)),
             serial: None,
@@ -370,6 +400,30 @@ impl CertificateBuilder {
                     false,
                     &sequence(&names),
                 ));
+            }
+            Profile::Client => {
+                exts.push(ext_triple(&ID_CE_BASIC_CONSTRAINTS, true, &sequence(&[])));
+                // digitalSignature (bit 0) only: the key signs CertificateVerify.
+                exts.push(ext_triple(&ID_CE_KEY_USAGE, true, &named_bits(&[0])));
+                if self.ext_key_usage.is_none() {
+                    exts.push(ext_triple(
+                        &ID_CE_EXT_KEY_USAGE,
+                        false,
+                        &sequence(&oid_tlv(&ID_KP_CLIENT_AUTH)),
+                    ));
+                }
+                if !self.emails.is_empty() {
+                    let names = self
+                        .emails
+                        .iter()
+                        .flat_map(|e| tlv(0x81, e.as_bytes()))
+                        .collect::<Vec<_>>();
+                    exts.push(ext_triple(
+                        &ID_CE_SUBJECT_ALT_NAME,
+                        false,
+                        &sequence(&names),
+                    ));
+                }
             }
         }
         if let Some(purposes) = &self.ext_key_usage {

@@ -243,6 +243,14 @@ impl Certificate {
             .is_none_or(|ekus| ekus.contains(&ID_KP_SERVER_AUTH))
     }
 
+    /// False only when extendedKeyUsage is present and lacks clientAuth.
+    pub fn allows_client_auth(&self) -> bool {
+        self.ext
+            .ext_key_usage
+            .as_ref()
+            .is_none_or(|ekus| ekus.contains(&ID_KP_CLIENT_AUTH))
+    }
+
     pub fn subject_key_id(&self) -> Option<&[u8]> {
         self.ext.subject_key_id.as_deref()
     }

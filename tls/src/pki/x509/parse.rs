@@ -73,6 +73,13 @@ impl Certificate {
 }
 
 impl DistinguishedName {
+    /// A `Name` on its own (the CA names of a TLS CertificateRequest); `None` unless it is
+    /// exactly one well-formed DER `Name`.
+    pub fn from_der(der: &[u8]) -> Option<Self> {
+        let name = x509_cert::name::Name::from_der(der).ok()?;
+        Some(Self::parse(der, &name))
+    }
+
     fn parse(der: &[u8], name: &x509_cert::name::Name) -> Self {
         let rdns = name
             .iter_rdn()
