@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Our `server` against `openssl s_server` (and nginx for resumption), same certificate, same
+# Our `server` against `openssl s_server` and nginx (new and resumed handshakes), same certificate, same
 # suite, same machine, one interleaved run. Prints, per round and as medians: new handshakes/s
 # (openssl s_time -new), resumed handshakes/s (s_time -reuse, against all three: nginx with a
 # shared session cache and tickets), download MB/s of one large file with curl, the server's
@@ -124,7 +124,7 @@ http {
         ssl_certificate $work/cert.pem;
         ssl_certificate_key $work/key.pem;
         ssl_protocols TLSv1.2;
-        ssl_ciphers AES128-SHA256;
+        ssl_ciphers $suite;
         $nginx_etm
         root $work/www;
     }
@@ -221,7 +221,7 @@ record() { # test, name, "value cpu"
 for round in $(seq "$rounds"); do
     # Alternate who goes first so a drift in foreign load does not favour one side.
     if [ $((round % 2)) = 1 ]; then order=(ours openssl); else order=(openssl ours); fi
-    for name in "${order[@]}"; do record new "$name" "$(stime "$name" -new)"; done
+    for name in "${order[@]}" nginx; do record new "$name" "$(stime "$name" -new)"; done
     for name in "${order[@]}" nginx; do record reuse "$name" "$(stime "$name" -reuse)"; done
     for name in "${order[@]}"; do record download "$name" "$(download "$name")"; done
     line="round $round:"
@@ -229,6 +229,7 @@ for round in $(seq "$rounds"); do
         o="$(awk '{print $NF}' <<<"${results[$t ours]}")"; s="$(awk '{print $NF}' <<<"${results[$t openssl]}")"
         line+="  $t ours $o / openssl $s = $(ratio "$o" "$s")"
     done
+    line+="  new nginx $(awk '{print $NF}' <<<"${results[new nginx]}")"
     line+="  reuse ours $(awk '{print $NF}' <<<"${results[reuse ours]}") / openssl $(awk '{print $NF}' <<<"${results[reuse openssl]}") / nginx $(awk '{print $NF}' <<<"${results[reuse nginx]}")"
     echo "$line   (load $(cut -d' ' -f1 /proc/loadavg))"
 done
@@ -249,6 +250,11 @@ show() { # test, label, cpu unit
     printf '%-26s %12s %12s %8.2f   %s / %s %s\n' "$2" "$o" "$s" "$r" "$co" "$cs" "$3"
 }
 show new "new handshakes/s" "ms/handshake"
+n_new="$(tr ' ' '\n' <<<"${results[new nginx]}" | grep -v '^$' | median)"
+r_new="$(paste <(tr ' ' '\n' <<<"${results[new ours]}" | grep -v '^$') \
+               <(tr ' ' '\n' <<<"${results[new nginx]}" | grep -v '^$') |
+         awk '$2 > 0 {print $1 / $2}' | median)"
+printf '%-26s %12s %12s %8.2f\n' "  ours vs nginx" "" "$n_new" "$r_new"
 show reuse "resumed handshakes/s" "ms/handshake"
 n_reuse="$(tr ' ' '\n' <<<"${results[reuse nginx]}" | grep -v '^$' | median)"
 c_reuse="$(tr ' ' '\n' <<<"${cpu[reuse nginx]}" | grep -v '^$' | median)"
