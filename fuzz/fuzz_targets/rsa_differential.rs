@@ -8,6 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
+use sha1_rustcrypto::Sha1;
 use sha2_rustcrypto::{Sha256, Sha384, Sha512};
 use std::sync::OnceLock;
 use tls::crypto::rsa::{HashAlg, RsaPrivateKey};
@@ -46,7 +47,8 @@ fuzz_target!(init: { keys(); }, |data: &[u8]| {
     if mode & 1 == 0 {
         decryption(keys, &em);
     } else {
-        let hash = [HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512][usize::from(mode >> 1) % 3];
+        let hashes = [HashAlg::Sha1, HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512];
+        let hash = hashes[usize::from(mode >> 1) % hashes.len()];
         signature(keys, &em, hash);
     }
 });
@@ -74,6 +76,7 @@ fn signature(keys: &Keys, em: &[u8], hash: HashAlg) {
     let public = keys.ours.public_key();
     let ours = public.verify_pkcs1v15_prehashed(hash, digest, &sig).is_ok();
     let scheme = match hash {
+        HashAlg::Sha1 => rsa::Pkcs1v15Sign::new::<Sha1>(),
         HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
         HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
         HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
