@@ -8,7 +8,8 @@
 # env:   CONFORMANCE_DIR  the shared conformance kit (default: ../shared/conformance beside the
 #                         clone); TLSFUZZER_ONLY / TLSFUZZER_SKIP are passed through
 #                         (ONLY narrows the main run; the client-certificate run is short and
-#                         always runs its scripts).
+#                         always runs its scripts); TLSFUZZER_PROFILE=debug tests the dev
+#                         build instead of a release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -31,7 +32,15 @@ if ! "$venv/bin/python" -c 'import tlslite, ecdsa' 2>/dev/null; then
   "$venv/bin/pip" install -q --pre "tlslite-ng==0.9.0b2" ecdsa
 fi
 
-cargo build --release -q -p server -p ca-tool
+# TLSFUZZER_PROFILE=debug uses the dev build (its TLS code and dependencies are optimised, see
+# Cargo.toml) that `cargo test` already made: CI saves a release build that way.
+profile=${TLSFUZZER_PROFILE:-release}
+case $profile in
+  release) cargo build --release -q -p server -p ca-tool ;;
+  debug) cargo build -q -p server -p ca-tool ;;
+  *) echo "tlsfuzzer.sh: TLSFUZZER_PROFILE is release or debug" >&2; exit 2 ;;
+esac
+bin=$target/$profile
 
 # A small site (tlsfuzzer sends "GET / HTTP/1.0" and expects the answer in one record) and a
 # certificate for the names the sni scripts send: "localhost", and "localhost4" and
@@ -46,17 +55,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server NAME ARGS...: start the release server, set $port from its banner. The banner is
+# start_server NAME ARGS...: start the server, set $port from its banner. The banner is
 # read from a pipe as it is printed (a deadline only as a fail-safe), then the pipe is drained
 # so the server never blocks on stdout.
-"$target/release/ca-tool" init --out "$work/ca" > /dev/null
-"$target/release/ca-tool" issue localhost localhost4 www.localhost4 127.0.0.1 --ca "$work/ca" \
+"$bin/ca-tool" init --out "$work/ca" > /dev/null
+"$bin/ca-tool" issue localhost localhost4 www.localhost4 127.0.0.1 --ca "$work/ca" \
   --out "$work/leaf" > /dev/null
 start_server() {
   local name=$1 line
   shift
   mkfifo "$work/banner-$name"
-  "$target/release/server" --listen 127.0.0.1:0 --root "$work/site" \
+  "$bin/server" --listen 127.0.0.1:0 --root "$work/site" \
     --cert "$work/leaf.pem" --key "$work/leaf-key.pem" --max-connections 64 "$@" \
     > "$work/banner-$name" 2> "$outdir/server-$name.log" &
   server_pids+=($!)
@@ -100,7 +109,7 @@ TLSFUZZER_AEAD_SUITES="${TLSFUZZER_AEAD_SUITES:-TLS_RSA_WITH_AES_128_GCM_SHA256 
 # send an empty Certificate and expect to go on), trusting the local CA, which issues the
 # client certificate the scripts present. Only the clientcert scripts run against it: every
 # other script expects no CertificateRequest.
-"$target/release/ca-tool" issue --client "tlsfuzzer client" --ca "$work/ca" \
+"$bin/ca-tool" issue --client "tlsfuzzer client" --ca "$work/ca" \
   --out "$work/client" > "$outdir/ca-tool-client.log"
 start_server clientcert --client-ca "$work/ca.pem" --client-auth optional
 TLSFUZZER_CLIENT_CERT="$work/client.pem" TLSFUZZER_CLIENT_KEY="$work/client-key.pem" \
