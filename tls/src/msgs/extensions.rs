@@ -142,11 +142,17 @@ fn in_extension(typ: u16, e: Error) -> Error {
 fn decode_extension(typ: u16, data: &[u8], hello: Hello) -> Result<Extension, Error> {
     let mut r = Reader::new(data);
     let ext = match typ {
-        ext_type::SERVER_NAME => Extension::ServerName(match hello {
-            // RFC 6066 §3: the server's extension_data "SHALL be empty".
-            Hello::Server => Vec::new(),
-            Hello::Client => read_server_name_list(&mut r)?,
-        }),
+        // RFC 6066 §3: the server's extension_data "SHALL be empty".
+        ext_type::SERVER_NAME if hello == Hello::Server => Extension::ServerName(Vec::new()),
+        ext_type::SERVER_NAME => match read_server_name_list(&mut r)? {
+            Some(host) => Extension::ServerName(host),
+            // No host_name entry: no name for us, and the bytes are kept so the hello
+            // re-encodes exactly (an empty ServerName is the ServerHello's form).
+            None => Extension::Unknown {
+                typ,
+                data: data.to_vec(),
+            },
+        },
         ext_type::SIGNATURE_ALGORITHMS => {
             let list = r.vec_u16()?;
             Extension::SignatureAlgorithms(read_u16_list(list, "signature algorithms")?)
@@ -200,9 +206,9 @@ fn decode_extension(typ: u16, data: &[u8], hello: Hello) -> Result<Extension, Er
     Ok(ext)
 }
 
-/// RFC 6066 §3 `ServerNameList`: keeps the `host_name` (type 0) entry; other name types are
-/// skipped, as the RFC defines none.
-fn read_server_name_list(r: &mut Reader<'_>) -> Result<Vec<u8>, Error> {
+/// RFC 6066 §3 `ServerNameList`: keeps the `host_name` (type 0) entry, if there is one; other
+/// name types are skipped, as the RFC defines none.
+fn read_server_name_list(r: &mut Reader<'_>) -> Result<Option<Vec<u8>>, Error> {
     let mut list = r.sub_u16()?;
     if list.is_empty() {
         return Err(Error::decode("empty server_name_list"));
@@ -223,7 +229,7 @@ fn read_server_name_list(r: &mut Reader<'_>) -> Result<Vec<u8>, Error> {
         }
         host = Some(name.to_vec());
     }
-    Ok(host.unwrap_or_default())
+    Ok(host)
 }
 
 pub(crate) fn write_extensions(out: &mut Vec<u8>, extensions: &[Extension], hello: Hello) {

@@ -1280,6 +1280,22 @@ mod tests {
         assert_eq!(ch.server_name(), Some(&b"hi"[..]));
     }
 
+    /// Found by the `handshake_message` fuzz target: a list with no host_name entry used to
+    /// become an empty ServerName, which re-encoded in the ServerHello's (empty) form and no
+    /// longer decoded as a ClientHello extension.
+    #[test]
+    fn server_name_without_a_host_name_round_trips() {
+        let raw = hello_with_extension(ext_type::SERVER_NAME, &[0, 5, 10, 0, 2, b'h', b'i']);
+        let message = HandshakeMessage::decode(raw.clone()).unwrap();
+        let HandshakePayload::ClientHello(ch) = &message.payload else {
+            panic!("not a ClientHello")
+        };
+        assert_eq!(ch.server_name(), None);
+        let again = HandshakeMessage::new(message.payload.clone());
+        assert_eq!(again.raw, raw);
+        assert_eq!(HandshakeMessage::decode(again.raw).unwrap(), message);
+    }
+
     #[test]
     fn server_hello_extension_forms() {
         let mut sh = ServerHello {
