@@ -115,9 +115,7 @@ impl App {
             return gallery_route(station, req, &self.main_url);
         }
         match &self.root {
-            Some(root) => {
-                files::serve(root, req.method(), path, req.uri().query(), req.headers()).await
-            }
+            Some(root) => files::serve(root, req.method(), path, req.uri().query(), req.headers()),
             None => {
                 if req.method() != Method::GET && req.method() != Method::HEAD {
                     return response::method_not_allowed();
