@@ -148,6 +148,10 @@ impl StoredSession {
         let suite = CipherSuite::from_id(r.u16()?)
             .ok_or_else(|| Error::decode("session state: unknown suite"))?;
         let flags = r.u8()?;
+        if flags & !0b11 != 0 {
+            // Only the two flags we write: anything else is not our encoding.
+            return Err(Error::decode("session state: unknown flags"));
+        }
         let alpn = r.vec_u8()?;
         let name = r.vec_u8()?;
         let server_name = match name {
