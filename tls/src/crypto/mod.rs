@@ -2,6 +2,7 @@
 //! record protection (AES-CBC + HMAC, AES-GCM), and X25519 (RFC 7748) and P-256 ECDH, by hand on
 //! 64-bit limbs, for ephemeral key agreement (`ecdh` puts the two behind one interface).
 
+pub mod cbc;
 pub mod cipher;
 pub mod ct;
 pub mod ecdh;
