@@ -137,9 +137,17 @@ async def main():
     print(f"rss_under_attack_kib {max(rss, under_rss)} peak_hwm_kib {hwm}")
     for w in held_half + held_stalled + held_idle:
         w.transport.abort()
-    await asyncio.sleep(2)
+    # Freed memory goes back to the system some seconds later (jemalloc's decay): wait, up to
+    # 30 s, until the figure has stopped falling for 3 s.
+    t_left = time.monotonic()
     rss, _ = rss_kib(pids)
-    print(f"rss_after_kib {rss}")
+    lowest, steady = rss, 0
+    while steady < 3 and time.monotonic() - t_left < 30:
+        await asyncio.sleep(1)
+        rss, _ = rss_kib(pids)
+        steady = steady + 1 if rss >= lowest else 0
+        lowest = min(lowest, rss)
+    print(f"rss_after_kib {lowest} (settled {time.monotonic() - t_left:.0f}s after the attackers left)")
 
 
 if __name__ == "__main__":
