@@ -45,8 +45,9 @@ impl ConnContext {
             // hyper stops taking body frames once this much is buffered: a client that reads
             // nothing pins little (the default is ~400 KiB). Also the largest request head.
             .max_buf_size(MAX_BUF)
-            // Our TLS stream buffers writes itself; one flat write per response is cheaper.
-            .writev(false);
+            // Our TLS stream takes the head and the body chunks as they are (vectored) and seals
+            // them into full records itself: hyper need not copy them into one buffer first.
+            .writev(true);
         Self {
             app,
             http: builder,

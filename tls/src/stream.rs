@@ -175,6 +175,23 @@ where
         Ok(())
     }
 
+    /// Take up to `room` bytes of `buf` into records or the unsealed tail; how many were taken.
+    fn take_plaintext(&mut self, buf: &[u8], room: usize) -> io::Result<usize> {
+        let buf = &buf[..buf.len().min(room)];
+        if self.pending.is_empty() && buf.len() >= MAX_PLAINTEXT {
+            // Bulk: seal whole records straight from the caller's buffer (the record layer
+            // seals several side by side); the tail waits in `pending` on the next call.
+            let whole = buf.len() / MAX_PLAINTEXT * MAX_PLAINTEXT;
+            return Ok(self.conn.write_plaintext(&buf[..whole])?);
+        }
+        let n = buf.len().min(MAX_PLAINTEXT - self.pending.len());
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() == MAX_PLAINTEXT {
+            self.seal_pending()?;
+        }
+        Ok(n)
+    }
+
     /// Write queued records to the transport until it is all out or the transport is busy.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.conn.wants_write() {
@@ -252,6 +269,16 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, &[io::IoSlice::new(buf)])
+    }
+
+    /// The slices are taken in order, as if they were one buffer: hyper hands over a response
+    /// head and a body chunk together this way, without first copying them into one buffer.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if let Some(e) = this.conn.error() {
             return Poll::Ready(Err(e.clone().into()));
@@ -262,24 +289,23 @@ where
         while this.conn.outgoing().len() >= OUTGOING_LIMIT {
             ready!(this.poll_drain(cx))?;
         }
-        let n = if this.pending.is_empty() && buf.len() >= MAX_PLAINTEXT {
-            // Bulk: seal whole records straight from the caller's buffer (the record layer
-            // seals several side by side); the tail waits in `pending` on the next call.
-            let whole = buf.len().min(MAX_WRITE) / MAX_PLAINTEXT * MAX_PLAINTEXT;
-            this.conn.write_plaintext(&buf[..whole])?
-        } else {
-            let n = buf.len().min(MAX_PLAINTEXT - this.pending.len());
-            this.pending.extend_from_slice(&buf[..n]);
-            if this.pending.len() == MAX_PLAINTEXT {
-                this.seal_pending()?;
+        let mut n = 0;
+        for buf in bufs {
+            let taken = this.take_plaintext(buf, MAX_WRITE - n)?;
+            n += taken;
+            if taken < buf.len() || n == MAX_WRITE {
+                break;
             }
-            n
-        };
+        }
         // Start sending now; what the transport does not take waits for flush.
         if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
             return Poll::Ready(Err(e));
         }
         Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

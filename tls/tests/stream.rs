@@ -197,3 +197,65 @@ async fn a_peer_that_reads_nothing_pins_only_a_small_watermark() {
         "{queued} bytes queued for a peer that reads nothing"
     );
 }
+
+#[tokio::test]
+async fn vectored_writes_arrive_in_order_in_full_records() {
+    // What hyper does with a response head and body chunks: several slices per write call.
+    let head = b"HTTP/1.1 200 OK\r\ncontent-length: 40000\r\n\r\n".to_vec();
+    let chunks: Vec<Vec<u8>> = (0..4u8).map(|i| vec![i; 10_000]).collect();
+    let mut expected = head.clone();
+    chunks.iter().for_each(|c| expected.extend_from_slice(c));
+    let want = expected.clone();
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let server = tokio::spawn(async move {
+        let mut s = accept(arc(server_config(pki())), server_io)
+            .await
+            .expect("server handshake");
+        let mut parts: Vec<&[u8]> = vec![&head];
+        parts.extend(chunks.iter().map(Vec::as_slice));
+        let (mut part, mut offset) = (0, 0);
+        while part < parts.len() {
+            let slices: Vec<std::io::IoSlice<'_>> = std::iter::once(&parts[part][offset..])
+                .chain(parts[part + 1..].iter().copied())
+                .map(std::io::IoSlice::new)
+                .collect();
+            let mut n = s.write_vectored(&slices).await.expect("write");
+            assert!(n > 0);
+            // Advance over what was taken, across slice boundaries.
+            while part < parts.len() && n >= parts[part].len() - offset {
+                n -= parts[part].len() - offset;
+                part += 1;
+                offset = 0;
+            }
+            offset += n;
+        }
+        s.flush().await.expect("flush");
+        s.shutdown().await.expect("close_notify");
+    });
+    let records = Arc::new(AppRecords::default());
+    let conn = Connection::client_observed(
+        arc(client_config(pki())),
+        "localhost",
+        Some(records.clone()),
+    )
+    .expect("client");
+    let got = tokio::time::timeout(DEADLINE, async {
+        let mut c = TlsStream::handshake(client_io, conn)
+            .await
+            .expect("client handshake");
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).await.expect("read to close_notify");
+        got
+    })
+    .await
+    .expect("deadline");
+    server.await.expect("server task");
+    assert_eq!(got, want);
+    let sizes = records.0.lock().expect("lock").clone();
+    let total = want.len();
+    assert_eq!(
+        sizes,
+        [16384, 16384, total - 2 * 16384],
+        "full records but the last"
+    );
+}
