@@ -309,7 +309,7 @@ fn negotiate_extensions(
             Extension::EncryptThenMac => negotiated.etm = common.encrypt_then_mac,
             // Empty: the list held no host_name (only other name types).
             Extension::ServerName(name) if name.is_empty() => {}
-            Extension::ServerName(name) => negotiated.server_name = Some(host_name(name)?),
+            Extension::ServerName(name) => negotiated.server_name = host_name(name)?,
             Extension::Alpn(offered) if !common.alpn_protocols.is_empty() => {
                 let chosen = common
                     .alpn_protocols
@@ -330,10 +330,12 @@ fn negotiate_extensions(
 }
 
 /// RFC 6066 §3: a `host_name` is an ASCII DNS host name — dot-separated LDH labels (letters,
-/// digits, hyphens; 1 to 63 bytes, no hyphen at either end), no trailing dot, not an IP
-/// literal. Anything else (NUL, control bytes, escapes, UTF-8) is `illegal_parameter`: such a
-/// name can only be an attack on whatever prints or looks it up.
-fn host_name(name: &[u8]) -> Result<String, Error> {
+/// digits, hyphens; 1 to 63 bytes, no hyphen at either end), no trailing dot. Anything else
+/// (NUL, control bytes, escapes, UTF-8) is `illegal_parameter`: such a name can only be an
+/// attack on whatever prints or looks it up. An IP literal is not allowed either, but clients
+/// such as wrk send the URL's address there: like OpenSSL, nginx and rustls we ignore it
+/// (`None`: no name asked for) rather than refuse the connection.
+fn host_name(name: &[u8]) -> Result<Option<String>, Error> {
     let refuse = |why: &str| Err(Error::illegal(format!("server_name: {why}")));
     if name.len() > 253 {
         return refuse("longer than 253 bytes");
@@ -341,6 +343,9 @@ fn host_name(name: &[u8]) -> Result<String, Error> {
     let Ok(text) = std::str::from_utf8(name) else {
         return refuse("not ASCII");
     };
+    if text.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(None);
+    }
     for label in text.split('.') {
         if label.is_empty() {
             return refuse("empty label (or a trailing dot)");
@@ -358,10 +363,7 @@ fn host_name(name: &[u8]) -> Result<String, Error> {
             return refuse("label starts or ends with '-'");
         }
     }
-    if text.parse::<std::net::Ipv4Addr>().is_ok() {
-        return refuse("an IP address, not a host name");
-    }
-    Ok(text.to_ascii_lowercase())
+    Ok(Some(text.to_ascii_lowercase()))
 }
 
 /// Whether our leaf certificate names `host` (its DNS subjectAltNames, left-most wildcard
