@@ -24,35 +24,34 @@ pub(crate) struct Deadlines {
 }
 
 /// Resolves, after logging its line, when the connection overstays the idle or head phase.
+///
+/// It is not woken when the phase changes (that cost a task wake-up, often another worker
+/// thread's, three times per request): it looks at the phase at least every
+/// `min(header, keepalive)`, and otherwise sleeps to the deadline of the phase it saw. A phase
+/// entered since is thus seen before its own deadline (which is at least that far off).
 pub(crate) async fn watchdog(tracker: &Tracker, limits: Deadlines) {
+    let recheck = limits.header.min(limits.keepalive);
     loop {
-        let changed = tracker.changed.notified();
-        tokio::pin!(changed);
-        // Registered before the state is read, so a change in between is not missed.
-        changed.as_mut().enable();
         let Some(s) = tracker.snapshot() else {
             return std::future::pending().await;
         };
+        let next_look = tokio::time::Instant::now() + recheck;
         let (limit, what) = match s.phase {
             Phase::Idle => (limits.keepalive, "keep-alive idle (no request)"),
             Phase::Head => (limits.header, "request head"),
             Phase::Handshake | Phase::Busy => {
-                changed.await;
+                tokio::time::sleep_until(next_look).await;
                 continue;
             }
         };
         let deadline = tokio::time::Instant::from_std(s.since + limit);
-        tokio::select! {
-            () = &mut changed => {}
-            () = tokio::time::sleep_until(deadline) => {
-                let still = tracker
-                    .snapshot()
-                    .is_some_and(|now| now.phase == s.phase && now.since == s.since);
-                if still {
-                    crate::log::deadline(tracker.peer, what, limit);
-                    return;
-                }
-            }
+        tokio::time::sleep_until(deadline.min(next_look)).await;
+        let still = tracker
+            .snapshot()
+            .is_some_and(|now| now.phase == s.phase && now.since == s.since);
+        if still && tokio::time::Instant::now() >= deadline {
+            crate::log::deadline(tracker.peer, what, limit);
+            return;
         }
     }
 }
@@ -92,6 +91,18 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for RequestBytes<IO> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -291,12 +291,42 @@ fn locate(root: &Path, segments: &[String]) -> Result<(PathBuf, Metadata), Refus
 
 /// The canonical path and metadata of `path`, if it exists and resolves under `root`.
 fn confine(root: &Path, path: &Path) -> Result<(PathBuf, Metadata), Refusal> {
+    if let Some(found) = without_symlinks(root, path) {
+        return found;
+    }
     let real = std::fs::canonicalize(path).map_err(|e| io_refusal(&e))?;
     if !real.starts_with(root) {
         return Err(Refusal::Forbidden);
     }
     let meta = std::fs::metadata(&real).map_err(|e| io_refusal(&e))?;
     Ok((real, meta))
+}
+
+/// The common case, cheaply: `path` is `root` and plain names, and no component under `root` is
+/// a symlink, so `path` is already canonical and inside. One `lstat` per component, where
+/// `canonicalize` costs a `readlink` per component of the whole path and a `stat`. `None`:
+/// there is a symlink (or an unusual component) on the way; resolve it the careful way.
+fn without_symlinks(root: &Path, path: &Path) -> Option<Result<(PathBuf, Metadata), Refusal>> {
+    let under = path.strip_prefix(root).ok()?;
+    let mut walked = root.to_path_buf();
+    let mut meta = None;
+    for component in under.components() {
+        let std::path::Component::Normal(name) = component else {
+            return None;
+        };
+        walked.push(name);
+        match std::fs::symlink_metadata(&walked) {
+            Ok(m) if m.file_type().is_symlink() => return None,
+            Ok(m) => meta = Some(m),
+            Err(e) => return Some(Err(io_refusal(&e))),
+        }
+    }
+    Some(match meta {
+        Some(m) => Ok((walked, m)),
+        None => std::fs::metadata(root)
+            .map(|m| (walked, m))
+            .map_err(|e| io_refusal(&e)),
+    })
 }
 
 fn io_refusal(e: &io::Error) -> Refusal {
@@ -352,18 +382,15 @@ fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Bod
         }
     };
 
-    let mut file = match File::open(path) {
+    let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return refusal_response(io_refusal(&e)),
     };
-    match holds_private_key(&mut file) {
-        Ok(false) => {}
-        Ok(true) => return refusal_response(Refusal::Forbidden),
+    let content = match read_checked(file, len, first, count) {
+        Ok(Some(content)) => content,
+        Ok(None) => return refusal_response(Refusal::Forbidden),
         Err(_) => return response::internal_error(),
-    }
-    if first > 0 && file.seek(io::SeekFrom::Start(first)).is_err() {
-        return response::internal_error();
-    }
+    };
     let mut builder = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, content_type(path))
@@ -377,16 +404,9 @@ fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Bod
             format!("bytes {first}-{}/{len}", first + count - 1),
         );
     }
-    // A small file is read before the response starts, so its head and body leave together in
-    // one TLS record (a streamed body's first chunk is not ready when hyper flushes the head).
-    let body = if count <= SMALL_FILE {
-        let mut bytes = vec![0u8; usize::try_from(count).unwrap_or(0)];
-        if file.read_exact(&mut bytes).is_err() {
-            return response::internal_error();
-        }
-        response::full(bytes)
-    } else {
-        response::boxed(FileBody::new(file, count))
+    let body = match content {
+        Content::Bytes(bytes) => response::full(bytes),
+        Content::Stream(file) => response::boxed(FileBody::new(file, count)),
     };
     builder
         .body(body)
@@ -397,14 +417,45 @@ fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Bod
 /// certificates of a combined file, starts well within this).
 const KEY_SNIFF: usize = 64 * 1024;
 
-/// Whether the start of `file` holds a PEM private key block (`-----BEGIN PRIVATE KEY-----`,
-/// `RSA PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`…): such a file is never served, whatever its name
-/// or place. Leaves the file positioned at its start.
-fn holds_private_key(file: &mut File) -> io::Result<bool> {
-    let mut head = Vec::new();
-    (&mut *file).take(KEY_SNIFF as u64).read_to_end(&mut head)?;
-    file.seek(io::SeekFrom::Start(0))?;
-    Ok(is_private_key_pem(&head))
+/// What is sent of a file: its bytes, or the open file positioned at the range's start.
+enum Content {
+    Bytes(Vec<u8>),
+    Stream(File),
+}
+
+/// Open `count` bytes from `first` of a file of `len` bytes, unless the start of the file holds
+/// a PEM private key block (`-----BEGIN PRIVATE KEY-----`, `RSA PRIVATE KEY`, `ENCRYPTED
+/// PRIVATE KEY`…): such a file is never served (`None`), whatever its name or place.
+///
+/// A small file is read whole in one `read`, checked and sliced; its head and body then leave
+/// together in one TLS record (a streamed body's first chunk is not ready when hyper flushes
+/// the head). A small range of a large file is read before the response starts too.
+fn read_checked(mut file: File, len: u64, first: u64, count: u64) -> io::Result<Option<Content>> {
+    let to_usize = |n: u64| usize::try_from(n).map_err(|_| io::Error::other("file too large"));
+    if len <= SMALL_FILE {
+        let mut whole = vec![0u8; to_usize(len)?];
+        file.read_exact(&mut whole)?;
+        if is_private_key_pem(&whole) {
+            return Ok(None);
+        }
+        let range = to_usize(first)?..to_usize(first + count)?;
+        let part = whole.get(range).map(<[u8]>::to_vec);
+        return part
+            .map(|bytes| Some(Content::Bytes(bytes)))
+            .ok_or_else(|| io::Error::other("range outside the file"));
+    }
+    let mut head = Vec::with_capacity(KEY_SNIFF);
+    (&mut file).take(KEY_SNIFF as u64).read_to_end(&mut head)?;
+    if is_private_key_pem(&head) {
+        return Ok(None);
+    }
+    file.seek(io::SeekFrom::Start(first))?;
+    if count <= SMALL_FILE {
+        let mut bytes = vec![0u8; to_usize(count)?];
+        file.read_exact(&mut bytes)?;
+        return Ok(Some(Content::Bytes(bytes)));
+    }
+    Ok(Some(Content::Stream(file)))
 }
 
 /// A line `-----BEGIN <anything> PRIVATE KEY-----` anywhere in `text`.

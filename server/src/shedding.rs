@@ -42,8 +42,6 @@ pub(crate) struct Snapshot {
 pub(crate) struct Tracker {
     pub(crate) peer: SocketAddr,
     state: Mutex<Snapshot>,
-    /// Woken on every phase change (the deadline watchdog re-reads the state).
-    pub(crate) changed: Notify,
     /// Signalled once when the connection is shed; its task then drops the socket.
     shed: Notify,
 }
@@ -57,7 +55,6 @@ impl Tracker {
                 since: Instant::now(),
                 stalled_since: None,
             }),
-            changed: Notify::new(),
             shed: Notify::new(),
         }
     }
@@ -74,21 +71,15 @@ impl Tracker {
                 s.since = Instant::now();
             }
         }
-        self.changed.notify_waiters();
     }
 
     /// Bytes of a request arrived: an idle connection now has a request head under way.
     pub(crate) fn on_request_bytes(&self) {
-        let mut moved = false;
         if let Ok(mut s) = self.state.lock() {
             if s.phase == Phase::Idle {
                 s.phase = Phase::Head;
                 s.since = Instant::now();
-                moved = true;
             }
-        }
-        if moved {
-            self.changed.notify_waiters();
         }
     }
 
