@@ -52,6 +52,15 @@ async fn records_for(writes: Vec<Vec<u8>>) -> Vec<usize> {
         s.flush().await.expect("flush");
         s.shutdown().await.expect("close_notify");
     });
+    let (got, sizes) = read_all_as_client(client_io).await;
+    assert_eq!(got.len(), total);
+    server.await.expect("server task");
+    sizes
+}
+
+/// Our client over `io` reads to close_notify: the bytes, and the plaintext size of each
+/// application-data record they came in.
+async fn read_all_as_client(io: tokio::io::DuplexStream) -> (Vec<u8>, Vec<usize>) {
     let records = Arc::new(AppRecords::default());
     let conn = Connection::client_observed(
         arc(client_config(pki())),
@@ -59,15 +68,13 @@ async fn records_for(writes: Vec<Vec<u8>>) -> Vec<usize> {
         Some(records.clone()),
     )
     .expect("client");
-    let mut c = TlsStream::handshake(client_io, conn)
+    let mut c = TlsStream::handshake(io, conn)
         .await
         .expect("client handshake");
     let mut got = Vec::new();
     c.read_to_end(&mut got).await.expect("read to close_notify");
-    assert_eq!(got.len(), total);
-    server.await.expect("server task");
     let sizes = records.0.lock().expect("lock").clone();
-    sizes
+    (got, sizes)
 }
 
 #[tokio::test]
@@ -232,26 +239,11 @@ async fn vectored_writes_arrive_in_order_in_full_records() {
         s.flush().await.expect("flush");
         s.shutdown().await.expect("close_notify");
     });
-    let records = Arc::new(AppRecords::default());
-    let conn = Connection::client_observed(
-        arc(client_config(pki())),
-        "localhost",
-        Some(records.clone()),
-    )
-    .expect("client");
-    let got = tokio::time::timeout(DEADLINE, async {
-        let mut c = TlsStream::handshake(client_io, conn)
-            .await
-            .expect("client handshake");
-        let mut got = Vec::new();
-        c.read_to_end(&mut got).await.expect("read to close_notify");
-        got
-    })
-    .await
-    .expect("deadline");
+    let (got, sizes) = tokio::time::timeout(DEADLINE, read_all_as_client(client_io))
+        .await
+        .expect("deadline");
     server.await.expect("server task");
     assert_eq!(got, want);
-    let sizes = records.0.lock().expect("lock").clone();
     let total = want.len();
     assert_eq!(
         sizes,
