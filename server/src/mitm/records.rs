@@ -116,48 +116,10 @@ impl HandshakeView {
 /// A suite code by its IANA name (our stack's own, or one clients commonly offer), else as a
 /// number.
 pub fn suite_label(id: u16) -> String {
-    match CipherSuite::from_id(id)
-        .map(|s| s.name)
-        .or_else(|| other_suite_name(id))
-    {
+    match CipherSuite::iana_name(id) {
         Some(name) => format!("{name} (0x{id:04X})"),
         None => format!("0x{id:04X}"),
     }
-}
-
-/// IANA names (RFC 5246, 5289, 7905, 8446 registries) of suites browsers and curl offer that
-/// our stack may not speak.
-fn other_suite_name(id: u16) -> Option<&'static str> {
-    Some(match id {
-        0x00FF => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
-        0x1301 => "TLS_AES_128_GCM_SHA256",
-        0x1302 => "TLS_AES_256_GCM_SHA384",
-        0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
-        0x0033 => "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
-        0x0039 => "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
-        0x0067 => "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
-        0x006B => "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256",
-        0x009C => "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        0x009D => "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        0x009E => "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        0x009F => "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        0xC009 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        0xC00A => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        0xC013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        0xC014 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        0xC023 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-        0xC024 => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
-        0xC027 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-        0xC028 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-        0xC02B => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        0xC02C => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        0xC02F => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        0xC030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        0xCCA8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        0xCCA9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        0xCCAA => "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        _ => return None,
-    })
 }
 
 /// What a ClientHello shows anyone on the path.

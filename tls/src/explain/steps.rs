@@ -618,9 +618,6 @@ pub(super) fn suite_parts(suite: &CipherSuite) -> Vec<String> {
 
 /// IANA name of a cipher suite code, for the ones a client is likely to offer.
 pub(super) fn suite_name(id: u16) -> &'static str {
-    if let Some(s) = CipherSuite::from_id(id) {
-        return s.name;
-    }
     match id {
         TLS_EMPTY_RENEGOTIATION_INFO_SCSV => {
             "TLS_EMPTY_RENEGOTIATION_INFO_SCSV (signal, not a suite)"
@@ -628,21 +625,7 @@ pub(super) fn suite_name(id: u16) -> &'static str {
         0x1301 => "TLS_AES_128_GCM_SHA256 (TLS 1.3)",
         0x1302 => "TLS_AES_256_GCM_SHA384 (TLS 1.3)",
         0x1303 => "TLS_CHACHA20_POLY1305_SHA256 (TLS 1.3)",
-        0xC02B => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        0xC02C => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        0xC02F => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        0xC030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        0xCCA8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        0xCCA9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        0x009C => "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        0x009D => "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        0x009E => "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        0x009F => "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        0xC013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        0xC014 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        0xC027 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-        0xC028 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-        _ => "(a suite we do not speak)",
+        _ => CipherSuite::iana_name(id).unwrap_or("(a suite we do not speak)"),
     }
 }
 
