@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{arc, pki};
+use common::{arc, one_handshake, pki, s_client, sent_alert};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -18,67 +18,13 @@ use tls::alert::AlertDescription;
 use tls::config::ClientIdentity;
 use tls::pki::pem;
 use tls::pki::x509::{Certificate, CertificateBuilder};
-use tls::{ServerConfig, SessionInfo};
+use tls::SessionInfo;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::process::Command;
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Accepts one connection and reports how its handshake ended.
-async fn one_handshake(
-    config: Arc<ServerConfig>,
-) -> (
-    SocketAddr,
-    tokio::task::JoinHandle<Result<SessionInfo, std::io::Error>>,
-) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let task = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.expect("accept");
-        let mut tls = tls::stream::accept(config, tcp).await?;
-        let info = tls.info().cloned().expect("info");
-        let mut buf = [0u8; 64];
-        let _ = timeout(LIMIT, tls.read(&mut buf)).await;
-        let _ = tls.write_all(b"pong\n").await;
-        let _ = tls.shutdown().await;
-        Ok(info)
-    });
-    (addr, task)
-}
-
-/// `openssl s_client` presenting `cert`/`key` (when given); stdout and stderr together.
-async fn s_client(addr: SocketAddr, identity: Option<(&Path, &Path)>) -> String {
-    let mut command = Command::new("openssl");
-    command
-        .args(["s_client", "-connect", &addr.to_string()])
-        .args(["-servername", "localhost", "-tls1_2", "-ign_eof"])
-        .arg("-CAfile")
-        .arg(pki().ca());
-    if let Some((cert, key)) = identity {
-        command.arg("-cert").arg(cert).arg("-key").arg(key);
-    }
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("cannot run openssl: install the Debian package `openssl`");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let _ = stdin.write_all(b"ping\n").await;
-    drop(stdin);
-    let out = timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("s_client finished")
-        .expect("output");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
-
-fn sent_alert(e: &std::io::Error) -> Option<AlertDescription> {
-    e.get_ref()?.downcast_ref::<tls::Error>()?.alert()
-}
 
 /// A certificate written as PEM next to the fixture's, for openssl to read.
 fn write_cert(dir: &Path, name: &str, cert: &Certificate) -> PathBuf {
@@ -94,7 +40,11 @@ async fn against_our_server(
 ) -> (Result<SessionInfo, std::io::Error>, String) {
     let (addr, task) = one_handshake(arc(pki().server_config_with_client_auth(required))).await;
     let key = pki().leaf_key();
-    let out = s_client(addr, cert.map(|c| (c, key.as_path()))).await;
+    let key = key.to_str().expect("utf8 path");
+    let identity = cert.map(|c| ["-cert", c.to_str().expect("utf8 path"), "-key", key]);
+    let out = s_client(addr, identity.as_ref().map_or(&[][..], |a| &a[..]), &[])
+        .await
+        .all();
     let result = timeout(LIMIT, task)
         .await
         .expect("server done")

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{arc, client_config, pki, server_config};
+use common::{arc, client_config, one_handshake, pki, s_client, sent_alert, server_config};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -45,37 +45,6 @@ async fn one_shot_echo_server(
     (addr, task)
 }
 
-async fn s_client(addr: SocketAddr, extra: &[&str]) -> String {
-    let ca = pki().ca();
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &addr.to_string(),
-            "-servername",
-            "localhost",
-            "-tls1_2",
-            "-ign_eof",
-        ])
-        .arg("-CAfile")
-        .arg(&ca)
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("cannot run openssl s_client: install the Debian package `openssl`");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(b"ping\n").await.expect("stdin");
-    drop(stdin);
-    let out = timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("s_client finished")
-        .expect("output");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssl_s_client_talks_to_our_server_for_each_suite() {
     for suite in ALL_SUITES {
@@ -88,7 +57,7 @@ async fn openssl_s_client_talks_to_our_server_for_each_suite() {
             if let Some((group, _)) = group {
                 extra.extend(["-groups", group]);
             }
-            let out = s_client(addr, &extra).await;
+            let out = s_client(addr, &extra, &[]).await.stdout;
             if let Some((group, temp_key)) = group {
                 assert!(out.contains(temp_key), "{group}: {out}");
             }
@@ -351,7 +320,9 @@ async fn key_log_matches_openssl_and_recomputes_finished() {
         tls::trace::KeyLogFile::open(&ours).expect("key log"),
     ));
     let (addr, server) = one_shot_echo_server(arc(config)).await;
-    let out = s_client(addr, &["-keylogfile", theirs.to_str().expect("utf8")]).await;
+    let out = s_client(addr, &["-keylogfile", theirs.to_str().expect("utf8")], &[])
+        .await
+        .stdout;
     assert!(out.contains("pong ping"), "{out}");
     let info = timeout(LIMIT, server)
         .await
@@ -457,64 +428,6 @@ async fn key_log_line_lets_openssl_recompute_the_servers_finished() {
     }
 }
 
-/// Accepts one connection and reports how its handshake ended (no data exchanged).
-async fn one_handshake(
-    config: Arc<ServerConfig>,
-) -> (
-    SocketAddr,
-    tokio::task::JoinHandle<Result<SessionInfo, std::io::Error>>,
-) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let task = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.expect("accept");
-        let mut tls = tls::stream::accept(config, tcp).await?;
-        let info = tls.info().cloned().expect("info");
-        // Answer s_client's line so it sees application data, then close.
-        let mut buf = [0u8; 64];
-        let _ = timeout(LIMIT, tls.read(&mut buf)).await;
-        let _ = tls.write_all(b"pong\n").await;
-        let _ = tls.shutdown().await;
-        Ok(info)
-    });
-    (addr, task)
-}
-
-/// `openssl s_client` with an environment, returning stdout and stderr together.
-async fn s_client_full(addr: SocketAddr, extra: &[&str], env: &[(&str, &Path)]) -> String {
-    let ca = pki().ca();
-    let mut command = Command::new("openssl");
-    command
-        .args(["s_client", "-connect", &addr.to_string()])
-        .args(["-servername", "localhost", "-tls1_2", "-ign_eof"])
-        .arg("-CAfile")
-        .arg(&ca)
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command
-        .spawn()
-        .expect("cannot run openssl: install the Debian package `openssl`");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let _ = stdin.write_all(b"ping\n").await;
-    drop(stdin);
-    let out = timeout(LIMIT, child.wait_with_output())
-        .await
-        .expect("s_client finished")
-        .expect("output");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
-
-/// The alert our server sent, from the error its handshake ended with.
-fn sent_alert(e: &std::io::Error) -> Option<tls::alert::AlertDescription> {
-    e.get_ref()?.downcast_ref::<tls::Error>()?.alert()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_without_ems_or_etm_gets_a_session_without_them() {
     // OpenSSL 3 has -no_etm but no -no_ems: switch EMS off in an OPENSSL_CONF.
@@ -540,7 +453,7 @@ async fn client_without_ems_or_etm_gets_a_session_without_them() {
         } else {
             &[]
         };
-        let out = s_client_full(addr, extra, env).await;
+        let out = s_client(addr, extra, env).await.all();
         let info = timeout(LIMIT, server)
             .await
             .expect("server done")
@@ -563,7 +476,7 @@ async fn client_without_ems_or_etm_gets_a_session_without_them() {
 async fn no_common_suite_is_a_handshake_failure() {
     let (addr, server) = one_handshake(arc(server_config(pki()))).await;
     // Only suites we do not implement (DHE, and ECDHE with an ECDSA certificate).
-    let out = s_client_full(
+    let out = s_client(
         addr,
         &[
             "-cipher",
@@ -571,7 +484,8 @@ async fn no_common_suite_is_a_handshake_failure() {
         ],
         &[],
     )
-    .await;
+    .await
+    .all();
     let e = timeout(LIMIT, server)
         .await
         .expect("server done")
@@ -589,7 +503,7 @@ async fn no_common_suite_is_a_handshake_failure() {
 async fn no_common_alpn_protocol_is_refused_with_no_application_protocol() {
     // RFC 7301 §3.2: no protocol in common is a fatal no_application_protocol alert.
     let (addr, server) = one_handshake(arc(server_config(pki()))).await;
-    let out = s_client_full(addr, &["-alpn", "h2,spdy/3"], &[]).await;
+    let out = s_client(addr, &["-alpn", "h2,spdy/3"], &[]).await.all();
     let e = timeout(LIMIT, server)
         .await
         .expect("server done")
@@ -604,7 +518,7 @@ async fn no_common_alpn_protocol_is_refused_with_no_application_protocol() {
 
     // With one in common, it is chosen and s_client says so.
     let (addr, server) = one_handshake(arc(server_config(pki()))).await;
-    let out = s_client_full(addr, &["-alpn", "h2,http/1.1"], &[]).await;
+    let out = s_client(addr, &["-alpn", "h2,http/1.1"], &[]).await.all();
     let info = timeout(LIMIT, server)
         .await
         .expect("server done")
