@@ -3,7 +3,9 @@
 # suite, same machine, one interleaved run. Prints, per round and as medians: new handshakes/s
 # (openssl s_time -new), resumed handshakes/s (s_time -reuse, against all three: nginx with a
 # shared session cache and tickets), download MB/s of one large file with curl (from all three),
-# the server's CPU per unit of work, and the ratios ours / OpenSSL and ours / nginx.
+# the server's CPU per unit of work, and the ratios ours / OpenSSL and ours / nginx; with wrk
+# installed (Debian wrk), also keep-alive requests/s for a 1 KiB file (wrk -t1 -c16), ours against
+# nginx (both with an access log).
 #
 # Both servers: TLS 1.2 only, AES128-SHA256 (TLS_RSA_WITH_AES_128_CBC_SHA256), one RSA-2048
 # certificate made here by openssl. By default the *clients* are told not to offer
@@ -20,7 +22,7 @@
 #   --time    seconds per s_time measurement (default 10)
 #   --size    download size in MiB (default 1024), served from a tmpfs (/dev/shm) when there is one
 #   --server  our server binary (default: target/release/server, built if missing)
-# Needs: openssl, curl, nginx (Debian package nginx), python3. The measuring threads share the machine with whatever else runs: look at
+# Needs: openssl, curl, nginx (Debian package nginx), python3; wrk for the small-file test. The measuring threads share the machine with whatever else runs: look at
 # the load line and prefer ratios over absolute figures.
 set -euo pipefail
 
@@ -46,6 +48,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+have_wrk=0
+command -v wrk >/dev/null && have_wrk=1
 for tool in openssl curl nginx python3; do
     command -v "$tool" >/dev/null || { echo "compare.sh: needs $tool" >&2; exit 1; }
 done
@@ -71,6 +75,7 @@ mkdir -p "$work/www"
 head -c "$((size_mib * 1024 * 1024))" /dev/zero | openssl enc -aes-128-ctr -nosalt \
     -pass pass:compare -pbkdf2 2>/dev/null >"$work/www/big.bin"
 echo "hello" >"$work/www/index.html"
+head -c 1024 /dev/urandom >"$work/www/small.bin"
 
 client_conf="$work/client-openssl.cnf"
 if [ "$etm" = 0 ]; then
@@ -116,7 +121,8 @@ pid $work/nginx/nginx.pid;
 error_log $work/nginx/logs/error.log;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    # Like ours, one line per request (ours goes to its stderr, kept in a file here).
+    access_log $work/nginx/logs/access.log;
     ssl_session_cache shared:SSL:10m;
     ssl_session_tickets on;
     server {
@@ -214,6 +220,17 @@ download() { # name -> prints "MB/s cpu_s_per_GB"
         'BEGIN { if (bytes > 0) printf "%.1f %.2f\n", s / 1e6, (t / hz) / (bytes / 1e9); else print "0 nan" }'
 }
 
+small() { # name -> prints "req/s cpu_us_per_request": 1 KiB file, keep-alive, wrk -t1 -c16
+    local before after out n secs
+    before="$(cpu_ticks "${pid[$1]}")"
+    out="$("${client_env[@]}" wrk -t1 -c16 -d"${stime_secs}s" "https://127.0.0.1:${port[$1]}/small.bin" 2>&1 || true)"
+    after="$(cpu_ticks "${pid[$1]}")"
+    read -r n secs < <(grep -m1 -oE '[0-9]+ requests in [0-9.]+s' <<<"$out" | awk '{sub("s", "", $4); print $1, $4}') || true
+    if [ -z "${n:-}" ] || [ "$n" = 0 ]; then echo "0 nan"; return; fi
+    awk -v n="$n" -v s="$secs" -v t=$((after - before)) -v hz="$clk_tck" \
+        'BEGIN { printf "%.0f %.1f\n", n / s, 1e6 * t / hz / n }'
+}
+
 record() { # test, name, "value cpu"
     results["$1 $2"]+="${3% *} "
     cpu["$1 $2"]+="${3#* } "
@@ -229,6 +246,10 @@ for round in $(seq "$rounds"); do
     curl -sS -k --tlsv1.2 --tls-max 1.2 -r 0-134217727 -o /dev/null \
         "https://127.0.0.1:${port[${order[0]}]}/big.bin" || true
     for name in "${order[@]}" nginx; do record download "$name" "$(download "$name")"; done
+    # s_server -WWW closes after each response: the keep-alive test is ours against nginx.
+    if [ "$have_wrk" = 1 ]; then
+        for name in ours nginx; do record small "$name" "$(small "$name")"; done
+    fi
     line="round $round:"
     for t in new download; do
         o="$(awk '{print $NF}' <<<"${results[$t ours]}")"; s="$(awk '{print $NF}' <<<"${results[$t openssl]}")"
@@ -236,6 +257,7 @@ for round in $(seq "$rounds"); do
     done
     line+="  new nginx $(awk '{print $NF}' <<<"${results[new nginx]}")  download nginx $(awk '{print $NF}' <<<"${results[download nginx]}")"
     line+="  reuse ours $(awk '{print $NF}' <<<"${results[reuse ours]}") / openssl $(awk '{print $NF}' <<<"${results[reuse openssl]}") / nginx $(awk '{print $NF}' <<<"${results[reuse nginx]}")"
+    [ "$have_wrk" = 1 ] && line+="  small ours $(awk '{print $NF}' <<<"${results[small ours]}") / nginx $(awk '{print $NF}' <<<"${results[small nginx]}")"
     echo "$line   (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 
@@ -270,4 +292,10 @@ show reuse "resumed handshakes/s" "ms/handshake"
 vs_nginx reuse "ms/handshake"
 show download "download MB/s (${size_mib} MiB)" "s/GB"
 vs_nginx download "s/GB"
+if [ "$have_wrk" = 1 ]; then
+    printf '%-26s %12s\n' "small file req/s (1 KiB)" "$(tr ' ' '\n' <<<"${results[small ours]}" | grep -v '^$' | median)"
+    vs_nginx small "µs/request"
+else
+    echo "small-file test not run: wrk is missing (apt-get install wrk)"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
