@@ -41,6 +41,7 @@ mod routes;
 pub mod send_timeout;
 mod shedding;
 pub mod site;
+mod workers;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -369,6 +370,8 @@ impl Server {
             self.send_timeout,
             self.deadlines,
         );
+        let workers = workers::Workers::start()
+            .map_err(|e| ServerError::new(format!("cannot start the worker threads: {e}")))?;
         // The gallery's listeners stop when the main one does.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut gallery = tokio::task::JoinSet::new();
@@ -386,6 +389,7 @@ impl Server {
                     http: None,
                 },
                 ctx,
+                workers.clone(),
                 // Demonstration pages: a few connections each, on top of the main limit.
                 self.max_connections.min(GALLERY_MAX_CONNECTIONS),
                 self.max_memory,
@@ -398,6 +402,7 @@ impl Server {
         listener::serve(
             self.listeners,
             ctx,
+            workers,
             self.max_connections,
             self.max_memory,
             self.shutdown_timeout,

@@ -1,15 +1,17 @@
 //! The listening sockets and the accept loop: always accepting, at most `max_connections` open
 //! at once (at the limit the one doing the least work is shed: see `shedding`), each
-//! connection its own task, and a
+//! connection its own task on one of the `workers`' threads, and a
 //! graceful shutdown that stops accepting, tells handshakes in progress to give up and lets
 //! in-flight requests finish for up to `shutdown_timeout`.
 
 use crate::connection::ConnContext;
 use crate::shedding::Registry;
+use crate::workers::Workers;
 use crate::{log, ServerError};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -47,6 +49,7 @@ impl Listeners {
 pub(crate) async fn serve(
     listeners: Listeners,
     ctx: ConnContext,
+    workers: Arc<Workers>,
     max_connections: usize,
     max_memory: u64,
     shutdown_timeout: Duration,
@@ -85,7 +88,7 @@ pub(crate) async fn serve(
         let ctx = ctx.clone();
         let watcher = graceful.watcher();
         let stop = stop_rx.clone();
-        tokio::spawn(async move {
+        workers.hand_over(tcp, peer, move |tcp| async move {
             if secure {
                 ctx.serve_tls(tcp, peer, admission, watcher, stop).await;
             } else {
