@@ -88,7 +88,7 @@ header p { margin: 0; opacity: .92; }
 main { max-width: 1200px; margin: 0 auto; padding: 1.5rem 2rem 3rem; }
 main.narrow { max-width: 760px; }
 .grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.5rem; }
-@media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .grid { grid-template-columns: minmax(0, 1fr); } }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
           padding: 1rem 1.3rem; margin-bottom: 1.5rem; }
 h2 { font-size: 1.2rem; margin: .2rem 0 .8rem; }
@@ -96,6 +96,10 @@ h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .35rem .5rem; border-bottom: 1px solid var(--line); }
 th { width: 34%; color: var(--muted); font-weight: 600; }
+/* Suite names and hex have no spaces: let them break rather than push the page sideways. */
+td { overflow-wrap: anywhere; }
+@media (max-width: 600px) { header, main { padding-left: .8rem; padding-right: .8rem; }
+                            section { padding: .8rem; } th { width: 40%; } }
 code, .hex { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace; font-size: .86em;
              background: var(--code); padding: .05rem .3rem; border-radius: 4px; }
 .hex { word-break: break-all; display: inline-block; }
