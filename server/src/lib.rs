@@ -399,6 +399,7 @@ impl Server {
                 },
             ));
         }
+        let stopping = workers.clone();
         listener::serve(
             self.listeners,
             ctx,
@@ -413,6 +414,7 @@ impl Server {
         )
         .await;
         while gallery.join_next().await.is_some() {}
+        stopping.stop();
         Ok(())
     }
 }

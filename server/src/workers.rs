@@ -1,9 +1,11 @@
 //! Connections pinned to threads, as nginx pins them to worker processes: one thread per core,
-//! each running its own single-threaded tokio runtime, and every accepted connection handed to
-//! the next one in turn, where it stays. A request's wake-ups (socket readable, response
-//! written, deadlines) then never cross threads; on tokio's work-stealing runtime they woke
-//! another worker about once per request, which cost more than the TLS work of a small request.
-//! The price is nginx's too: a busy thread's connections wait for it, none is stolen.
+//! each running its own single-threaded tokio runtime and its own accept loop (`listener`); a
+//! connection stays on the thread that accepted it, unless that thread already serves more
+//! than another one, which then gets it (a burst of connections is accepted by whichever
+//! thread happens to be awake). A request's wake-ups (socket readable, response written,
+//! deadlines) then never cross threads; on tokio's work-stealing runtime they woke another
+//! worker about once per request, which cost more than the TLS work of a small request. The
+//! price is nginx's too: a busy thread's connections wait for it, none is stolen.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,7 +17,8 @@ use tokio::sync::watch;
 
 pub(crate) struct Workers {
     handles: Vec<Handle>,
-    next: AtomicUsize,
+    /// Connections each worker serves now.
+    load: Vec<AtomicUsize>,
     stop: watch::Sender<bool>,
 }
 
@@ -41,36 +44,97 @@ impl Workers {
                     });
                 })?;
         }
+        let load = (0..count).map(|_| AtomicUsize::new(0)).collect();
         Ok(Arc::new(Self {
             handles,
-            next: AtomicUsize::new(0),
+            load,
             stop,
         }))
     }
 
-    /// Serve `tcp` on the next worker: `serve` gets it registered with that worker's runtime.
-    pub(crate) fn hand_over<F, Fut>(&self, tcp: TcpStream, peer: SocketAddr, serve: F)
-    where
+    /// The workers' runtimes, to run a task on each.
+    pub(crate) fn handles(&self) -> &[Handle] {
+        &self.handles
+    }
+
+    /// Serve `tcp`, accepted by worker `me`, there or on the least busy worker if `me` has two
+    /// connections more than it. `serve` gets the stream registered with the serving runtime.
+    pub(crate) fn serve<F, Fut>(
+        self: &Arc<Self>,
+        me: usize,
+        tcp: TcpStream,
+        peer: SocketAddr,
+        serve: F,
+    ) where
         F: FnOnce(TcpStream) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
-        // Out of the accepting runtime's reactor; into the worker's on its first poll.
+        let load = |i: usize| self.load.get(i).map_or(0, |l| l.load(Ordering::Relaxed));
+        let least = (0..self.handles.len())
+            .min_by_key(|&i| load(i))
+            .unwrap_or(me);
+        let there = if load(me) > load(least) + 1 {
+            least
+        } else {
+            me
+        };
+        let counted = Counted::new(self.clone(), there);
+        if there == me {
+            tokio::spawn(async move {
+                let _counted = counted;
+                serve(tcp).await;
+            });
+            return;
+        }
+        // Out of this runtime's reactor; into the other worker's on its first poll.
         let std_tcp = match tcp.into_std() {
             Ok(s) => s,
             Err(e) => return crate::log::connection_error(peer, &e.to_string()),
         };
-        self.handles[i].spawn(async move {
-            match TcpStream::from_std(std_tcp) {
-                Ok(tcp) => serve(tcp).await,
-                Err(e) => crate::log::connection_error(peer, &e.to_string()),
-            }
-        });
+        if let Some(handle) = self.handles.get(there) {
+            handle.spawn(async move {
+                let _counted = counted;
+                match TcpStream::from_std(std_tcp) {
+                    Ok(tcp) => serve(tcp).await,
+                    Err(e) => crate::log::connection_error(peer, &e.to_string()),
+                }
+            });
+        }
+    }
+}
+
+/// One connection on worker `i`, for as long as it lives.
+struct Counted {
+    workers: Arc<Workers>,
+    i: usize,
+}
+
+impl Counted {
+    fn new(workers: Arc<Workers>, i: usize) -> Self {
+        if let Some(l) = workers.load.get(i) {
+            l.fetch_add(1, Ordering::Relaxed);
+        }
+        Self { workers, i }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let Some(l) = self.workers.load.get(self.i) {
+            l.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Workers {
+    /// End the worker threads; connections still open on them are dropped with their runtimes.
+    pub(crate) fn stop(&self) {
+        let _ = self.stop.send(true);
     }
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        self.stop();
     }
 }
