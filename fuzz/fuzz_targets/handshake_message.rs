@@ -62,5 +62,6 @@ fn empty_extensions_block(message: &HandshakeMessage, again: &HandshakeMessage) 
         _ => false,
     };
     no_extensions
-        && message.raw.get(4..) == Some(&[again.raw.get(4..).unwrap_or_default(), &[0, 0]].concat()[..])
+        && message.raw.get(4..)
+            == Some(&[again.raw.get(4..).unwrap_or_default(), &[0, 0]].concat()[..])
 }

@@ -48,7 +48,11 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             if let Ok(session) = ClientSession::from_bytes(rest) {
-                assert_eq!(session.to_bytes(), rest, "session file re-encodes differently");
+                assert_eq!(
+                    session.to_bytes(),
+                    rest,
+                    "session file re-encodes differently"
+                );
             }
         }
     }
