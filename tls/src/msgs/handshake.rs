@@ -1108,6 +1108,33 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_extensions_block_is_no_extensions_and_the_received_bytes_are_kept() {
+        // Found by the handshake_message fuzz target: a ServerHello whose extensions block is
+        // there with length 0. It means "no extensions" (RFC 5246 §7.4.1.2); we write such a
+        // hello without the block, but the transcript must hash the bytes that came.
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.extend_from_slice(&[0, 0xC0, 0x2F, 0, 0, 0]); // no session id, suite, null, ext len 0
+        let raw = message(2, &body);
+        let msg = HandshakeMessage::decode(raw.clone()).unwrap();
+        let HandshakePayload::ServerHello(sh) = &msg.payload else {
+            panic!("not a ServerHello")
+        };
+        assert!(sh.extensions.is_empty());
+        assert_eq!(msg.raw, raw);
+        let again = HandshakeMessage::new(msg.payload.clone());
+        assert_eq!(
+            again.raw.len() + 2,
+            raw.len(),
+            "written without the empty block"
+        );
+        assert_eq!(
+            HandshakeMessage::decode(again.raw).unwrap().payload,
+            msg.payload
+        );
+    }
+
+    #[test]
     fn every_truncation_fails_for_other_messages() {
         for payload in every_payload() {
             let raw = HandshakeMessage::new(payload.clone()).raw;
