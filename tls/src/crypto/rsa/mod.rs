@@ -10,12 +10,18 @@
 //! as exactly k bytes whatever its value.
 
 mod crt;
+#[cfg(target_arch = "x86_64")]
+mod ifma;
 mod keygen;
 mod montgomery;
 mod pkcs1;
 
 use crt::{Blinding, CrtKey, BLINDING_REFRESH};
 use montgomery::Montgomery;
+/// Benchmark hooks: the portable exponentiation on demand, one exponentiation on its own.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub use montgomery::{with_portable_pow, SecretPow};
 use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{One, Zero};
