@@ -232,52 +232,98 @@ fn store(v: &[__m512i; 3]) -> Limbs52 {
 
 /// Almost Montgomery multiplication: a·b·2^−1040 mod m, below 2m for a, b below 2m, in
 /// normalised 52-bit limbs.
+///
+/// Step i adds a·b_i + q·m (q chosen so the lowest limb becomes a multiple of 2^52) and
+/// divides by 2^52. The low halves of limb j's products go to lane j, the high halves to
+/// lane j + 1: a and m are also kept moved up one lane, so both halves are added before the
+/// accumulator moves down. Two accumulators, one for a·b_i (which does not wait for q) and
+/// one for q·m, halve the chain of dependent additions. The lowest limb lives in a scalar
+/// register (`low`); the next step's is read from lane 1 before q's products are in, and
+/// q·m_1 is added in the scalar register: q's latency is then a few scalar instructions.
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn amm(a: &Limbs52, b: &Limbs52, m: &Limbs52, k0: u64) -> Limbs52 {
+    let zero = _mm512_setzero_si512();
     let av = load(a);
     let mv = load(m);
-    let zero = _mm512_setzero_si512();
-    let mut r = [zero; 3];
-    let (a0, m0) = (u128::from(a.0[0]), u128::from(m.0[0]));
-    // The true lowest limb; the vector's lane 0 is stale once it has been read out.
+    // Moved up one lane, lane 1 (limb 0's high half) cleared: the scalar register has it.
+    let up = |v: &[__m512i; 3]| {
+        [
+            _mm512_maskz_alignr_epi64::<7>(0b1111_1100, v[0], zero),
+            _mm512_alignr_epi64::<7>(v[1], v[0]),
+            _mm512_alignr_epi64::<7>(v[2], v[1]),
+        ]
+    };
+    let (ah, mh) = (up(&av), up(&mv));
+    let (a0, m0, m1) = (u128::from(a.0[0]), u128::from(m.0[0]), m.0[1]);
+    let mut ra = [zero; 3];
+    let mut rm = [zero; 3];
     let mut low = 0u64;
     for &bi in &b.0[..LIMBS] {
         let bv = _mm512_set1_epi64(bi as i64);
+        for j in 0..3 {
+            ra[j] = _mm512_madd52lo_epu64(ra[j], av[j], bv);
+            ra[j] = _mm512_madd52hi_epu64(ra[j], ah[j], bv);
+        }
+        // Lane 1 as it will be, but for q·m_1.
+        let lane1 = _mm_extract_epi64::<1>(_mm512_castsi512_si128(_mm512_add_epi64(ra[0], rm[0])));
         let t = u128::from(low) + a0 * u128::from(bi);
         let q = (t as u64).wrapping_mul(k0) & MASK52;
         let qv = _mm512_set1_epi64(q as i64);
-        // t + q·m0 ≡ 0 mod 2^52 by the choice of q: what is left carries into the next limb
-        // (the high halves of a0·bi and q·m0 included).
+        // t + q·m0 ≡ 0 mod 2^52 by the choice of q: the rest carries into limb 1 (with the
+        // high halves of a0·b_i and q·m0).
         let carry = ((t + m0 * u128::from(q)) >> 52) as u64;
+        low = carry + lane1 as u64 + (q.wrapping_mul(m1) & MASK52);
         for j in 0..3 {
-            r[j] = _mm512_madd52lo_epu64(r[j], av[j], bv);
-            r[j] = _mm512_madd52lo_epu64(r[j], mv[j], qv);
+            rm[j] = _mm512_madd52lo_epu64(rm[j], mv[j], qv);
+            rm[j] = _mm512_madd52hi_epu64(rm[j], mh[j], qv);
         }
         // Divide by 2^52: every lane moves down one.
-        r[0] = _mm512_alignr_epi64::<1>(r[1], r[0]);
-        r[1] = _mm512_alignr_epi64::<1>(r[2], r[1]);
-        r[2] = _mm512_alignr_epi64::<1>(zero, r[2]);
-        low = carry.wrapping_add(_mm_cvtsi128_si64(_mm512_castsi512_si128(r[0])) as u64);
-        // The high halves of limb j's products belong one limb up: after the move, lane j.
-        for j in 0..3 {
-            r[j] = _mm512_madd52hi_epu64(r[j], av[j], bv);
-            r[j] = _mm512_madd52hi_epu64(r[j], mv[j], qv);
+        for r in [&mut ra, &mut rm] {
+            r[0] = _mm512_alignr_epi64::<1>(r[1], r[0]);
+            r[1] = _mm512_alignr_epi64::<1>(r[2], r[1]);
+            r[2] = _mm512_alignr_epi64::<1>(zero, r[2]);
         }
     }
+    let mut r = [zero; 3];
+    for j in 0..3 {
+        r[j] = _mm512_add_epi64(ra[j], rm[j]);
+    }
     r[0] = _mm512_mask_blend_epi64(1, r[0], _mm512_set1_epi64(low as i64));
-    normalise(&store(&r))
+    store(&normalise(r))
 }
 
-/// Carries resolved: every limb below 2^52 (the value is below 2^1040).
-fn normalise(x: &Limbs52) -> Limbs52 {
-    let mut out = [0u64; LANES];
-    let mut carry = 0u64;
-    for (o, &v) in out.iter_mut().zip(&x.0[..LIMBS]) {
-        let s = v + carry;
-        *o = s & MASK52;
-        carry = s >> 52;
+/// Carries resolved: every limb below 2^52 (the value is below 2^1040, so nothing leaves the
+/// top). One vector pass moves each lane's bits above 52 into the next lane; then a lane
+/// carries at most 1, and which lanes receive one is found as in a carry-lookahead adder:
+/// lanes above 2^52 − 1 generate a carry, lanes equal to it pass one on, and adding the two
+/// bit masks as integers ripples the carries through (no branch, no data-dependent loop).
+#[target_feature(enable = "avx512f")]
+fn normalise(mut r: [__m512i; 3]) -> [__m512i; 3] {
+    let zero = _mm512_setzero_si512();
+    let mask = _mm512_set1_epi64(MASK52 as i64);
+    let c = [
+        _mm512_srli_epi64::<52>(r[0]),
+        _mm512_srli_epi64::<52>(r[1]),
+        _mm512_srli_epi64::<52>(r[2]),
+    ];
+    let c_up = [
+        _mm512_alignr_epi64::<7>(c[0], zero),
+        _mm512_alignr_epi64::<7>(c[1], c[0]),
+        _mm512_alignr_epi64::<7>(c[2], c[1]),
+    ];
+    let (mut generate, mut propagate) = (0u32, 0u32);
+    for j in 0..3 {
+        r[j] = _mm512_add_epi64(_mm512_and_si512(r[j], mask), c_up[j]);
+        generate |= u32::from(_mm512_cmpgt_epu64_mask(r[j], mask)) << (8 * j);
+        propagate |= u32::from(_mm512_cmpeq_epi64_mask(r[j], mask)) << (8 * j);
     }
-    Limbs52(out)
+    let carries = ((generate << 1).wrapping_add(propagate)) ^ propagate;
+    let one = _mm512_set1_epi64(1);
+    for (j, r) in r.iter_mut().enumerate() {
+        let k = (carries >> (8 * j)) as u8;
+        *r = _mm512_and_si512(_mm512_mask_add_epi64(*r, k, *r, one), mask);
+    }
+    r
 }
 
 #[cfg(test)]
@@ -346,6 +392,84 @@ mod tests {
                     let (p, f) = both(m, &x, e).unwrap();
                     assert_eq!(p, f, "{x}^{e:?} mod {m}");
                 }
+            }
+        }
+    }
+
+    /// The carry resolution of [`normalise`], lane by lane in scalar code.
+    fn normalise_reference(lanes: &[u64; LANES]) -> [u64; LANES] {
+        let mut out = [0u64; LANES];
+        let mut carry = 0u64;
+        for (o, &v) in out.iter_mut().zip(lanes) {
+            let s = v + carry;
+            *o = s & MASK52;
+            carry = s >> 52;
+        }
+        out
+    }
+
+    fn normalise_lanes(lanes: &[u64; LANES]) -> Option<[u64; LANES]> {
+        if !available() {
+            return None;
+        }
+        // SAFETY: `available()` just saw avx512f and avx512ifma on this CPU.
+        let out = unsafe { store(&normalise(load(&Limbs52(*lanes)))) };
+        Some(out.0)
+    }
+
+    /// Carries that ripple through runs of all-ones limbs, across register boundaries (lanes
+    /// 7→8 and 15→16): what the generate/propagate masks are for, and what random products
+    /// almost never produce.
+    #[test]
+    fn normalise_ripples_through_all_ones_limbs() {
+        if !say_if_unavailable() {
+            return;
+        }
+        let mut cases = Vec::new();
+        for start in [0usize, 5, 6, 7, 13, 15] {
+            for run in [1usize, 2, 3, 9] {
+                let mut lanes = [0u64; LANES];
+                lanes[start] = MASK52 + 1 + (start as u64);
+                for l in &mut lanes[start + 1..(start + 1 + run).min(19)] {
+                    *l = MASK52;
+                }
+                lanes[19] = 7;
+                cases.push(lanes);
+                // The same run fed by a big carry (bits above 52 in the lane below).
+                let mut big = lanes;
+                big[start] = (1 << 59) + 3;
+                cases.push(big);
+            }
+        }
+        let mut all_ones = [MASK52; LANES];
+        all_ones[19] = 1;
+        all_ones[20..].fill(0);
+        all_ones[0] = MASK52 + 1;
+        cases.push(all_ones);
+        for lanes in &cases {
+            assert_eq!(
+                normalise_lanes(lanes),
+                Some(normalise_reference(lanes)),
+                "{lanes:x?}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn normalise_matches_scalar_carries(
+            lanes in proptest::collection::vec(
+                prop_oneof![Just(0u64), Just(MASK52), Just(MASK52 + 1), 0u64..(1 << 59)],
+                19,
+            ),
+            top in 0u64..(1 << 40),
+        ) {
+            let mut all = [0u64; LANES];
+            all[..19].copy_from_slice(&lanes);
+            all[19] = top;
+            if let Some(out) = normalise_lanes(&all) {
+                prop_assert_eq!(out, normalise_reference(&all));
             }
         }
     }
