@@ -328,8 +328,8 @@ fn normalise(mut r: [__m512i; 3]) -> [__m512i; 3] {
 
 #[cfg(test)]
 mod tests {
-    use super::super::montgomery::{biguint_of, limbs_of, Montgomery};
     use super::*;
+    use crate::crypto::rsa::montgomery::{biguint_of, limbs_of, Montgomery};
     use proptest::prelude::*;
 
     /// Both paths on the same inputs: x < m given plain, exp as limbs.
