@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
-use tls::crypto::rsa::{HashAlg, RsaPrivateKey};
+use tls::crypto::rsa::{with_portable_pow, HashAlg, RsaPrivateKey, SecretPow};
 
 fn rsa_2048(c: &mut Criterion) {
     let key = RsaPrivateKey::generate(2048, &mut |_| {}).expect("key generation");
@@ -21,6 +21,10 @@ fn rsa_2048(c: &mut Criterion) {
     group.bench_function("private_op", |b| {
         b.iter(|| key.raw_private(black_box(&input)).expect("private op"))
     });
+    // The same without the AVX-512 IFMA kernel (identical where the CPU lacks it).
+    group.bench_function("private_op_portable", |b| {
+        b.iter(|| with_portable_pow(|| key.raw_private(black_box(&input)).expect("private op")))
+    });
     group.bench_function("decrypt_pms_fixed_len", |b| {
         b.iter(|| key.decrypt_pkcs1v15_fixed_len(black_box(&ciphertext), 48))
     });
@@ -31,6 +35,15 @@ fn rsa_2048(c: &mut Criterion) {
         b.iter(|| public.verify_pkcs1v15(HashAlg::Sha256, b"bench", black_box(&signature)))
     });
     group.finish();
+
+    // One CRT half alone: a 1024-bit secret exponentiation, IFMA kernel against portable Rust.
+    let half = SecretPow::new(key.p(), &(key.q() >> 3u32), key.dp()).expect("odd p");
+    let mut pow = c.benchmark_group("rsa2048_half");
+    pow.bench_function("pow_secret_1024", |b| b.iter(|| black_box(&half).run()));
+    pow.bench_function("pow_secret_1024_portable", |b| {
+        b.iter(|| with_portable_pow(|| black_box(&half).run()))
+    });
+    pow.finish();
 
     // Key generation time is mostly luck (how many candidates fail): few samples, bounded time.
     let mut keygen = c.benchmark_group("rsa2048_keygen");

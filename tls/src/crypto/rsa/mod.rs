@@ -1,7 +1,8 @@
 //! RSA by hand (RFC 8017): the key types and the raw operations. See the submodules for the
 //! rest: `crt` (the private operation, RFC 8017 §5.1.2), `pkcs1` (PKCS#1 v1.5 paddings, RFC 8017
 //! §7.2, §8.2, §9.2), `keygen` (FIPS 186-5 §A.1.3 key generation), `montgomery` (fixed-limb
-//! modular arithmetic).
+//! modular arithmetic), `ifma` (the same exponentiation for 1024-bit moduli with AVX-512 IFMA,
+//! the crate's only `unsafe` code, used when the CPU has it).
 //!
 //! num-bigint is not constant-time, so it only handles public numbers and key generation. The
 //! private operation runs on our own fixed-width limbs from start to end (`crt`): blinded
@@ -10,12 +11,18 @@
 //! as exactly k bytes whatever its value.
 
 mod crt;
+#[cfg(target_arch = "x86_64")]
+mod ifma;
 mod keygen;
 mod montgomery;
 mod pkcs1;
 
 use crt::{Blinding, CrtKey, BLINDING_REFRESH};
 use montgomery::Montgomery;
+/// Benchmark hooks: the portable exponentiation on demand, one exponentiation on its own.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub use montgomery::{with_portable_pow, SecretPow};
 use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{One, Zero};

@@ -22,6 +22,9 @@ pub(super) struct Montgomery {
     m_inv: u64,
     /// R² mod m with R = 2^(64·limbs): one multiplication by it enters Montgomery form.
     r2: Vec<u64>,
+    /// The AVX-512 IFMA kernel's constants, for 16-limb moduli (the halves of RSA-2048).
+    #[cfg(target_arch = "x86_64")]
+    ifma: Option<super::ifma::Radix52>,
 }
 
 impl Montgomery {
@@ -44,6 +47,8 @@ impl Montgomery {
             m_inv: inv.wrapping_neg(),
             r2: limbs_of(&r2, limbs),
             m,
+            #[cfg(target_arch = "x86_64")]
+            ifma: super::ifma::Radix52::new(modulus),
         })
     }
 
@@ -113,8 +118,21 @@ impl Montgomery {
 
     /// `out = x^exp` in Montgomery form (`x` too) for a secret exponent: every one of its
     /// `64·exp.len()` bits goes through the same fixed window, so the operations and the memory
-    /// touched depend only on the exponent's length in limbs.
+    /// touched depend only on the exponent's length in limbs. A 16-limb modulus on a CPU with
+    /// AVX-512 IFMA takes the vector kernel (`ifma.rs`) instead, about twice as fast; the
+    /// choice depends on the modulus length and the CPU only, never on the numbers.
     pub(super) fn pow_secret(&self, x: &[u64], exp: &[u64], out: &mut [u64]) {
+        #[cfg(target_arch = "x86_64")]
+        if let (Some(ifma), Ok(x16), Ok(out16)) = (&self.ifma, x.try_into(), out.try_into()) {
+            if !portable_forced() && ifma.pow_secret(x16, exp, out16) {
+                return;
+            }
+        }
+        self.pow_secret_portable(x, exp, out)
+    }
+
+    /// [`Montgomery::pow_secret`] in portable Rust whatever the CPU.
+    pub(super) fn pow_secret_portable(&self, x: &[u64], exp: &[u64], out: &mut [u64]) {
         let n = self.m.len();
         let bit = |i: usize| (exp[i / 64] >> (i % 64)) & 1;
         let mut tmp = vec![0u64; n];
@@ -459,7 +477,7 @@ pub(super) struct Reducer {
 /// `out = t − m` unless that borrows (then `out = t`), where `t_top` is t's limb above `m`'s
 /// length; branch-free.
 #[inline(always)]
-fn subtract_if_not_below(t: &[u64], t_top: u64, m: &[u64], out: &mut [u64]) {
+pub(super) fn subtract_if_not_below(t: &[u64], t_top: u64, m: &[u64], out: &mut [u64]) {
     let mut borrow = 0u64;
     for ((o, &tj), &mj) in out.iter_mut().zip(t).zip(m) {
         let (d, b1) = tj.overflowing_sub(mj);
@@ -485,6 +503,61 @@ fn select(table: &[u64], k: u64, out: &mut [u64]) {
         for (o, &v) in out.iter_mut().zip(entry) {
             *o |= v & mask;
         }
+    }
+}
+
+#[cfg(feature = "testing")]
+thread_local! {
+    static FORCE_PORTABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside [`with_portable_pow`] (never, without the `testing` feature).
+fn portable_forced() -> bool {
+    #[cfg(feature = "testing")]
+    return FORCE_PORTABLE.with(|f| f.get());
+    #[cfg(not(feature = "testing"))]
+    false
+}
+
+/// Runs `f` with every secret exponentiation on this thread in portable Rust, as on a CPU
+/// without AVX-512 IFMA (to compare the two in benchmarks and tests).
+#[cfg(feature = "testing")]
+pub fn with_portable_pow<T>(f: impl FnOnce() -> T) -> T {
+    let before = FORCE_PORTABLE.with(|p| p.replace(true));
+    let out = f();
+    FORCE_PORTABLE.with(|p| p.set(before));
+    out
+}
+
+/// One secret exponentiation on its own, for benchmarks: `x^exp` mod `modulus` through
+/// [`Montgomery::pow_secret`] (wrap in [`with_portable_pow`] for the portable path).
+#[cfg(feature = "testing")]
+pub struct SecretPow {
+    mont: Montgomery,
+    x: Vec<u64>,
+    exp: Vec<u64>,
+}
+
+#[cfg(feature = "testing")]
+impl SecretPow {
+    /// `None` for a modulus Montgomery cannot use (even, or 1).
+    pub fn new(modulus: &BigUint, x: &BigUint, exp: &BigUint) -> Option<Self> {
+        let mont = Montgomery::new(modulus)?;
+        let n = mont.limbs();
+        let mut xm = vec![0u64; n];
+        mont.enter_mont(&limbs_of(&(x % modulus), n), &mut xm);
+        Some(Self {
+            x: xm,
+            exp: limbs_of(exp, n),
+            mont,
+        })
+    }
+
+    /// The result's limbs, in Montgomery form.
+    pub fn run(&self) -> Vec<u64> {
+        let mut out = vec![0u64; self.mont.limbs()];
+        self.mont.pow_secret(&self.x, &self.exp, &mut out);
+        out
     }
 }
 
