@@ -30,7 +30,11 @@ pub(crate) struct Deadlines {
 /// `min(header, keepalive)`, and otherwise sleeps to the deadline of the phase it saw. A phase
 /// entered since is thus seen before its own deadline (which is at least that far off).
 pub(crate) async fn watchdog(tracker: &Tracker, limits: Deadlines) {
-    let recheck = limits.header.min(limits.keepalive);
+    // At least a timer tick: a zero limit must not turn the loop into a spin.
+    let recheck = limits
+        .header
+        .min(limits.keepalive)
+        .max(Duration::from_millis(1));
     loop {
         let Some(s) = tracker.snapshot() else {
             return std::future::pending().await;
