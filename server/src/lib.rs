@@ -414,7 +414,7 @@ impl Server {
         )
         .await;
         while gallery.join_next().await.is_some() {}
-        stopping.stop();
+        stopping.stop().await;
         Ok(())
     }
 }

@@ -13,15 +13,98 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Write one log line to stderr. Unlike `eprintln!`, a closed stderr does not panic: losing
-/// the log must not take connections down.
+/// the log must not take connections down. On a worker thread (see [`batch_this_thread`]) the
+/// line joins the thread's batch; elsewhere it is written at once.
 pub fn emit(line: &str) {
+    let batched = BATCH.with(|batch| {
+        let Ok(mut batch) = batch.try_borrow_mut() else {
+            return false;
+        };
+        let Some(batch) = batch.as_mut() else {
+            return false;
+        };
+        batch.push(line);
+        true
+    });
+    if !batched {
+        // One write(2) per line: stderr is unbuffered, and `writeln!` would make two (the
+        // line, then the newline), which also lets lines from two threads interleave.
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        write_stderr(&bytes);
+    }
+}
+
+fn write_stderr(bytes: &[u8]) {
     use std::io::Write as _;
-    // One write(2) per line: stderr is unbuffered, and `writeln!` would make two (the line,
-    // then the newline), which also lets lines from two threads interleave.
-    let mut bytes = Vec::with_capacity(line.len() + 1);
-    bytes.extend_from_slice(line.as_bytes());
-    bytes.push(b'\n');
-    let _ = std::io::stderr().lock().write_all(&bytes);
+    let _ = std::io::stderr().lock().write_all(bytes);
+}
+
+/// The lines a worker thread has logged and not yet written.
+///
+/// Under load a worker serves a burst of requests per wake-up; writing each line as it comes
+/// cost a `write(2)` per request and, with two workers, a futex wake-up whenever both wanted
+/// stderr's lock at once (about every other request, issue #17). A batch is written whole
+/// when the worker runs out of work (tokio's park hook, [`flush_this_thread`]), so an idle
+/// server's line is out as soon as its request is done; and, for a worker that never runs
+/// out, when it reaches [`BATCH_BYTES`] or its oldest line is [`BATCH_AGE`] old. Lines stay
+/// whole and in order per thread, as before.
+struct Batch {
+    bytes: Vec<u8>,
+    oldest: Option<Instant>,
+}
+
+/// A batch this big is written at once (a few hundred lines).
+pub const BATCH_BYTES: usize = 32 * 1024;
+/// No line waits longer than this on a busy worker.
+pub const BATCH_AGE: Duration = Duration::from_secs(1);
+
+impl Batch {
+    fn push(&mut self, line: &str) {
+        self.bytes.extend_from_slice(line.as_bytes());
+        self.bytes.push(b'\n');
+        let oldest = *self.oldest.get_or_insert_with(Instant::now);
+        if self.bytes.len() >= BATCH_BYTES || oldest.elapsed() >= BATCH_AGE {
+            self.write();
+        }
+    }
+
+    fn write(&mut self) {
+        if !self.bytes.is_empty() {
+            write_stderr(&self.bytes);
+            self.bytes.clear();
+        }
+        self.oldest = None;
+    }
+}
+
+thread_local! {
+    static BATCH: std::cell::RefCell<Option<Batch>> = const { std::cell::RefCell::new(None) };
+}
+
+/// From now on, lines logged on this thread are batched; the thread must call
+/// [`flush_this_thread`] when it runs out of work and before it ends.
+pub fn batch_this_thread() {
+    BATCH.with(|batch| {
+        if let Ok(mut batch) = batch.try_borrow_mut() {
+            batch.get_or_insert_with(|| Batch {
+                bytes: Vec::with_capacity(BATCH_BYTES),
+                oldest: None,
+            });
+        }
+    });
+}
+
+/// Write the lines this thread has batched.
+pub fn flush_this_thread() {
+    BATCH.with(|batch| {
+        if let Ok(mut batch) = batch.try_borrow_mut() {
+            if let Some(batch) = batch.as_mut() {
+                batch.write();
+            }
+        }
+    });
 }
 
 /// What one access-log line needs, gathered when the response is made.

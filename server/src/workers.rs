@@ -10,38 +10,61 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::runtime::Handle;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 pub(crate) struct Workers {
     handles: Vec<Handle>,
     /// Connections each worker serves now.
     load: Vec<AtomicUsize>,
     stop: watch::Sender<bool>,
+    /// Closes when every worker thread has ended (each holds a sender to the end).
+    ended: Mutex<Option<mpsc::Receiver<()>>>,
 }
+
+/// How long [`Workers::stop`] waits for the threads to write their last log lines.
+const END_WAIT: Duration = Duration::from_secs(2);
 
 impl Workers {
     /// One worker per available core.
     pub(crate) fn start() -> std::io::Result<Arc<Self>> {
         let count = std::thread::available_parallelism().map_or(1, |n| n.get());
         let (stop, stopped) = watch::channel(false);
+        let (ending, ended) = mpsc::channel(1);
         let mut handles = Vec::with_capacity(count);
         for i in 0..count {
+            // The access log is batched per worker and written whenever it runs out of work.
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
+                .on_thread_park(crate::log::flush_this_thread)
                 .build()?;
             handles.push(runtime.handle().clone());
             let mut stopped = stopped.clone();
+            let ending = ending.clone();
             std::thread::Builder::new()
                 .name(format!("worker-{i}"))
                 .spawn(move || {
+                    crate::log::batch_this_thread();
                     // Runs the connections handed over until told to stop; those still open
                     // then are dropped with the runtime (the graceful wait is over by then).
                     runtime.block_on(async move {
+                        // A worker that never runs out of work still writes its lines.
+                        tokio::spawn(async {
+                            let mut tick = tokio::time::interval(crate::log::BATCH_AGE);
+                            loop {
+                                tick.tick().await;
+                                crate::log::flush_this_thread();
+                            }
+                        });
                         let _ = stopped.wait_for(|s| *s).await;
                     });
+                    // Dropped connections log "(aborted)": their lines go out too.
+                    drop(runtime);
+                    crate::log::flush_this_thread();
+                    drop(ending);
                 })?;
         }
         let load = (0..count).map(|_| AtomicUsize::new(0)).collect();
@@ -49,6 +72,7 @@ impl Workers {
             handles,
             load,
             stop,
+            ended: Mutex::new(Some(ended)),
         }))
     }
 
@@ -127,14 +151,20 @@ impl Drop for Counted {
 }
 
 impl Workers {
-    /// End the worker threads; connections still open on them are dropped with their runtimes.
-    pub(crate) fn stop(&self) {
+    /// End the worker threads; connections still open on them are dropped with their
+    /// runtimes. Waits (up to [`END_WAIT`]) until the threads have written their last lines.
+    pub(crate) async fn stop(&self) {
         let _ = self.stop.send(true);
+        let ended = self.ended.lock().ok().and_then(|mut e| e.take());
+        if let Some(mut ended) = ended {
+            // `None` once every thread has dropped its sender.
+            let _ = tokio::time::timeout(END_WAIT, ended.recv()).await;
+        }
     }
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop.send(true);
     }
 }

@@ -579,6 +579,73 @@ async fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
     assert!(!log.contains("(aborted)"), "{log}");
 }
 
+/// Access lines are batched per worker thread (written when it runs out of work): a burst of
+/// parallel requests still gets one whole line each, and a connection dropped when the
+/// graceful wait gives up still gets its "(aborted)" line before the process exits.
+#[tokio::test]
+async fn access_lines_of_a_burst_and_of_a_download_dropped_at_exit_all_arrive() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let root = temp_root();
+    std::fs::write(root.path().join("big.bin"), vec![7u8; 32 * 1024 * 1024]).expect("write");
+    std::fs::write(root.path().join("small.txt"), b"small\n").expect("write");
+    let s = Running::start(&["--root", &path_str(root.path())]);
+    let burst = 60;
+    let mut args = vec!["--parallel", "--parallel-max", "12", "-o", "/dev/null"];
+    let url = s.url("/small.txt");
+    for _ in 1..burst {
+        args.extend(["--url", url.as_str(), "-o", "/dev/null"]);
+    }
+    args.extend(["--url", url.as_str()]);
+    let out = curl(&args);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        s.wait_for_lines(
+            "\"GET /small.txt HTTP/1.1\" 200 6 ",
+            burst,
+            Duration::from_secs(30)
+        ),
+        "{}",
+        s.stderr()
+    );
+
+    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
+    let config = std::sync::Arc::new(tls::ClientConfig::new(roots));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
+        .await
+        .expect("connect");
+    let mut client = tls::stream::connect(config, "localhost", tcp)
+        .await
+        .expect("handshake");
+    client
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("request");
+    client.flush().await.expect("flush");
+    // The response has started; from now on the client reads nothing.
+    let mut buf = vec![0u8; 16 * 1024];
+    assert!(client.read(&mut buf).await.expect("read") > 0);
+    // (Blocking this single-threaded runtime is fine: the client must stay still meanwhile.)
+    let (code, log) = s.interrupt();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("gave up waiting for open connections"),
+        "{log}"
+    );
+    let whole = |l: &&str| l.starts_with("127.0.0.1:") && l.contains(" tls=1.2 cipher=");
+    let small: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("GET /small.txt"))
+        .collect();
+    assert_eq!(small.len(), burst, "{log}");
+    assert!(small.iter().all(whole), "{log}");
+    let big = log
+        .lines()
+        .find(|l| l.contains("\"GET /big.bin HTTP/1.1\" 200 "))
+        .unwrap_or_else(|| panic!("no access line for the dropped download:\n{log}"));
+    assert!(whole(&big) && big.ends_with("(aborted)"), "{big}");
+    drop(client);
+}
+
 #[test]
 fn keylog_ciphers_and_usage_errors() {
     let dir = temp_root();
