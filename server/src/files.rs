@@ -12,7 +12,10 @@
 //! read from the page cache takes microseconds, while a hop to tokio's blocking pool per 16 KiB
 //! chunk cost more than the encryption (a 1 GiB download spent most of its time in futex
 //! wake-ups). A file on a slow network mount would stall one worker thread for that read.
+//! Small files that have not changed are answered from memory (`file_cache`), checked
+//! against the same `lstat` the confinement makes.
 
+use crate::file_cache::{self, Validators};
 use crate::html;
 use crate::response::{self, Body};
 use bytes::BytesMut;
@@ -26,7 +29,7 @@ use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Entries shown in one directory listing at most (the page stays a page).
 const MAX_LISTING: usize = 10_000;
@@ -349,25 +352,28 @@ fn refusal_response(refusal: Refusal) -> Response<Body> {
 
 fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Body> {
     let len = meta.len();
-    let modified = meta.modified().unwrap_or(UNIX_EPOCH);
-    let mtime = modified
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs();
-    let last_modified = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(mtime));
-    let etag = format!("\"{len:x}-{mtime:x}\"");
+    let cached = if len <= SMALL_FILE {
+        file_cache::get(path, meta)
+    } else {
+        None
+    };
+    let validators = cached
+        .as_ref()
+        .map_or_else(|| Validators::of(meta), |c| c.validators.clone());
+    let etag = validators.etag.to_str().unwrap_or_default();
+    let last_modified = validators.last_modified.to_str().unwrap_or_default();
 
-    if not_modified(headers, &etag, mtime) {
+    if not_modified(headers, etag, validators.mtime) {
         return Response::builder()
             .status(StatusCode::NOT_MODIFIED)
-            .header(header::LAST_MODIFIED, &last_modified)
-            .header(header::ETAG, &etag)
+            .header(header::LAST_MODIFIED, validators.last_modified.clone())
+            .header(header::ETAG, validators.etag.clone())
             .body(response::empty())
             .unwrap_or_else(|_| response::internal_error());
     }
 
     let range = header_str(headers, &header::RANGE)
-        .filter(|_| if_range_matches(headers, &etag, &last_modified))
+        .filter(|_| if_range_matches(headers, etag, last_modified))
         .and_then(|v| parse_range(v, len));
     let (status, first, count) = match range {
         None => (StatusCode::OK, 0, len),
@@ -382,21 +388,48 @@ fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Bod
         }
     };
 
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) => return refusal_response(io_refusal(&e)),
+    let from_cache = cached.is_some();
+    let content = match cached {
+        Some(file) => Content::Whole(file.bytes),
+        None => {
+            let file = match File::open(path) {
+                Ok(f) => f,
+                Err(e) => return refusal_response(io_refusal(&e)),
+            };
+            match read_checked(file, len, first, count) {
+                Ok(Some(content)) => content,
+                Ok(None) => return refusal_response(Refusal::Forbidden),
+                Err(_) => return response::internal_error(),
+            }
+        }
     };
-    let content = match read_checked(file, len, first, count) {
-        Ok(Some(content)) => content,
-        Ok(None) => return refusal_response(Refusal::Forbidden),
-        Err(_) => return response::internal_error(),
+    let body = match content {
+        Content::Whole(bytes) => {
+            if !from_cache {
+                let file = file_cache::Cached {
+                    bytes: bytes.clone(),
+                    validators: validators.clone(),
+                };
+                file_cache::keep(path, meta, &file);
+            }
+            let part = usize::try_from(first)
+                .ok()
+                .zip(usize::try_from(first + count).ok())
+                .filter(|&(start, end)| start <= end && end <= bytes.len());
+            match part {
+                Some((start, end)) => response::full(bytes.slice(start..end)),
+                None => return response::internal_error(),
+            }
+        }
+        Content::Part(bytes) => response::full(bytes),
+        Content::Stream(file) => response::boxed(FileBody::new(file, count)),
     };
     let mut builder = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, content_type(path))
         .header(header::CONTENT_LENGTH, count)
-        .header(header::LAST_MODIFIED, &last_modified)
-        .header(header::ETAG, &etag)
+        .header(header::LAST_MODIFIED, validators.last_modified)
+        .header(header::ETAG, validators.etag)
         .header(header::ACCEPT_RANGES, "bytes");
     if status == StatusCode::PARTIAL_CONTENT {
         builder = builder.header(
@@ -404,10 +437,6 @@ fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Bod
             format!("bytes {first}-{}/{len}", first + count - 1),
         );
     }
-    let body = match content {
-        Content::Bytes(bytes) => response::full(bytes),
-        Content::Stream(file) => response::boxed(FileBody::new(file, count)),
-    };
     builder
         .body(body)
         .unwrap_or_else(|_| response::internal_error())
@@ -417,9 +446,11 @@ fn serve_file(path: &Path, meta: &Metadata, headers: &HeaderMap) -> Response<Bod
 /// certificates of a combined file, starts well within this).
 const KEY_SNIFF: usize = 64 * 1024;
 
-/// What is sent of a file: its bytes, or the open file positioned at the range's start.
+/// What is sent of a file: all of a small one (a range is sliced from it), a small range of a
+/// large one, or the open file positioned at the range's start.
 enum Content {
-    Bytes(Vec<u8>),
+    Whole(Bytes),
+    Part(Vec<u8>),
     Stream(File),
 }
 
@@ -427,7 +458,7 @@ enum Content {
 /// a PEM private key block (`-----BEGIN PRIVATE KEY-----`, `RSA PRIVATE KEY`, `ENCRYPTED
 /// PRIVATE KEY`…): such a file is never served (`None`), whatever its name or place.
 ///
-/// A small file is read whole in one `read`, checked and sliced; its head and body then leave
+/// A small file is read whole in one `read` and checked; its head and body then leave
 /// together in one TLS record (a streamed body's first chunk is not ready when hyper flushes
 /// the head). A small range of a large file is read before the response starts too.
 fn read_checked(mut file: File, len: u64, first: u64, count: u64) -> io::Result<Option<Content>> {
@@ -438,11 +469,7 @@ fn read_checked(mut file: File, len: u64, first: u64, count: u64) -> io::Result<
         if is_private_key_pem(&whole) {
             return Ok(None);
         }
-        let range = to_usize(first)?..to_usize(first + count)?;
-        let part = whole.get(range).map(<[u8]>::to_vec);
-        return part
-            .map(|bytes| Some(Content::Bytes(bytes)))
-            .ok_or_else(|| io::Error::other("range outside the file"));
+        return Ok(Some(Content::Whole(Bytes::from(whole))));
     }
     let mut head = Vec::with_capacity(KEY_SNIFF);
     (&mut file).take(KEY_SNIFF as u64).read_to_end(&mut head)?;
@@ -453,7 +480,7 @@ fn read_checked(mut file: File, len: u64, first: u64, count: u64) -> io::Result<
     if count <= SMALL_FILE {
         let mut bytes = vec![0u8; to_usize(count)?];
         file.read_exact(&mut bytes)?;
-        return Ok(Some(Content::Bytes(bytes)));
+        return Ok(Some(Content::Part(bytes)));
     }
     Ok(Some(Content::Stream(file)))
 }

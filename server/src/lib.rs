@@ -26,6 +26,7 @@ pub mod certs;
 pub mod client_identity;
 mod connection;
 mod deadlines;
+mod file_cache;
 pub mod files;
 pub mod gallery;
 pub mod html;
