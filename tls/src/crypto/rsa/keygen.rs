@@ -239,7 +239,9 @@ mod tests {
         let (_, rejected, found) = generated();
         // Two primes; a random odd 1024-bit number is prime about once in 355 tries.
         assert_eq!(*found, 2);
-        assert!(*rejected > 10, "only {rejected} rejected candidates");
+        // Some were rejected (none at all: one run in about 126,000, i.e. 355²; more than ten
+        // was asserted before and failed about once in 2,000 runs).
+        assert!(*rejected > 0, "no rejected candidate reported");
         for bits in [0, 1024, 2047, 8192] {
             assert_eq!(
                 RsaPrivateKey::generate(bits, &mut |_| {}).err(),
