@@ -155,6 +155,7 @@ impl AcceptLoop {
         };
         let http = http.and_then(|l| TcpListener::from_std(l).ok());
         let mut refused = Refusals::default();
+        let mut memory = crate::limits::MemoryGauge::default();
         loop {
             let (accepted, secure) = tokio::select! {
                 r = https.accept() => (r, true),
@@ -172,7 +173,10 @@ impl AcceptLoop {
                 }
             };
             let _ = tcp.set_nodelay(true);
-            if crate::limits::resident_bytes().is_some_and(|rss| rss > self.max_memory) {
+            if memory
+                .resident_bytes()
+                .is_some_and(|rss| rss > self.max_memory)
+            {
                 // Over the memory cap: no new work. Dropping the socket closes it cleanly (FIN).
                 refused.note(peer, self.max_memory);
                 continue;

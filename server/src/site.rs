@@ -27,7 +27,9 @@ pub struct Visit<'a> {
 /// A finished handshake, prepared once per connection.
 pub struct TlsDetails {
     pub info: SessionInfo,
-    pub chain: Vec<CertSummary>,
+    /// Summaries of `info.server_chain`, made the first time a page shows them (parsing and
+    /// fingerprinting every connection's chain cost more than a resumed handshake).
+    chain: std::sync::OnceLock<Vec<CertSummary>>,
     pub handshake_time: Duration,
     /// What crossed the wire, when a [`Transcript`] watched the handshake.
     pub transcript: Option<TranscriptData>,
@@ -39,17 +41,23 @@ impl TlsDetails {
         handshake_time: Duration,
         transcript: Option<TranscriptData>,
     ) -> Self {
-        let chain = info
-            .server_chain
-            .iter()
-            .map(|der| CertSummary::from_der(der))
-            .collect();
         Self {
             info,
-            chain,
+            chain: std::sync::OnceLock::new(),
             handshake_time,
             transcript,
         }
+    }
+
+    /// The certificates we sent, as a visitor checks them.
+    pub fn chain(&self) -> &[CertSummary] {
+        self.chain.get_or_init(|| {
+            self.info
+                .server_chain
+                .iter()
+                .map(|der| CertSummary::from_der(der))
+                .collect()
+        })
     }
 }
 
@@ -191,7 +199,7 @@ pub fn front_page(visit: &Visit<'_>) -> String {
                 connection_section(visit, tls),
                 crate::client_identity::section(&tls.info),
                 wire_section(tls),
-                chain_section(&tls.chain),
+                chain_section(tls.chain()),
                 request_section(visit),
                 steps_section(tls),
                 properties_section(Some(tls)),
@@ -431,7 +439,7 @@ fn request_section(visit: &Visit<'_>) -> String {
 fn steps_section(tls: &TlsDetails) -> String {
     let info = &tls.info;
     let suite = info.suite;
-    let leaf_key = tls.chain.first().map_or("", |c| c.key.as_str());
+    let leaf_key = tls.chain().first().map_or("", |c| c.key.as_str());
     let ems = if info.extended_master_secret {
         "the hash of every handshake message so far (extended master secret)"
     } else {

@@ -54,6 +54,10 @@ pub struct ServerConfig {
     pub resumption: Resumption,
     /// Ask clients for a certificate (RFC 5246 §7.4.4); `None` = never ask.
     pub client_auth: Option<ClientAuth>,
+    /// `cert_chain[0]` parsed once by [`ServerConfig::new`]: every ClientHello's server name is
+    /// checked against it, and parsing it each time cost as much as the rest of a resumed
+    /// handshake's own work.
+    leaf: Certificate,
 }
 
 /// How a server remembers sessions so a client can resume them (RFC 5246 §7.3, RFC 5077).
@@ -164,7 +168,20 @@ impl ServerConfig {
             private_key,
             resumption: Resumption::default(),
             client_auth: None,
+            leaf,
         })
+    }
+
+    /// Whether our leaf certificate names `host` (its DNS subjectAltNames, a left-most
+    /// wildcard included). `cert_chain` is public: should it have been replaced since `new`,
+    /// the new leaf is parsed.
+    pub(crate) fn leaf_covers(&self, host: &str) -> bool {
+        use crate::pki::verify::matches_host;
+        match self.cert_chain.first() {
+            Some(der) if der.as_slice() == self.leaf.der() => matches_host(&self.leaf, host),
+            Some(der) => Certificate::from_der(der).is_ok_and(|leaf| matches_host(&leaf, host)),
+            None => false,
+        }
     }
 }
 
@@ -231,5 +248,21 @@ impl ClientConfig {
         return self.testing_encrypt_premaster;
         #[cfg(not(feature = "testing"))]
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_leaf_checked_against_server_names_is_the_chain_s_first() {
+        let pki = crate::testing::pki();
+        let mut config = pki.server_config();
+        assert!(config.leaf_covers("localhost"));
+        assert!(!config.leaf_covers("www.localhost"));
+        // The chain replaced after `new` (its fields are public): the new leaf is the one read.
+        config.cert_chain = vec![pki.client.der().to_vec()];
+        assert!(!config.leaf_covers("localhost"));
+        config.cert_chain.clear();
+        assert!(!config.leaf_covers("localhost"));
     }
 }

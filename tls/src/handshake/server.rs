@@ -22,8 +22,6 @@ use crate::msgs::handshake::{
     CertificateMsg, ClientHello, Extension, Finished, HandshakeMessage, HandshakePayload,
     HandshakeType, ServerHello, TLS12,
 };
-use crate::pki::verify::matches_host;
-use crate::pki::x509::Certificate;
 use crate::session::{Negotiated, SessionInfo};
 use crate::suites::KeyExchange;
 use crate::trace::Event;
@@ -168,7 +166,7 @@ impl ExpectClientHello {
         let mut negotiated = negotiate_extensions(hello, common)?;
 
         if let Some(name) = &negotiated.server_name {
-            if !certificate_covers(&self.config.cert_chain, name) {
+            if !self.config.leaf_covers(name) {
                 // RFC 6066 §3 allows a fatal or a warning alert here; like most servers we
                 // carry on with our one certificate and let the client judge it.
                 core.send_warning(AlertDescription::UnrecognizedName);
@@ -364,15 +362,6 @@ fn host_name(name: &[u8]) -> Result<Option<String>, Error> {
         }
     }
     Ok(Some(text.to_ascii_lowercase()))
-}
-
-/// Whether our leaf certificate names `host` (its DNS subjectAltNames, left-most wildcard
-/// included).
-fn certificate_covers(chain: &[Vec<u8>], host: &str) -> bool {
-    chain
-        .first()
-        .and_then(|der| Certificate::from_der(der).ok())
-        .is_some_and(|leaf| matches_host(&leaf, host))
 }
 
 pub(crate) struct ExpectClientKeyExchange {
