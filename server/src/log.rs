@@ -129,34 +129,59 @@ impl AccessRecord {
     /// Every peer-chosen field (request line, Referer, User-Agent, SNI) is escaped: one request
     /// is one line, and it cannot forge another or drive the terminal reading the log.
     pub fn line(&self, bytes: u64, complete: bool) -> String {
-        let tls = match self.suite {
-            Some(suite) => format!(
-                "tls=1.2 cipher={suite} sni={}{}",
-                self.sni
-                    .as_deref()
-                    .map_or_else(|| "-".to_string(), peer_field),
-                self.resumed
-                    .map_or_else(String::new, |by| format!(" resumed={by}"))
-            ),
-            None => "tls=- (plain HTTP)".to_string(),
-        };
+        use std::fmt::Write as _;
+        // One String, written in order: this runs for every request.
+        let mut line = String::with_capacity(256);
+        let _ = write!(line, "{} - - [", self.peer);
+        with_common_log_now(|date| line.push_str(date));
+        line.push_str("] \"");
+        push_peer_field(&mut line, self.request_line.as_bytes());
+        let _ = write!(line, "\" {} {bytes} \"", self.status);
+        push_quoted(&mut line, self.referer.as_deref());
+        line.push_str("\" \"");
+        push_quoted(&mut line, self.user_agent.as_deref());
+        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let _ = write!(line, "\" {ms:.1}ms ");
+        match self.suite {
+            Some(suite) => {
+                let _ = write!(line, "tls=1.2 cipher={suite} sni=");
+                push_quoted(&mut line, self.sni.as_deref());
+                if let Some(by) = self.resumed {
+                    let _ = write!(line, " resumed={by}");
+                }
+            }
+            None => line.push_str("tls=- (plain HTTP)"),
+        }
         // The client certificate's subject is chosen by whoever holds the certificate: escaped.
-        let client = self
-            .client_subject
-            .as_deref()
-            .map_or_else(String::new, |s| format!(" client=\"{}\"", peer_field(s)));
-        let quoted = |v: &Option<String>| v.as_deref().map_or_else(|| "-".to_string(), peer_field);
-        format!(
-            "{} - - [{}] \"{}\" {} {bytes} \"{}\" \"{}\" {:.1}ms {tls}{client}{}",
-            self.peer,
-            now_common_log(),
-            peer_field(&self.request_line),
-            self.status,
-            quoted(&self.referer),
-            quoted(&self.user_agent),
-            self.started.elapsed().as_secs_f64() * 1000.0,
-            if complete { "" } else { " (aborted)" }
-        )
+        if let Some(subject) = &self.client_subject {
+            line.push_str(" client=\"");
+            push_peer_field(&mut line, subject.as_bytes());
+            line.push('"');
+        }
+        if !complete {
+            line.push_str(" (aborted)");
+        }
+        line
+    }
+}
+
+/// A field that may be absent: `-`, as nginx writes it.
+fn push_quoted(line: &mut String, field: Option<&str>) {
+    match field {
+        Some(v) => push_peer_field(line, v.as_bytes()),
+        None => line.push('-'),
+    }
+}
+
+/// [`peer_field_bytes`] appended to `line`.
+fn push_peer_field(line: &mut String, b: &[u8]) {
+    if b.iter()
+        .all(|&c| (0x20..=0x7e).contains(&c) && c != b'\\' && c != b'"')
+    {
+        // Nothing to escape (the usual case); the bytes are ASCII.
+        line.extend(b.iter().map(|&c| char::from(c)));
+    } else {
+        line.push_str(&peer_field_bytes(b));
     }
 }
 
@@ -491,7 +516,25 @@ fn yes_no(b: bool) -> &'static str {
 
 /// `25/Nov/2026:00:45:23 +0000`, the Common Log Format's time.
 fn now_common_log() -> String {
-    tls::text::common_log_date(time::OffsetDateTime::now_utc().unix_timestamp())
+    with_common_log_now(str::to_string)
+}
+
+/// The common-log date of now, made once per second per thread (a request's log line needs
+/// it, and formatting a date is a visible part of a small request's work).
+fn with_common_log_now<T>(f: impl FnOnce(&str) -> T) -> T {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    LAST.with(|last| match last.try_borrow_mut() {
+        Ok(mut last) => {
+            if last.0 != now {
+                *last = (now, tls::text::common_log_date(now));
+            }
+            f(&last.1)
+        }
+        Err(_) => f(&tls::text::common_log_date(now)),
+    })
 }
 
 #[cfg(test)]
