@@ -509,7 +509,7 @@ fn over_the_connection_limit_a_new_client_is_served_and_a_silent_one_is_shed() {
 
 #[tokio::test]
 async fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
     let root = temp_root();
     // Far more than the loopback socket buffers hold: when we stop reading, the server is
     // still writing.
@@ -517,19 +517,11 @@ async fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
     let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
     std::fs::write(root.path().join("big.bin"), &data).expect("write");
     let s = Running::start(&["--root", &path_str(root.path())]);
-    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
-    let config = std::sync::Arc::new(tls::ClientConfig::new(roots));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
-        .await
-        .expect("connect");
-    let mut client = tls::stream::connect(config, "localhost", tcp)
-        .await
-        .expect("handshake");
-    client
-        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("request");
-    client.flush().await.expect("flush");
+    let mut client = tls_request(
+        s.port,
+        b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     // Read the first MiB, then interrupt while the rest is still to come.
     let mut got = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -584,7 +576,7 @@ async fn ctrl_c_lets_a_download_in_flight_finish_then_exits() {
 /// graceful wait gives up still gets its "(aborted)" line before the process exits.
 #[tokio::test]
 async fn access_lines_of_a_burst_and_of_a_download_dropped_at_exit_all_arrive() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
     let root = temp_root();
     std::fs::write(root.path().join("big.bin"), vec![7u8; 32 * 1024 * 1024]).expect("write");
     std::fs::write(root.path().join("small.txt"), b"small\n").expect("write");
@@ -608,19 +600,7 @@ async fn access_lines_of_a_burst_and_of_a_download_dropped_at_exit_all_arrive() 
         s.stderr()
     );
 
-    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
-    let config = std::sync::Arc::new(tls::ClientConfig::new(roots));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
-        .await
-        .expect("connect");
-    let mut client = tls::stream::connect(config, "localhost", tcp)
-        .await
-        .expect("handshake");
-    client
-        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .expect("request");
-    client.flush().await.expect("flush");
+    let mut client = tls_request(s.port, b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
     // The response has started; from now on the client reads nothing.
     let mut buf = vec![0u8; 16 * 1024];
     assert!(client.read(&mut buf).await.expect("read") > 0);

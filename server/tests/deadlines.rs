@@ -5,20 +5,8 @@
 mod common;
 
 use common::*;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn handshake(port: u16) -> tls::stream::TlsStream<tokio::net::TcpStream> {
-    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
-    let config = Arc::new(tls::ClientConfig::new(roots));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connect");
-    tls::stream::connect(config, "localhost", tcp)
-        .await
-        .expect("handshake")
-}
 
 /// The server closed the connection: a read ends (EOF or error) within the fail-safe.
 async fn closed_by_server(client: &mut tls::stream::TlsStream<tokio::net::TcpStream>) -> bool {
@@ -42,7 +30,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_keepalive_timeout() {
         "{}",
         s.banner
     );
-    let mut client = handshake(s.port).await;
+    let mut client = tls_connect(s.port).await;
     // One request, answered; then silence.
     client
         .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -67,7 +55,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_keepalive_timeout() {
 #[tokio::test]
 async fn a_request_head_that_never_ends_is_cut_after_the_header_timeout() {
     let s = Running::start(&["--header-timeout", "0.5", "--keepalive-timeout", "60"]);
-    let mut client = handshake(s.port).await;
+    let mut client = tls_connect(s.port).await;
     // Slowloris: a head begun and never finished.
     client
         .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
@@ -102,7 +90,7 @@ async fn at_the_limit_stalled_readers_are_shed_and_a_new_client_is_served() {
     ]);
     let mut stalled = Vec::new();
     for _ in 0..4 {
-        let mut c = handshake(s.port).await;
+        let mut c = tls_connect(s.port).await;
         c.write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .await
             .expect("request");

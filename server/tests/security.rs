@@ -265,7 +265,6 @@ fn peer_chosen_header_fields_are_logged_escaped() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_dropped_after_the_send_timeout() {
-    use tokio::io::AsyncWriteExt;
     let root = temp_root();
     // Far more than the loopback socket buffers on both sides can hold.
     let big = vec![0x5au8; 64 * 1024 * 1024];
@@ -283,19 +282,7 @@ async fn a_client_that_stops_reading_is_dropped_after_the_send_timeout() {
         "{}",
         s.banner
     );
-    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
-    let config = std::sync::Arc::new(tls::ClientConfig::new(roots));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", s.port))
-        .await
-        .expect("connect");
-    let mut stalled = tls::stream::connect(config, "localhost", tcp)
-        .await
-        .expect("handshake");
-    stalled
-        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .expect("request");
-    stalled.flush().await.expect("flush");
+    let stalled = tls_request(s.port, b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
     // Read nothing: the server fills the socket buffers, then makes no progress.
     // (Blocking this single-threaded test runtime is fine: the client must do nothing now.)
     let fired = s.wait_for_log(

@@ -328,3 +328,28 @@ pub fn wait_within(child: Child, limit: Duration) -> Output {
         }
     }
 }
+
+/// Our TLS client connected to the server on `port` (trusting the shared CA), with `request`
+/// sent and flushed.
+pub async fn tls_request(
+    port: u16,
+    request: &[u8],
+) -> tls::stream::TlsStream<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut client = tls_connect(port).await;
+    client.write_all(request).await.expect("request");
+    client.flush().await.expect("flush");
+    client
+}
+
+/// Our TLS client connected to the server on `port`, trusting the shared CA.
+pub async fn tls_connect(port: u16) -> tls::stream::TlsStream<tokio::net::TcpStream> {
+    let roots = tls::pki::trust::TrustStore::from_pem_file(&ca_path()).expect("roots");
+    let config = Arc::new(tls::ClientConfig::new(roots));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    tls::stream::connect(config, "localhost", tcp)
+        .await
+        .expect("handshake")
+}
