@@ -58,20 +58,21 @@ pub fn x25519(k: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
         ct_swap_u64(swap, &mut z2.0, &mut z3.0);
         swap = k_t;
 
-        let a = x2 + z2;
+        // Sums and differences stay uncarried (`Unreduced`): each feeds a product.
+        let a = x2.plus(z2);
         let aa = a.square();
-        let b = x2 - z2;
+        let b = x2.minus(z2);
         let bb = b.square();
-        let e = aa - bb;
-        let c = x3 + z3;
-        let d = x3 - z3;
+        let e = aa.minus(bb);
+        let c = x3.plus(z3);
+        let d = x3.minus(z3);
         let da = d * a;
         let cb = c * b;
-        x3 = (da + cb).square();
-        z3 = x1 * (da - cb).square();
+        x3 = da.plus(cb).square();
+        z3 = x1 * da.minus(cb).square();
         x2 = aa * bb;
         // a24 = (486662 − 2) / 4 = 121665
-        z2 = e * (aa + e.mul_small(121665));
+        z2 = e * aa.plus(e.mul_small(121665));
     }
     ct_swap_u64(swap, &mut x2.0, &mut x3.0);
     ct_swap_u64(swap, &mut z2.0, &mut z3.0);
