@@ -4,11 +4,11 @@
 //! and the resident-memory cap beyond which new connections are refused.
 
 /// What one connection may hold while it waits on its peer: hyper's read buffer and queued body
-/// (16 KiB each, `connection::MAX_BUF`), one file frame (16 KiB, `files::CHUNK`) and sealed
-/// records up to the TLS stream's watermark (32 KiB). Measured with the release build (jemalloc,
-/// 1,000 stalled readers): ~83 KiB of resident memory each, allocator slack included; ~30 KiB
-/// for an idle keep-alive connection.
-pub const PER_CONNECTION: u64 = 80 * 1024;
+/// (16 KiB each, `connection::MAX_BUF`), one file frame (up to 32 KiB, `files::CHUNK`) and
+/// sealed records up to the TLS stream's watermark (32 KiB). Measured with the release build
+/// (jemalloc, 1,000 stalled readers) when frames were 16 KiB: ~83 KiB of resident memory each,
+/// allocator slack included; ~30 KiB for an idle keep-alive connection.
+pub const PER_CONNECTION: u64 = 96 * 1024;
 
 /// The open-files limit before and after raising it (`None`: could not be read).
 #[derive(Clone, Copy, Debug, Default)]

@@ -28,15 +28,17 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 /// small watermark, since a peer that reads nothing would otherwise pin it all (issue #20).
 const OUTGOING_LIMIT: usize = 32 * 1024;
 /// The largest slice of application data taken per `poll_write` (so at most about
-/// `OUTGOING_LIMIT + MAX_WRITE` of records are ever queued).
-const MAX_WRITE: usize = 32 * 1024;
+/// `OUTGOING_LIMIT + MAX_WRITE` of records are ever queued): two full records, which the
+/// record layer seals side by side.
+const MAX_WRITE: usize = 2 * MAX_PLAINTEXT;
 /// One socket read: a whole record and the next header.
 const READ_CHUNK: usize = HEADER_LEN + MAX_CIPHERTEXT;
 
 pub struct TlsStream<IO> {
     io: IO,
     conn: Connection,
-    /// Application data not yet sealed: less than one full record, waiting for more or a flush.
+    /// Application data not yet sealed: less than one full record, waiting for more or a flush
+    /// (between the two halves of `take_plaintext`, up to `MAX_WRITE` more).
     pending: Vec<u8>,
     shutdown_started: bool,
 }
@@ -175,19 +177,34 @@ where
         Ok(())
     }
 
-    /// Take up to `room` bytes of `buf` into records or the unsealed tail; how many were taken.
-    fn take_plaintext(&mut self, buf: &[u8], room: usize) -> io::Result<usize> {
-        let buf = &buf[..buf.len().min(room)];
-        if self.pending.is_empty() && buf.len() >= MAX_PLAINTEXT {
-            // Bulk: seal whole records straight from the caller's buffer (the record layer
-            // seals several side by side); the tail waits in `pending` on the next call.
-            let whole = buf.len() / MAX_PLAINTEXT * MAX_PLAINTEXT;
-            return Ok(self.conn.write_plaintext(&buf[..whole])?);
+    /// Take up to [`MAX_WRITE`] bytes of `bufs` (in order, as one buffer): whole records are
+    /// sealed together in one call, so the record layer encrypts them side by side (CBC chains
+    /// are serial within a record); the tail waits in `pending` for more or for a flush.
+    /// Returns how many bytes were taken.
+    fn take_plaintext(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        if self.pending.is_empty() && first.len() >= MAX_PLAINTEXT {
+            // Records straight from the caller's buffer, no copy.
+            let whole = first.len().min(MAX_WRITE) / MAX_PLAINTEXT * MAX_PLAINTEXT;
+            return Ok(self.conn.write_plaintext(&first[..whole])?);
         }
-        let n = buf.len().min(MAX_PLAINTEXT - self.pending.len());
-        self.pending.extend_from_slice(&buf[..n]);
-        if self.pending.len() == MAX_PLAINTEXT {
-            self.seal_pending()?;
+        // A head and body chunks, or chunks that do not start on a record boundary: gather.
+        let mut n = 0;
+        for buf in bufs {
+            let take = buf.len().min(MAX_WRITE - n);
+            self.pending.extend_from_slice(&buf[..take]);
+            n += take;
+            if n == MAX_WRITE {
+                break;
+            }
+        }
+        let whole = self.pending.len() / MAX_PLAINTEXT * MAX_PLAINTEXT;
+        if whole > 0 {
+            self.conn.write_plaintext(&self.pending[..whole])?;
+            self.pending.drain(..whole);
         }
         Ok(n)
     }
@@ -289,14 +306,7 @@ where
         while this.conn.outgoing().len() >= OUTGOING_LIMIT {
             ready!(this.poll_drain(cx))?;
         }
-        let mut n = 0;
-        for buf in bufs {
-            let taken = this.take_plaintext(buf, MAX_WRITE - n)?;
-            n += taken;
-            if taken < buf.len() || n == MAX_WRITE {
-                break;
-            }
-        }
+        let n = this.take_plaintext(bufs)?;
         // Start sending now; what the transport does not take waits for flush.
         if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
             return Poll::Ready(Err(e));
