@@ -296,10 +296,10 @@ fn store(v: &[__m512i; 3]) -> Limbs52 {
 /// The two lowest lanes of each pair are in general-purpose registers: the quotient digits
 /// need them exactly and soon. They are read from the vectors before q_i's and q_{i+1}'s
 /// products are in; what those add there is added in scalar code (q_i·m0 and q_{i+1}·m0 whole,
-/// the low halves of q_i·m1, q_i·m2 and q_{i+1}·m1, the high half of q_i·m1), and the limb 0
-/// products of a are left out of the vectors (lanes cleared in the moved copies) because the
-/// scalar code adds them whole. Each quotient digit is k0·(its lane) mod 2^52 with the lane's
-/// terms distributed, so q_{i+1} waits for one multiplication by q_i, not for the carry chain.
+/// the low halves of q_i·m1, q_i·m2 and q_{i+1}·m1, the high half of q_i·m1), and limb 0's
+/// high products (of a and of m) are left out of the vectors (lanes cleared in the moved
+/// copies) because the scalar code adds them whole. Each quotient digit is k0·(its lane)
+/// mod 2^52, taken from the lane's terms without waiting for the lane's exact value.
 ///
 /// Where the time goes: one multiplication is a chain of dependent steps (scalar digit →
 /// broadcast → multiply-adds → lane read → next digit), and measured on a Sapphire-Rapids-class
