@@ -348,10 +348,9 @@ fn amm<const N: usize>(
     // The quotient digit of the pair's first step, found ahead (see below).
     let mut qi: [u64; N] = core::array::from_fn(|h| lo52(k0[h], a[h].0[0].wrapping_mul(b[h].0[0])));
     for k in 0..LIMBS / 2 {
+        // In three phases, each over the N sets, so that one set's scalar work sits between
+        // the other's multiply-adds in the instruction stream.
         for h in 0..N {
-            let (a0, m1, m2) = (a[h].0[0], m[h].0[1], m[h].0[2]);
-            let m0s = u128::from(m[h].0[0] << 12);
-            let k0m1 = k0[h].wrapping_mul(m1);
             let (bi, bj) = (b[h].0[2 * k], b[h].0[2 * k + 1]);
             let (bvi, bvj) = (_mm512_set1_epi64(bi as i64), _mm512_set1_epi64(bj as i64));
             for r in 0..3 {
@@ -360,6 +359,13 @@ fn amm<const N: usize>(
                 x[h][r] = _mm512_madd52lo_epu64(x[h][r], a1v[h][r], bvj);
                 x[h][r] = _mm512_madd52hi_epu64(x[h][r], a2v[h][r], bvj);
             }
+        }
+        let mut digits = [(0u64, 0u64); N];
+        for h in 0..N {
+            let (a0, m1, m2) = (a[h].0[0], m[h].0[1], m[h].0[2]);
+            let m0s = u128::from(m[h].0[0] << 12);
+            let k0m1 = k0[h].wrapping_mul(m1);
+            let (bi, bj) = (b[h].0[2 * k], b[h].0[2 * k + 1]);
             // Lanes 1 and 2 as they will be, but for this pair's quotient digits.
             let s = _mm512_add_epi64(x[h][0], y[h][0]);
             let lane1 = _mm_extract_epi64::<1>(_mm512_castsi512_si128(s)) as u64;
@@ -397,7 +403,10 @@ fn amm<const N: usize>(
                 .wrapping_add(k0[h].wrapping_mul(hj))
                 .wrapping_add(k0m1.wrapping_mul(qj))
                 & MASK52;
-
+            digits[h] = (q, qj);
+        }
+        for h in 0..N {
+            let (q, qj) = digits[h];
             let (qvi, qvj) = (_mm512_set1_epi64(q as i64), _mm512_set1_epi64(qj as i64));
             for r in 0..3 {
                 y[h][r] = _mm512_madd52lo_epu64(y[h][r], mv[h][r], qvi);
