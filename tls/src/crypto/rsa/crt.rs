@@ -9,7 +9,7 @@
 //! `00 02 …` block is.) `cargo run --release -p tls --example rsa_timing` measures it, in the
 //! style of dudect.
 
-use super::montgomery::{biguint_of, limbs_of, Montgomery, Reducer};
+use super::montgomery::{biguint_of, limbs_of, Montgomery, PowHalf, Reducer};
 use super::RsaError;
 use num_bigint::BigUint;
 use rand::Rng;
@@ -161,10 +161,23 @@ impl CrtKey {
         self.q.reduce(&blinded, &self.n_to_q, &mut xq);
         let (mut m1, mut m2) = (vec![0u64; pl], vec![0u64; ql]);
         let mut tmp = vec![0u64; pl.max(ql)];
-        self.p.pow_secret(&xp, &self.dp, &mut tmp[..pl]);
+        let mut tmp_q = vec![0u64; ql];
+        Montgomery::pow_secret_pair(
+            PowHalf {
+                mont: &self.p,
+                x: &xp,
+                exp: &self.dp,
+                out: &mut tmp[..pl],
+            },
+            PowHalf {
+                mont: &self.q,
+                x: &xq,
+                exp: &self.dq,
+                out: &mut tmp_q,
+            },
+        );
         self.p.leave_mont(&tmp[..pl], &mut m1);
-        self.q.pow_secret(&xq, &self.dq, &mut tmp[..ql]);
-        self.q.leave_mont(&tmp[..ql], &mut m2);
+        self.q.leave_mont(&tmp_q, &mut m2);
 
         // Garner: h = qInv·(m1 − m2) mod p, then m = m2 + h·q (< p·q = n, so it fits n's limbs).
         let mut m2p = vec![0u64; pl];
