@@ -93,12 +93,8 @@ impl<C: BlockCipherEncrypt<BlockSize = U16> + KeyInit> Gcm<C> {
         }
         let mut ctr = Keystream::new(nonce);
         for chunk in buf.chunks_mut(BATCH * BLOCK) {
-            let ks = ctr.next(&self.aes, chunk.len());
-            for (d, k) in chunk.chunks_mut(BLOCK).zip(ks.chunks(BLOCK)) {
-                for (d, k) in d.iter_mut().zip(k) {
-                    *d ^= k;
-                }
-            }
+            self.ghash
+                .apply_keystream(chunk, ctr.next(&self.aes, chunk.len()));
         }
         Ok(())
     }
@@ -121,7 +117,7 @@ struct Keystream {
     base: u128,
     /// The next data block's count (J0's is 1, so data starts at 2).
     next: u32,
-    blocks: [Block; BATCH],
+    blocks: [[u8; BLOCK]; BATCH],
 }
 
 impl Keystream {
@@ -131,7 +127,7 @@ impl Keystream {
         Self {
             base: u128::from_le_bytes(base),
             next: 2,
-            blocks: [Block::default(); BATCH],
+            blocks: [[0; BLOCK]; BATCH],
         }
     }
 
@@ -142,11 +138,11 @@ impl Keystream {
             let count = self.next.wrapping_add(i as u32);
             // The count's big-endian bytes are the integer's top 32 bits, byte-swapped.
             let block = self.base | (u128::from(count.swap_bytes()) << 96);
-            b.copy_from_slice(&block.to_le_bytes());
+            *b = block.to_le_bytes();
         }
         self.next = self.next.wrapping_add(n as u32);
-        aes.encrypt_blocks(&mut self.blocks[..n]);
-        Array::slice_as_flattened(&self.blocks[..n])
+        aes.encrypt_blocks(Block::cast_slice_from_core_mut(&mut self.blocks[..n]));
+        self.blocks[..n].as_flattened()
     }
 }
 

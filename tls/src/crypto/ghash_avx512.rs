@@ -83,6 +83,18 @@ impl GhashKey {
         Some(Self { powers })
     }
 
+    /// `data ^= keystream` (as long as `data`) with the same 512-bit registers: opening's
+    /// decryption, which must wait for the tag and so cannot be stitched to the hash. A method
+    /// of the key only because a key proves the CPU has the instructions.
+    ///
+    /// # Panics
+    /// If `keystream` is shorter than `data` (a programming error).
+    pub(crate) fn apply_keystream(&self, data: &mut [u8], keystream: &[u8]) {
+        assert!(keystream.len() >= data.len(), "keystream covers the chunk");
+        // SAFETY: `self` exists only after `available()` said yes.
+        unsafe { xor(data, keystream) };
+    }
+
     /// A fresh computation (running value zero).
     pub(crate) fn start(&self) -> Ghash<'_> {
         Ghash { key: self, acc: 0 }
@@ -286,6 +298,23 @@ fn hash(p: &Powers, acc: u128, data: &[u8]) -> u128 {
     from_m128(acc)
 }
 
+/// `data ^= keystream`, 64 bytes at a time; `keystream` is at least as long as `data`.
+#[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
+fn xor(data: &mut [u8], keystream: &[u8]) {
+    for (d, k) in data.chunks_mut(64).zip(keystream.chunks(64)) {
+        let mask = u64::MAX >> (64 - d.len());
+        // SAFETY: the mask selects exactly `d.len()` bytes, inside `d` and inside `k` (the
+        // caller's assertion); masked-off bytes are neither read nor written.
+        unsafe {
+            let c = _mm512_xor_si512(
+                _mm512_maskz_loadu_epi8(mask, d.as_ptr().cast()),
+                _mm512_maskz_loadu_epi8(mask, k.as_ptr().cast()),
+            );
+            _mm512_mask_storeu_epi8(d.as_mut_ptr().cast(), mask, c);
+        }
+    }
+}
+
 /// `hash` over `data ^= keystream`: the same runs and tail, each register of ciphertext stored
 /// and hashed as it is made.
 #[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
@@ -323,18 +352,7 @@ fn xor_hash(p: &Powers, acc: u128, data: &mut [u8], keystream: &[u8]) -> u128 {
         w = mul_add(w, x[3], h[3]);
         acc = reduce(w);
     }
-    for (d, k) in tail.chunks_mut(64).zip(ks_tail.chunks(64)) {
-        let mask = u64::MAX >> (64 - d.len());
-        // SAFETY: the mask selects exactly `d.len()` bytes, inside `d` and inside `k` (which
-        // is at least as long: the assertion in `encrypt_update_padded`).
-        unsafe {
-            let c = _mm512_xor_si512(
-                _mm512_maskz_loadu_epi8(mask, d.as_ptr().cast()),
-                _mm512_maskz_loadu_epi8(mask, k.as_ptr().cast()),
-            );
-            _mm512_mask_storeu_epi8(d.as_mut_ptr().cast(), mask, c);
-        }
-    }
+    xor(tail, ks_tail);
     // The tail, now ciphertext, as `hash` does it.
     hash(p, from_m128(acc), tail)
 }
