@@ -102,11 +102,11 @@ impl GcmRecord {
         out.reserve(plaintext.len() + OVERHEAD);
         out.extend_from_slice(&explicit);
         let body = out.len();
-        out.extend_from_slice(plaintext);
+        out.resize(body + plaintext.len(), 0);
         let aad = mac_header(seq, content_type, version, plaintext.len());
         let tag = self
             .key
-            .seal_in_place(&self.nonce(&explicit), &aad, &mut out[body..]);
+            .seal_to(&self.nonce(&explicit), &aad, plaintext, &mut out[body..]);
         out.extend_from_slice(&tag);
     }
 
@@ -200,6 +200,27 @@ impl GcmKey {
             Self::Aes128(Box::new(
                 Aes128Gcm::new_from_slice(key).expect("AES-128 key is 16 bytes (key_block)"),
             ))
+        }
+    }
+
+    /// The mode alone: encrypt `plaintext` into `out` (as long), return the tag. Ours reads
+    /// the plaintext where it is; the crate's encrypts a copy in place.
+    fn seal_to(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours128(g) => g.seal_to(nonce, aad, plaintext, out),
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours256(g) => g.seal_to(nonce, aad, plaintext, out),
+            Self::Aes128(_) | Self::Aes256(_) => {
+                out.copy_from_slice(plaintext);
+                self.seal_in_place(nonce, aad, out)
+            }
         }
     }
 

@@ -92,7 +92,7 @@ impl GhashKey {
     pub(crate) fn apply_keystream(&self, data: &mut [u8], keystream: &[u8]) {
         assert!(keystream.len() >= data.len(), "keystream covers the chunk");
         // SAFETY: `self` exists only after `available()` said yes.
-        unsafe { xor(data, keystream) };
+        unsafe { xor(None, data, keystream) };
     }
 
     /// A fresh computation (running value zero).
@@ -117,7 +117,24 @@ impl Ghash<'_> {
     pub(crate) fn encrypt_update_padded(&mut self, data: &mut [u8], keystream: &[u8]) {
         assert!(keystream.len() >= data.len(), "keystream covers the chunk");
         // SAFETY: as in `update_padded`.
-        self.acc = unsafe { xor_hash(&self.key.powers, self.acc, data, keystream) };
+        self.acc = unsafe { xor_hash(&self.key.powers, self.acc, None, data, keystream) };
+    }
+
+    /// [`encrypt_update_padded`](Self::encrypt_update_padded) reading the plaintext from
+    /// `plaintext` instead of `out` (as long): a record is sealed without first copying it.
+    ///
+    /// # Panics
+    /// If `keystream` or `plaintext` are shorter than `out` (a programming error).
+    pub(crate) fn encrypt_to_update_padded(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut [u8],
+        keystream: &[u8],
+    ) {
+        assert!(keystream.len() >= out.len(), "keystream covers the chunk");
+        assert!(plaintext.len() >= out.len(), "plaintext covers the chunk");
+        // SAFETY: as in `update_padded`.
+        self.acc = unsafe { xor_hash(&self.key.powers, self.acc, Some(plaintext), out, keystream) };
     }
 
     /// Hash one whole block given as its big-endian integer (GCM's length block).
@@ -298,27 +315,54 @@ fn hash(p: &Powers, acc: u128, data: &[u8]) -> u128 {
     from_m128(acc)
 }
 
-/// `data ^= keystream`, 64 bytes at a time; `keystream` is at least as long as `data`.
+/// 64 bytes of `src` (or of `dst` itself if `None`) from `at`, as many as `mask` says.
 #[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
-fn xor(data: &mut [u8], keystream: &[u8]) {
-    for (d, k) in data.chunks_mut(64).zip(keystream.chunks(64)) {
-        let mask = u64::MAX >> (64 - d.len());
-        // SAFETY: the mask selects exactly `d.len()` bytes, inside `d` and inside `k` (the
-        // caller's assertion); masked-off bytes are neither read nor written.
-        unsafe {
-            let c = _mm512_xor_si512(
-                _mm512_maskz_loadu_epi8(mask, d.as_ptr().cast()),
-                _mm512_maskz_loadu_epi8(mask, k.as_ptr().cast()),
-            );
-            _mm512_mask_storeu_epi8(d.as_mut_ptr().cast(), mask, c);
-        }
+fn load_masked(src: Option<&[u8]>, dst: &[u8], at: usize, mask: u64) -> __m512i {
+    let from = src.unwrap_or(dst);
+    let n = mask.count_ones() as usize;
+    let bytes = &from[at..at + n];
+    // SAFETY: the mask selects the `n` low bytes, all inside `bytes`; masked-off bytes are not
+    // read.
+    unsafe { _mm512_maskz_loadu_epi8(mask, bytes.as_ptr().cast()) }
+}
+
+/// Bytes `at..` of `dst` = (`src` or `dst`) XOR `keystream`, for the bytes `mask` says (the
+/// low ones), returned as well.
+#[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
+fn xor64(src: Option<&[u8]>, dst: &mut [u8], ks: &[u8], at: usize, mask: u64) -> __m512i {
+    let c = _mm512_xor_si512(
+        load_masked(src, dst, at, mask),
+        load_masked(None, ks, at, mask),
+    );
+    let n = mask.count_ones() as usize;
+    let out = &mut dst[at..at + n];
+    // SAFETY: the mask selects the `n` low bytes, all inside `out`; the others are not written.
+    unsafe { _mm512_mask_storeu_epi8(out.as_mut_ptr().cast(), mask, c) };
+    c
+}
+
+/// The mask of the first `n` bytes (n ≤ 64).
+fn first_bytes(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
     }
 }
 
-/// `hash` over `data ^= keystream`: the same runs and tail, each register of ciphertext stored
-/// and hashed as it is made.
+/// `dst ^= keystream` (or `dst = src ^ keystream`), 64 bytes at a time; `keystream` and `src`
+/// are at least as long as `dst`.
 #[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
-fn xor_hash(p: &Powers, acc: u128, data: &mut [u8], keystream: &[u8]) -> u128 {
+fn xor(src: Option<&[u8]>, dst: &mut [u8], keystream: &[u8]) {
+    for at in (0..dst.len()).step_by(64) {
+        xor64(src, dst, keystream, at, first_bytes(dst.len() - at));
+    }
+}
+
+/// `hash` over `dst = (src or dst) ^ keystream`: the same runs and tail, each register of
+/// ciphertext stored and hashed as it is made.
+#[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
+fn xor_hash(p: &Powers, acc: u128, src: Option<&[u8]>, dst: &mut [u8], keystream: &[u8]) -> u128 {
     let mut acc = to_m128(acc);
     let h = [
         load_powers(p, 0),
@@ -326,24 +370,11 @@ fn xor_hash(p: &Powers, acc: u128, data: &mut [u8], keystream: &[u8]) -> u128 {
         load_powers(p, 8),
         load_powers(p, 12),
     ];
-    let whole = data.len() / (AGGREGATE * BLOCK) * (AGGREGATE * BLOCK);
-    let (runs, tail) = data.split_at_mut(whole);
-    let (ks_runs, ks_tail) = keystream.split_at(whole);
-    for (run, ks) in runs
-        .chunks_exact_mut(AGGREGATE * BLOCK)
-        .zip(ks_runs.chunks_exact(AGGREGATE * BLOCK))
-    {
+    let run = AGGREGATE * BLOCK;
+    let whole = dst.len() / run * run;
+    for at in (0..whole).step_by(run) {
         let x: [__m512i; 4] = core::array::from_fn(|i| {
-            let (d, k) = (&mut run[64 * i..64 * (i + 1)], &ks[64 * i..64 * (i + 1)]);
-            // SAFETY: `d` and `k` are 64 bytes each, `d` writable; unaligned loads and store.
-            unsafe {
-                let c = _mm512_xor_si512(
-                    _mm512_loadu_si512(d.as_ptr().cast()),
-                    _mm512_loadu_si512(k.as_ptr().cast()),
-                );
-                _mm512_storeu_si512(d.as_mut_ptr().cast(), c);
-                byte_reverse(c)
-            }
+            byte_reverse(xor64(src, dst, keystream, at + 64 * i, u64::MAX))
         });
         let x0 = _mm512_xor_si512(x[0], _mm512_zextsi128_si512(acc));
         let mut w = mul(x0, h[0]);
@@ -352,7 +383,8 @@ fn xor_hash(p: &Powers, acc: u128, data: &mut [u8], keystream: &[u8]) -> u128 {
         w = mul_add(w, x[3], h[3]);
         acc = reduce(w);
     }
-    xor(tail, ks_tail);
+    let tail = &mut dst[whole..];
+    xor(src.map(|s| &s[whole..]), tail, &keystream[whole..]);
     // The tail, now ciphertext, as `hash` does it.
     hash(p, from_m128(acc), tail)
 }
