@@ -11,9 +11,11 @@
 //!
 //! Why ours and not the `aes-gcm` crate's (which stays the portable path): its GHASH multiplies
 //! and reduces block by block, which cost twice the AES itself on a download. Here the counter
-//! blocks go to the cipher 64 at a time (the batch its VAES-512 backend encrypts side by side),
-//! and each kilobyte of ciphertext is hashed right after it is made, while it is in L1, with one
-//! reduction per sixteen blocks. Opening hashes first and decrypts only if the tag matches.
+//! blocks go to the cipher 256 at a time (four of the 64-block batches its VAES-512 backend
+//! encrypts side by side); sealing then XORs each 64 bytes of keystream into the plaintext
+//! (read where it lies, not copied first) and hashes the ciphertext while it is still in a
+//! register, with one reduction per sixteen blocks. Opening cannot interleave: it hashes the
+//! whole ciphertext first and decrypts only if the tag matches.
 
 use super::cipher::BadRecordMac;
 use super::ct::ct_eq;
