@@ -14,8 +14,8 @@
 //! nothing to measure. Every failure is the same [`BadRecordMac`].
 //!
 //! The record construction is ours, and so is the GCM mode under it when the CPU has AVX-512
-//! VPCLMULQDQ ([`super::gcm_mode`]: the `aes` crate's VAES counter blocks and our GHASH kernel,
-//! [`super::ghash_avx512`], hashing the ciphertext as it is made with one reduction per
+//! VPCLMULQDQ (`gcm_mode.rs`: the `aes` crate's VAES counter blocks and our GHASH kernel,
+//! `ghash_avx512.rs`, hashing the ciphertext as it is made with one reduction per
 //! sixteen blocks). The RustCrypto `aes-gcm` crate's mode, whose GHASH reduces every block and
 //! cost twice the AES on a download, is the portable path, used when those instructions are
 //! absent; both give the same bytes.
