@@ -13,10 +13,16 @@
 //! fields, ciphertext) has been checked, so the padding-oracle family (Lucky13, POODLE) has
 //! nothing to measure. Every failure is the same [`BadRecordMac`].
 //!
-//! The GCM mode itself (CTR + GHASH, with the CPU's AES and carry-less multiply instructions
-//! when present) is the RustCrypto `aes-gcm` crate's; the record construction is ours.
+//! The record construction is ours, and so is the GCM mode under it when the CPU has AVX-512
+//! VPCLMULQDQ (`gcm_mode.rs`: the `aes` crate's VAES counter blocks and our GHASH kernel,
+//! `ghash_avx512.rs`, hashing the ciphertext as it is made with one reduction per
+//! sixteen blocks). The RustCrypto `aes-gcm` crate's mode, whose GHASH reduces every block and
+//! cost twice the AES on a download, is the portable path, used when those instructions are
+//! absent; both give the same bytes.
 
 use super::cipher::{mac_header, BadRecordMac, RecordAnatomy};
+#[cfg(target_arch = "x86_64")]
+use super::gcm_mode::Gcm;
 use crate::suites::{BulkCipher, CipherSuite};
 use aes_gcm::aead::array::Array;
 use aes_gcm::{AeadInOut, Aes128Gcm, Aes256Gcm, KeyInit};
@@ -40,8 +46,14 @@ pub(crate) struct GcmRecord {
 
 #[derive(Clone)]
 enum GcmKey {
+    /// The `aes-gcm` crate's mode: the portable path.
     Aes128(Box<Aes128Gcm>),
     Aes256(Box<Aes256Gcm>),
+    /// Ours, with the AVX-512 GHASH kernel.
+    #[cfg(target_arch = "x86_64")]
+    Ours128(Box<Gcm<aes::Aes128>>),
+    #[cfg(target_arch = "x86_64")]
+    Ours256(Box<Gcm<aes::Aes256>>),
 }
 
 /// The parts of a GCM record that are not in a CBC one, for showing (`--explain`).
@@ -60,14 +72,8 @@ impl GcmRecord {
     /// If `enc_key` or `salt` do not have the suite's lengths: a programming error, since the
     /// key block is cut to them and no peer input reaches this.
     pub(crate) fn new(suite: &CipherSuite, enc_key: &[u8], salt: &[u8]) -> Self {
-        let key = match suite.cipher {
-            BulkCipher::Aes256Gcm => GcmKey::Aes256(Box::new(
-                Aes256Gcm::new_from_slice(enc_key).expect("AES-256 key is 32 bytes (key_block)"),
-            )),
-            _ => GcmKey::Aes128(Box::new(
-                Aes128Gcm::new_from_slice(enc_key).expect("AES-128 key is 16 bytes (key_block)"),
-            )),
-        };
+        let aes256 = matches!(suite.cipher, BulkCipher::Aes256Gcm);
+        let key = GcmKey::new(aes256, enc_key);
         let salt = salt
             .try_into()
             .expect("GCM fixed IV is 4 bytes (key_block)");
@@ -96,11 +102,11 @@ impl GcmRecord {
         out.reserve(plaintext.len() + OVERHEAD);
         out.extend_from_slice(&explicit);
         let body = out.len();
-        out.extend_from_slice(plaintext);
+        out.resize(body + plaintext.len(), 0);
         let aad = mac_header(seq, content_type, version, plaintext.len());
         let tag = self
             .key
-            .seal_in_place(&self.nonce(&explicit), &aad, &mut out[body..]);
+            .seal_to(&self.nonce(&explicit), &aad, plaintext, &mut out[body..]);
         out.extend_from_slice(&tag);
     }
 
@@ -165,12 +171,68 @@ impl GcmRecord {
 }
 
 impl GcmKey {
+    /// Ours when the CPU has the GHASH kernel's instructions, else the crate's.
+    ///
+    /// # Panics
+    /// If `key` is not 32 bytes (`aes256`) or 16: see [`GcmRecord::new`].
+    fn new(aes256: bool, key: &[u8]) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let ours = if aes256 {
+                Gcm::new(key).map(|g| Self::Ours256(Box::new(g)))
+            } else {
+                Gcm::new(key).map(|g| Self::Ours128(Box::new(g)))
+            };
+            if let Some(ours) = ours {
+                return ours;
+            }
+        }
+        Self::portable(aes256, key)
+    }
+
+    /// The `aes-gcm` crate's mode, whatever the CPU.
+    fn portable(aes256: bool, key: &[u8]) -> Self {
+        if aes256 {
+            Self::Aes256(Box::new(
+                Aes256Gcm::new_from_slice(key).expect("AES-256 key is 32 bytes (key_block)"),
+            ))
+        } else {
+            Self::Aes128(Box::new(
+                Aes128Gcm::new_from_slice(key).expect("AES-128 key is 16 bytes (key_block)"),
+            ))
+        }
+    }
+
+    /// The mode alone: encrypt `plaintext` into `out` (as long), return the tag. Ours reads
+    /// the plaintext where it is; the crate's encrypts a copy in place.
+    fn seal_to(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours128(g) => g.seal_to(nonce, aad, plaintext, out),
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours256(g) => g.seal_to(nonce, aad, plaintext, out),
+            Self::Aes128(_) | Self::Aes256(_) => {
+                out.copy_from_slice(plaintext);
+                self.seal_in_place(nonce, aad, out)
+            }
+        }
+    }
+
     /// The mode alone: encrypt `buf` in place under a 96-bit nonce, return the tag.
     fn seal_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
-        let nonce = Array::from(*nonce);
         let tag = match self {
-            Self::Aes128(k) => k.encrypt_inout_detached(&nonce, aad, buf.into()),
-            Self::Aes256(k) => k.encrypt_inout_detached(&nonce, aad, buf.into()),
+            Self::Aes128(k) => k.encrypt_inout_detached(&Array::from(*nonce), aad, buf.into()),
+            Self::Aes256(k) => k.encrypt_inout_detached(&Array::from(*nonce), aad, buf.into()),
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours128(g) => return g.seal_in_place(nonce, aad, buf),
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours256(g) => return g.seal_in_place(nonce, aad, buf),
         };
         match tag {
             Ok(tag) => tag.into(),
@@ -191,13 +253,19 @@ impl GcmKey {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), BadRecordMac> {
-        let nonce = Array::from(*nonce);
-        let tag = Array::from(*tag);
+        let (n, t) = (Array::from(*nonce), Array::from(*tag));
         match self {
-            Self::Aes128(k) => k.decrypt_inout_detached(&nonce, aad, buf.into(), &tag),
-            Self::Aes256(k) => k.decrypt_inout_detached(&nonce, aad, buf.into(), &tag),
+            Self::Aes128(k) => k
+                .decrypt_inout_detached(&n, aad, buf.into(), &t)
+                .map_err(|_| BadRecordMac),
+            Self::Aes256(k) => k
+                .decrypt_inout_detached(&n, aad, buf.into(), &t)
+                .map_err(|_| BadRecordMac),
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours128(g) => g.open_in_place(nonce, aad, buf, tag),
+            #[cfg(target_arch = "x86_64")]
+            Self::Ours256(g) => g.open_in_place(nonce, aad, buf, tag),
         }
-        .map_err(|_| BadRecordMac)
     }
 }
 
@@ -258,6 +326,22 @@ mod tests {
         assert_eq!(rec[8..8 + pt.len()], body[..]);
         assert_eq!(rec[8 + pt.len()..], tag);
         assert_ne!(&body[..], &pt[..]);
+    }
+
+    /// With the kernel's instructions, records go through our mode (so every test here and the
+    /// OpenSSL known-answer test check it); without them, through the crate's.
+    #[test]
+    fn mode_follows_the_cpu() {
+        let [a128, a256] = records();
+        #[cfg(target_arch = "x86_64")]
+        if crate::crypto::ghash_avx512::available() {
+            assert!(matches!(a128.key, GcmKey::Ours128(_)));
+            assert!(matches!(a256.key, GcmKey::Ours256(_)));
+            return;
+        }
+        println!("no AVX-512 GHASH kernel on this CPU: the portable mode is used");
+        assert!(matches!(a128.key, GcmKey::Aes128(_)));
+        assert!(matches!(a256.key, GcmKey::Aes256(_)));
     }
 
     #[test]
@@ -348,35 +432,35 @@ mod tests {
                 continue;
             }
             for t in &group.tests {
-                let key = match group.key_size {
-                    128 => GcmKey::Aes128(Box::new(
-                        Aes128Gcm::new_from_slice(&t.key).unwrap_or_else(|_| panic!("key")),
-                    )),
-                    _ => GcmKey::Aes256(Box::new(
-                        Aes256Gcm::new_from_slice(&t.key).unwrap_or_else(|_| panic!("key")),
-                    )),
-                };
-                let nonce: [u8; 12] = t.nonce[..].try_into().unwrap_or_else(|_| panic!("nonce"));
-                let Ok(tag) = <[u8; TAG_LEN]>::try_from(&t.tag[..]) else {
-                    panic!("tc {}: tag length", t.tc_id)
-                };
-                let mut buf = t.ct.to_vec();
-                let opened = key.open_in_place(&nonce, &t.aad, &mut buf, &tag);
-                match t.result {
-                    TestResult::Valid => {
-                        assert_eq!(opened, Ok(()), "tc {} ({})", t.tc_id, t.comment);
-                        assert_eq!(buf, t.pt.to_vec(), "tc {}", t.tc_id);
-                        let mut buf = t.pt.to_vec();
-                        let sealed_tag = key.seal_in_place(&nonce, &t.aad, &mut buf);
-                        assert_eq!(buf, t.ct.to_vec(), "tc {}", t.tc_id);
-                        assert_eq!(sealed_tag, tag, "tc {}", t.tc_id);
-                        valid += 1;
+                let aes256 = group.key_size == 256;
+                // The path this CPU takes for a record, and the portable one.
+                for key in [
+                    GcmKey::new(aes256, &t.key),
+                    GcmKey::portable(aes256, &t.key),
+                ] {
+                    let nonce: [u8; 12] =
+                        t.nonce[..].try_into().unwrap_or_else(|_| panic!("nonce"));
+                    let Ok(tag) = <[u8; TAG_LEN]>::try_from(&t.tag[..]) else {
+                        panic!("tc {}: tag length", t.tc_id)
+                    };
+                    let mut buf = t.ct.to_vec();
+                    let opened = key.open_in_place(&nonce, &t.aad, &mut buf, &tag);
+                    match t.result {
+                        TestResult::Valid => {
+                            assert_eq!(opened, Ok(()), "tc {} ({})", t.tc_id, t.comment);
+                            assert_eq!(buf, t.pt.to_vec(), "tc {}", t.tc_id);
+                            let mut buf = t.pt.to_vec();
+                            let sealed_tag = key.seal_in_place(&nonce, &t.aad, &mut buf);
+                            assert_eq!(buf, t.ct.to_vec(), "tc {}", t.tc_id);
+                            assert_eq!(sealed_tag, tag, "tc {}", t.tc_id);
+                            valid += 1;
+                        }
+                        TestResult::Invalid => {
+                            assert_eq!(opened, Err(BadRecordMac), "tc {} ({})", t.tc_id, t.comment);
+                            invalid += 1;
+                        }
+                        TestResult::Acceptable => {}
                     }
-                    TestResult::Invalid => {
-                        assert_eq!(opened, Err(BadRecordMac), "tc {} ({})", t.tc_id, t.comment);
-                        invalid += 1;
-                    }
-                    TestResult::Acceptable => {}
                 }
             }
         }

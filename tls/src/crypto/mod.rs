@@ -8,6 +8,10 @@ pub mod ct;
 pub mod ecdh;
 pub mod field25519;
 pub mod gcm;
+#[cfg(target_arch = "x86_64")]
+mod gcm_mode;
+#[cfg(target_arch = "x86_64")]
+mod ghash_avx512;
 pub mod p256;
 pub mod prf;
 pub mod rsa;
