@@ -2,7 +2,8 @@
 //! rest: `crt` (the private operation, RFC 8017 §5.1.2), `pkcs1` (PKCS#1 v1.5 paddings, RFC 8017
 //! §7.2, §8.2, §9.2), `keygen` (FIPS 186-5 §A.1.3 key generation), `montgomery` (fixed-limb
 //! modular arithmetic), `ifma` (the same exponentiation for 1024-bit moduli with AVX-512 IFMA,
-//! the crate's only `unsafe` code, used when the CPU has it).
+//! both CRT halves at once; one of the crate's two CPU-specific kernels with `unsafe` code, the
+//! other being GHASH; used when the CPU has it).
 //!
 //! num-bigint is not constant-time, so it only handles public numbers and key generation. The
 //! private operation runs on our own fixed-width limbs from start to end (`crt`): blinded
