@@ -16,3 +16,4 @@ pub mod p256;
 pub mod prf;
 pub mod rsa;
 pub mod x25519;
+mod x25519_base;

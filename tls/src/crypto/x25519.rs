@@ -93,9 +93,10 @@ pub fn random_scalar<R: rand::CryptoRng + ?Sized>(rng: &mut R) -> [u8; 32] {
     k
 }
 
-/// Our public key: X25519(k, 9).
+/// Our public key: X25519(k, 9), computed on the Edwards form with a table of multiples of the
+/// base point (`x25519_base`): the same bytes as the ladder, in about a third of the time.
 pub fn public_key(scalar: &[u8; 32]) -> [u8; 32] {
-    x25519(scalar, &BASE_POINT)
+    super::x25519_base::public_key(scalar)
 }
 
 /// The shared secret with a peer's public key. Refuses a wrong length and the all-zero result
