@@ -45,15 +45,15 @@ pub fn resident_bytes() -> Option<u64> {
 }
 
 /// [`resident_bytes`] read at most once per [`MemoryGauge::EVERY`]: the accept loop asks for
-/// every connection, and reading `/proc` is three system calls (open, read, close), a tenth
-/// of what a resumed handshake costs in all.
+/// every connection, and reading `/proc` is three system calls (open, read, close) each time.
 #[derive(Default)]
 pub struct MemoryGauge {
     last: Option<(std::time::Instant, Option<u64>)>,
 }
 
 impl MemoryGauge {
-    /// Memory grows by at most a few thousand connections' buffers in this time.
+    /// How stale the figure may be: the connections accepted meanwhile are still counted
+    /// against the cap by the next reading.
     pub const EVERY: std::time::Duration = std::time::Duration::from_millis(10);
 
     pub fn resident_bytes(&mut self) -> Option<u64> {
