@@ -56,13 +56,7 @@ impl Point {
         let b = (self.y + self.x) * q.y_plus_x;
         let c = self.t * q.xy2d;
         let d = self.z + self.z;
-        let (e, f, g, h) = (b - a, d - c, d + c, b + a);
-        Point {
-            x: e * f,
-            y: g * h,
-            z: f * g,
-            t: e * h,
-        }
+        Point::from_terms(a, b, c, d)
     }
 
     /// self + q, both extended (add-2008-hwcd-3; unified: also right for q = self).
@@ -71,7 +65,12 @@ impl Point {
         let b = (self.y + self.x) * (q.y + q.x);
         let c = self.t * d2 * q.t;
         let zz = self.z * q.z;
-        let d = zz + zz;
+        Point::from_terms(a, b, c, zz + zz)
+    }
+
+    /// The common end of both additions, from A = (Y₁−X₁)(Y₂−X₂), B = (Y₁+X₁)(Y₂+X₂),
+    /// C = 2d·T₁·T₂ and D = 2·Z₁·Z₂.
+    fn from_terms(a: Fe, b: Fe, c: Fe, d: Fe) -> Point {
         let (e, f, g, h) = (b - a, d - c, d + c, b + a);
         Point {
             x: e * f,
