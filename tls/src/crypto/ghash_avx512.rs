@@ -275,6 +275,18 @@ fn all_powers(p: &Powers) -> [__m512i; 4] {
     ]
 }
 
+/// One run of sixteen blocks (four registers, byte-reversed) into the running value: the
+/// running value joins the first block (Horner's rule), one reduction for the whole run.
+#[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
+fn absorb_run(acc: __m128i, x: &[__m512i; 4], h: &[__m512i; 4]) -> __m128i {
+    let x0 = _mm512_xor_si512(x[0], _mm512_zextsi128_si512(acc));
+    let mut w = mul(x0, h[0]);
+    w = mul_add(w, x[1], h[1]);
+    w = mul_add(w, x[2], h[2]);
+    w = mul_add(w, x[3], h[3]);
+    reduce(w)
+}
+
 /// The running value `acc` extended over `data` zero-padded to whole blocks.
 #[target_feature(enable = "avx512f,avx512bw,vpclmulqdq,pclmulqdq")]
 fn hash(p: &Powers, acc: u128, data: &[u8]) -> u128 {
@@ -287,13 +299,7 @@ fn hash(p: &Powers, acc: u128, data: &[u8]) -> u128 {
             // SAFETY: `four` is 64 readable bytes.
             byte_reverse(unsafe { _mm512_loadu_si512(four.as_ptr().cast()) })
         });
-        // The running value joins the first block (Horner's rule, one run at a time).
-        let x0 = _mm512_xor_si512(x[0], _mm512_zextsi128_si512(acc));
-        let mut w = mul(x0, h[0]);
-        w = mul_add(w, x[1], h[1]);
-        w = mul_add(w, x[2], h[2]);
-        w = mul_add(w, x[3], h[3]);
-        acc = reduce(w);
+        acc = absorb_run(acc, &x, &h);
     }
     let tail = runs.remainder();
     if !tail.is_empty() {
@@ -377,12 +383,7 @@ fn xor_hash(p: &Powers, acc: u128, src: Option<&[u8]>, dst: &mut [u8], keystream
         let x: [__m512i; 4] = core::array::from_fn(|i| {
             byte_reverse(xor64(src, dst, keystream, at + 64 * i, u64::MAX))
         });
-        let x0 = _mm512_xor_si512(x[0], _mm512_zextsi128_si512(acc));
-        let mut w = mul(x0, h[0]);
-        w = mul_add(w, x[1], h[1]);
-        w = mul_add(w, x[2], h[2]);
-        w = mul_add(w, x[3], h[3]);
-        acc = reduce(w);
+        acc = absorb_run(acc, &x, &h);
     }
     let tail = &mut dst[whole..];
     xor(src.map(|s| &s[whole..]), tail, &keystream[whole..]);
