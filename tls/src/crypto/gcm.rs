@@ -101,12 +101,10 @@ impl GcmRecord {
         let explicit = seq.to_be_bytes();
         out.reserve(plaintext.len() + OVERHEAD);
         out.extend_from_slice(&explicit);
-        let body = out.len();
-        out.resize(body + plaintext.len(), 0);
         let aad = mac_header(seq, content_type, version, plaintext.len());
         let tag = self
             .key
-            .seal_to(&self.nonce(&explicit), &aad, plaintext, &mut out[body..]);
+            .seal_append(&self.nonce(&explicit), &aad, plaintext, out);
         out.extend_from_slice(&tag);
     }
 
@@ -203,23 +201,31 @@ impl GcmKey {
         }
     }
 
-    /// The mode alone: encrypt `plaintext` into `out` (as long), return the tag. Ours reads
-    /// the plaintext where it is; the crate's encrypts a copy in place.
-    fn seal_to(
+    /// The mode alone: append `plaintext` encrypted to `out`, return the tag. Ours reads the
+    /// plaintext where it is and writes each ciphertext byte once; the crate's encrypts an
+    /// appended copy in place.
+    fn seal_append(
         &self,
         nonce: &[u8; 12],
         aad: &[u8],
         plaintext: &[u8],
-        out: &mut [u8],
+        out: &mut Vec<u8>,
     ) -> [u8; TAG_LEN] {
+        let body = out.len();
         match self {
             #[cfg(target_arch = "x86_64")]
-            Self::Ours128(g) => g.seal_to(nonce, aad, plaintext, out),
+            Self::Ours128(g) => {
+                out.resize(body + plaintext.len(), 0);
+                g.seal_to(nonce, aad, plaintext, &mut out[body..])
+            }
             #[cfg(target_arch = "x86_64")]
-            Self::Ours256(g) => g.seal_to(nonce, aad, plaintext, out),
+            Self::Ours256(g) => {
+                out.resize(body + plaintext.len(), 0);
+                g.seal_to(nonce, aad, plaintext, &mut out[body..])
+            }
             Self::Aes128(_) | Self::Aes256(_) => {
-                out.copy_from_slice(plaintext);
-                self.seal_in_place(nonce, aad, out)
+                out.extend_from_slice(plaintext);
+                self.seal_in_place(nonce, aad, &mut out[body..])
             }
         }
     }
@@ -304,6 +310,31 @@ mod tests {
                 assert_eq!(out.len(), n + OVERHEAD);
                 let r = g.open(77, 23, 0x0303, &mut out);
                 assert_eq!(r.map(|r| out[r].to_vec()), Ok(pt));
+            }
+        }
+    }
+
+    /// Both modes append the same record (the portable one appends a copy and encrypts it in
+    /// place, ours writes the ciphertext straight from the plaintext).
+    #[test]
+    fn both_modes_seal_the_same_record() {
+        let portable = [
+            GcmRecord {
+                key: GcmKey::portable(false, &[0x42; 16]),
+                salt: [1, 2, 3, 4],
+            },
+            GcmRecord {
+                key: GcmKey::portable(true, &[0x24; 32]),
+                salt: [9, 8, 7, 6],
+            },
+        ];
+        for (g, p) in records().iter().zip(&portable) {
+            for n in [0, 1, 17, 1 << 14] {
+                let pt = plaintext(n);
+                let mut out = vec![0xee; 3];
+                p.seal(5, 23, 0x0303, &pt, &mut out);
+                assert_eq!(out[..3], [0xee; 3], "what was in the buffer stays");
+                assert_eq!(out[3..], sealed(g, 5, &pt)[..], "{n} bytes");
             }
         }
     }
